@@ -1,0 +1,15 @@
+//! nfsha: highly available NFS made safe.
+//!
+//! - [`ocf`]: the OCF runtime every agent shares; [`agents`]: the agents.
+//! - [`sys`]: the one seam to the machine (commands, files, network, clock).
+//! - [`net`]: netlink reads and address announcements.
+//! - [`ordering`]: run-time checks that the NFS group is ordered right.
+//! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider.
+
+pub mod agents;
+pub mod cli;
+pub mod install;
+pub mod net;
+pub mod ocf;
+pub mod ordering;
+pub mod sys;

@@ -1,0 +1,4 @@
+//! Network helpers for the `vip` agent: netlink reads and announcements.
+
+pub mod announce;
+pub mod netlink;

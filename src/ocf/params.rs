@@ -1,0 +1,403 @@
+//! Instance parameters: declared once per agent as [`ParamSpec`]s, parsed from
+//! `OCF_RESKEY_*`, and rendered into the agent's meta-data from the same table.
+//!
+//! An empty value counts as "not given" (pcs and crmsh write `name=""` for a
+//! cleared parameter), so the default applies.
+
+use std::collections::BTreeMap;
+
+use super::rc::OcfError;
+
+/// The parameter's type, as both the parser and the meta-data see it.
+#[derive(Clone, Copy, Debug)]
+pub enum ParamKind {
+    /// Free text, optionally checked by [`ParamSpec::check`].
+    String,
+    /// A decimal integer within the inclusive bounds.
+    Integer { min: i64, max: i64 },
+    /// `true/false`, `yes/no`, `on/off`, `1/0` (case-insensitive), as `ocf_is_true` reads them.
+    Boolean,
+}
+
+impl ParamKind {
+    /// The OCF meta-data content type (`ra-api-1.dtd`: string|integer|boolean|time).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ParamKind::String => "string",
+            ParamKind::Integer { .. } => "integer",
+            ParamKind::Boolean => "boolean",
+        }
+    }
+}
+
+/// A custom check for a parameter's value: `Err` carries what was expected.
+pub type Check = fn(&str) -> Result<(), String>;
+
+/// One instance parameter of an agent.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub required: bool,
+    /// Hint that no two resources of this agent should share the value.
+    pub unique: bool,
+    pub default: Option<&'static str>,
+    pub shortdesc: &'static str,
+    pub longdesc: &'static str,
+    pub check: Option<Check>,
+}
+
+impl ParamSpec {
+    /// A plain optional string parameter; adjust with the builder methods.
+    pub const fn new(name: &'static str, shortdesc: &'static str, longdesc: &'static str) -> Self {
+        ParamSpec {
+            name,
+            kind: ParamKind::String,
+            required: false,
+            unique: false,
+            default: None,
+            shortdesc,
+            longdesc,
+            check: None,
+        }
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub const fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Self {
+        self.default = Some(value);
+        self
+    }
+    pub const fn integer(mut self, min: i64, max: i64) -> Self {
+        self.kind = ParamKind::Integer { min, max };
+        self
+    }
+    pub const fn boolean(mut self) -> Self {
+        self.kind = ParamKind::Boolean;
+        self
+    }
+    pub const fn check(mut self, check: Check) -> Self {
+        self.check = Some(check);
+        self
+    }
+}
+
+/// A parameter that an agent deliberately does not accept, with the reason an
+/// admin gets when they pass it (e.g. `wait_for_leasetime_on_stop`).
+#[derive(Clone, Copy, Debug)]
+pub struct Refused {
+    pub name: &'static str,
+    pub why: &'static str,
+}
+
+/// A parsed value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// The parsed instance parameters of one resource.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    values: BTreeMap<&'static str, Value>,
+    given: Vec<&'static str>,
+    /// Names that are not parameters of this agent (reported by the runtime).
+    pub unknown: Vec<String>,
+}
+
+/// Parameters Pacemaker or the shell tooling pass to every agent; they are not
+/// instance parameters of ours and are neither rejected nor parsed.
+const TOOLING_KEYS: &[&str] = &["crm_feature_set", "trace_ra", "trace_file"];
+
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" | "y" => Some(true),
+        "false" | "no" | "off" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
+    let bad = |expected: String| {
+        OcfError::configured(format!(
+            "parameter {}={:?} is invalid: {}",
+            spec.name, raw, expected
+        ))
+    };
+    let value = match spec.kind {
+        ParamKind::String => Value::Str(raw.to_string()),
+        ParamKind::Integer { min, max } => {
+            let n: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("expected a whole number from {min} to {max}")))?;
+            if n < min || n > max {
+                return Err(bad(format!("expected a whole number from {min} to {max}")));
+            }
+            Value::Int(n)
+        }
+        ParamKind::Boolean => {
+            Value::Bool(parse_bool(raw).ok_or_else(|| bad("expected true or false".to_string()))?)
+        }
+    };
+    if let Some(check) = spec.check {
+        check(raw).map_err(bad)?;
+    }
+    Ok(value)
+}
+
+impl Params {
+    /// Parse `OCF_RESKEY_*` entries of `env` against `specs`.
+    ///
+    /// Errors (all `OCF_ERR_CONFIGURED`, naming the parameter and value): a
+    /// missing required parameter, a malformed value, a refused parameter.
+    /// Unknown names are collected in [`Params::unknown`] for the caller.
+    pub fn parse(
+        specs: &'static [ParamSpec],
+        refused: &'static [Refused],
+        env: &BTreeMap<String, String>,
+    ) -> Result<Params, OcfError> {
+        let mut params = Params::default();
+        for (key, raw) in env {
+            let Some(name) = key.strip_prefix("OCF_RESKEY_") else {
+                continue;
+            };
+            if name.starts_with("CRM_meta_") || TOOLING_KEYS.contains(&name) {
+                continue;
+            }
+            if let Some(r) = refused.iter().find(|r| r.name == name) {
+                if raw.is_empty() || parse_bool(raw) == Some(false) {
+                    continue;
+                }
+                return Err(OcfError::configured(format!(
+                    "parameter {}={:?} is not supported: {}",
+                    r.name, raw, r.why
+                )));
+            }
+            if !specs.iter().any(|s| s.name == name) {
+                params.unknown.push(name.to_string());
+            }
+        }
+        for spec in specs {
+            let given = env
+                .get(&format!("OCF_RESKEY_{}", spec.name))
+                .filter(|v| !v.is_empty());
+            let raw = match (given, spec.default) {
+                (Some(v), _) => {
+                    params.given.push(spec.name);
+                    v.as_str()
+                }
+                (None, Some(d)) => d,
+                (None, None) if spec.required => {
+                    return Err(OcfError::configured(format!(
+                        "required parameter {} is not set",
+                        spec.name
+                    )))
+                }
+                (None, None) => continue,
+            };
+            params.values.insert(spec.name, parse_one(spec, raw)?);
+        }
+        Ok(params)
+    }
+
+    /// Whether the admin gave the parameter (as opposed to its default).
+    pub fn is_given(&self, name: &str) -> bool {
+        self.given.contains(&name)
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.values.get(name) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A boolean parameter; absent without a default reads as `false`.
+    pub fn bool(&self, name: &str) -> bool {
+        matches!(self.values.get(name), Some(Value::Bool(true)))
+    }
+}
+
+/// Checks shared by agents: values that end up in argv of external tools or in
+/// paths must not carry shell syntax, newlines or path tricks, even though we
+/// never use a shell, because other tools (and admins' scripts) may.
+pub fn no_shell_metachars(raw: &str) -> Result<(), String> {
+    const BAD: &[char] = &[
+        ';', '&', '|', '`', '$', '(', ')', '<', '>', '\\', '"', '\'', '\n', '\r', '\t', ' ', '*',
+        '?', '[', ']', '{', '}', '!', '#', '~',
+    ];
+    if let Some(c) = raw.chars().find(|c| BAD.contains(c) || c.is_control()) {
+        return Err(format!("the character {c:?} is not allowed here"));
+    }
+    Ok(())
+}
+
+/// An absolute, normalised path with no `..`, no `//` and no shell syntax.
+pub fn absolute_path(raw: &str) -> Result<(), String> {
+    no_shell_metachars(raw)?;
+    if !raw.starts_with('/') {
+        return Err("expected an absolute path".into());
+    }
+    if raw
+        .split('/')
+        .skip(1)
+        .any(|part| part == ".." || part == ".")
+    {
+        return Err("'.' and '..' components are not allowed".into());
+    }
+    if raw.contains("//") || (raw.len() > 1 && raw.ends_with('/')) {
+        return Err("expected a normalised path (no '//' or trailing '/')".into());
+    }
+    Ok(())
+}
+
+/// A network interface name as the kernel accepts it (1-15 bytes, no '/', ':' or blanks).
+pub fn interface_name(raw: &str) -> Result<(), String> {
+    if raw.is_empty() || raw.len() > 15 {
+        return Err("expected an interface name of 1 to 15 characters".into());
+    }
+    if raw == "." || raw == ".." {
+        return Err("expected an interface name".into());
+    }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@')))
+    {
+        return Err(format!(
+            "the character {c:?} is not allowed in an interface name"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPECS: &[ParamSpec] = &[
+        ParamSpec::new("ip", "address", "the address").required(),
+        ParamSpec::new("count", "count", "how many")
+            .integer(0, 10)
+            .default("5"),
+        ParamSpec::new("flag", "flag", "a switch").boolean(),
+        ParamSpec::new("nic", "nic", "interface").check(interface_name),
+    ];
+    static REFUSED: &[Refused] = &[Refused {
+        name: "wait_for_leasetime_on_stop",
+        why: "it makes stop sleep for the whole lease",
+    }];
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_and_given_values_win() {
+        let p = Params::parse(SPECS, REFUSED, &env(&[("ip", "10.0.0.1")])).unwrap();
+        assert_eq!(p.str("ip"), Some("10.0.0.1"));
+        assert_eq!(p.int("count"), Some(5));
+        assert!(!p.is_given("count"));
+        assert!(!p.bool("flag"));
+        let p = Params::parse(
+            SPECS,
+            REFUSED,
+            &env(&[("ip", "x"), ("count", "7"), ("flag", "YES")]),
+        )
+        .unwrap();
+        assert_eq!(p.int("count"), Some(7));
+        assert!(p.is_given("count"));
+        assert!(p.bool("flag"));
+    }
+
+    #[test]
+    fn empty_value_means_default() {
+        let p = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("count", "")])).unwrap();
+        assert_eq!(p.int("count"), Some(5));
+        let e = Params::parse(SPECS, REFUSED, &env(&[("ip", "")])).unwrap_err();
+        assert_eq!(e.rc, super::super::rc::Rc::ErrConfigured);
+        assert_eq!(e.reason, "required parameter ip is not set");
+    }
+
+    #[test]
+    fn malformed_values_name_parameter_and_value() {
+        let e = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("count", "11")])).unwrap_err();
+        assert_eq!(e.rc, super::super::rc::Rc::ErrConfigured);
+        assert_eq!(
+            e.reason,
+            "parameter count=\"11\" is invalid: expected a whole number from 0 to 10"
+        );
+        let e = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("count", "5x")])).unwrap_err();
+        assert!(e.reason.contains("count=\"5x\""), "{}", e.reason);
+        let e = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("flag", "maybe")])).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "parameter flag=\"maybe\" is invalid: expected true or false"
+        );
+        let e =
+            Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("nic", "eth0;rm")])).unwrap_err();
+        assert!(e.reason.starts_with("parameter nic=\"eth0;rm\" is invalid"));
+    }
+
+    #[test]
+    fn unknown_and_tooling_keys() {
+        let mut e = env(&[("ip", "a"), ("colour", "blue"), ("crm_feature_set", "3.16")]);
+        e.insert("OCF_RESKEY_CRM_meta_timeout".into(), "20000".into());
+        let p = Params::parse(SPECS, REFUSED, &e).unwrap();
+        assert_eq!(p.unknown, vec!["colour".to_string()]);
+    }
+
+    #[test]
+    fn refused_parameters_explain_themselves() {
+        let e = Params::parse(
+            SPECS,
+            REFUSED,
+            &env(&[("ip", "a"), ("wait_for_leasetime_on_stop", "true")]),
+        )
+        .unwrap_err();
+        assert!(e
+            .reason
+            .contains("wait_for_leasetime_on_stop=\"true\" is not supported: it makes stop sleep"));
+        // Explicitly turning it off is harmless.
+        Params::parse(
+            SPECS,
+            REFUSED,
+            &env(&[("ip", "a"), ("wait_for_leasetime_on_stop", "false")]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn shared_checks() {
+        assert!(no_shell_metachars("10.0.0.5").is_ok());
+        assert!(no_shell_metachars("10.0.0.5;touch /tmp/x").is_err());
+        assert!(no_shell_metachars("a\nb").is_err());
+        assert!(absolute_path("/srv/nfs/export").is_ok());
+        assert!(absolute_path("srv").is_err());
+        assert!(absolute_path("/srv/../etc").is_err());
+        assert!(absolute_path("/srv//x").is_err());
+        assert!(absolute_path("/srv/x/").is_err());
+        assert!(absolute_path("/").is_ok());
+        assert!(interface_name("eth0").is_ok());
+        assert!(interface_name("veth-nfsha0").is_ok());
+        assert!(interface_name("abcdefghijklmnop").is_err());
+        assert!(interface_name("eth0:1").is_err());
+    }
+}

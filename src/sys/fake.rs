@@ -1,0 +1,211 @@
+//! A test double of [`System`]: in-memory files, scripted command answers,
+//! a recorded command log, and a network state tests set up.
+//!
+//! Used by unit tests to drive every decision of an agent; the integration
+//! tests run the same agents against the real machine.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{Cmd, Deadline, Output, RunError, System};
+use crate::net::netlink::{IfAddr, Link, Route};
+
+type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
+
+#[derive(Default)]
+struct State {
+    files: BTreeMap<PathBuf, String>,
+    log: Vec<Cmd>,
+    addrs: Vec<IfAddr>,
+    links: Vec<Link>,
+    routes: Vec<Route>,
+    killed: Vec<(u32, i32)>,
+    spawned: Vec<Vec<String>>,
+    slept: Duration,
+}
+
+/// The double. Commands without a matching responder "succeed" with no output.
+pub struct Fake {
+    state: Mutex<State>,
+    responders: Mutex<Vec<Responder>>,
+    programs: Mutex<Vec<String>>,
+    start: Instant,
+}
+
+impl Default for Fake {
+    fn default() -> Self {
+        Fake {
+            state: Mutex::default(),
+            responders: Mutex::default(),
+            programs: Mutex::new(Vec::new()),
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Fake {
+    pub fn new() -> Fake {
+        Fake::default()
+    }
+    /// Declare programs as installed.
+    pub fn with_programs(self, programs: &[&str]) -> Fake {
+        self.programs
+            .lock()
+            .unwrap()
+            .extend(programs.iter().map(|p| p.to_string()));
+        self
+    }
+    pub fn file(&self, path: &str, content: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert(PathBuf::from(path), content.to_string());
+    }
+    pub fn file_content(&self, path: &str) -> Option<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .get(Path::new(path))
+            .cloned()
+    }
+    /// Answer commands for which `f` returns `Some`; later responders win.
+    pub fn respond(
+        &self,
+        f: impl Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync + 'static,
+    ) {
+        self.responders.lock().unwrap().push(Box::new(f));
+    }
+    pub fn set_links(&self, links: Vec<Link>) {
+        self.state.lock().unwrap().links = links;
+    }
+    pub fn set_addresses(&self, addrs: Vec<IfAddr>) {
+        self.state.lock().unwrap().addrs = addrs;
+    }
+    pub fn set_routes(&self, routes: Vec<Route>) {
+        self.state.lock().unwrap().routes = routes;
+    }
+    /// Every command run so far, as display strings.
+    pub fn commands(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .log
+            .iter()
+            .map(Cmd::display)
+            .collect()
+    }
+    pub fn spawned(&self) -> Vec<Vec<String>> {
+        self.state.lock().unwrap().spawned.clone()
+    }
+    pub fn killed(&self) -> Vec<(u32, i32)> {
+        self.state.lock().unwrap().killed.clone()
+    }
+    pub fn slept(&self) -> Duration {
+        self.state.lock().unwrap().slept
+    }
+}
+
+/// A successful output with `stdout`.
+pub fn ok(stdout: &str) -> Option<Result<Output, RunError>> {
+    Some(Ok(Output {
+        code: Some(0),
+        stdout: stdout.to_string(),
+        stderr: String::new(),
+    }))
+}
+
+/// A failed output with exit `code` and `stderr`.
+pub fn fail(code: i32, stderr: &str) -> Option<Result<Output, RunError>> {
+    Some(Ok(Output {
+        code: Some(code),
+        stdout: String::new(),
+        stderr: stderr.to_string(),
+    }))
+}
+
+impl System for Fake {
+    fn run(&self, cmd: &Cmd, _deadline: Deadline) -> Result<Output, RunError> {
+        self.state.lock().unwrap().log.push(cmd.clone());
+        for r in self.responders.lock().unwrap().iter().rev() {
+            if let Some(answer) = r(cmd) {
+                return answer;
+            }
+        }
+        Ok(Output {
+            code: Some(0),
+            ..Output::default()
+        })
+    }
+    fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
+        let mut s = self.state.lock().unwrap();
+        s.spawned.push(argv.to_vec());
+        Ok(40000 + s.spawned.len() as u32)
+    }
+    fn has_program(&self, program: &str) -> bool {
+        self.programs.lock().unwrap().iter().any(|p| p == program)
+    }
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}", path.display())))
+    }
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.state.lock().unwrap().files.insert(
+            path.to_path_buf(),
+            String::from_utf8_lossy(data).into_owned(),
+        );
+        Ok(())
+    }
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .remove(path)
+            .map(|_| ())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+    fn exists(&self, path: &Path) -> bool {
+        let s = self.state.lock().unwrap();
+        s.files.contains_key(path) || s.files.keys().any(|k| k.starts_with(path))
+    }
+    fn addresses(&self) -> io::Result<Vec<IfAddr>> {
+        Ok(self.state.lock().unwrap().addrs.clone())
+    }
+    fn links(&self) -> io::Result<Vec<Link>> {
+        Ok(self.state.lock().unwrap().links.clone())
+    }
+    fn routes(&self, v6: bool) -> io::Result<Vec<Route>> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .routes
+            .iter()
+            .filter(|r| r.dst.is_ipv6() == v6)
+            .cloned()
+            .collect())
+    }
+    fn now(&self) -> Instant {
+        self.start + self.state.lock().unwrap().slept
+    }
+    fn sleep(&self, d: Duration) {
+        self.state.lock().unwrap().slept += d;
+    }
+    fn kill(&self, pid: u32, signal: i32) -> io::Result<()> {
+        self.state.lock().unwrap().killed.push((pid, signal));
+        Ok(())
+    }
+    fn state_dir(&self) -> PathBuf {
+        PathBuf::from("/run/resource-agents")
+    }
+}

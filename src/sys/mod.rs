@@ -1,0 +1,382 @@
+//! The one seam between nfsha and the machine: commands (argv only, never a
+//! shell, always with a deadline), files, the network state and the clock.
+//!
+//! Agents talk only to [`System`]; [`Real`] is the machine, and tests can
+//! substitute a double that records commands and serves files and links.
+
+pub mod fake;
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::net::netlink::{self, IfAddr, Link, Route};
+
+/// A point in time an action must finish by, on the monotonic clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(pub Instant);
+
+impl Deadline {
+    pub fn after(d: Duration) -> Deadline {
+        Deadline(Instant::now() + d)
+    }
+    /// Time left, zero once passed.
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+    pub fn passed(&self) -> bool {
+        self.remaining().is_zero()
+    }
+    /// The earlier of this deadline and `d` from now.
+    pub fn within(&self, d: Duration) -> Deadline {
+        Deadline(self.0.min(Instant::now() + d))
+    }
+}
+
+/// A command to run: program and arguments, passed to exec as they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cmd {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+impl Cmd {
+    pub fn new(program: &str) -> Cmd {
+        Cmd {
+            program: program.to_string(),
+            args: Vec::new(),
+        }
+    }
+    pub fn arg(mut self, a: impl Into<String>) -> Cmd {
+        self.args.push(a.into());
+        self
+    }
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+    /// The command line as an admin would type it (for logs and errors only).
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What a finished command left.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    /// Exit code; `None` when killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+    /// The most useful one-line description of a failure.
+    pub fn failure_text(&self) -> String {
+        let text = if self.stderr.trim().is_empty() {
+            self.stdout.trim()
+        } else {
+            self.stderr.trim()
+        };
+        let first = text.lines().next().unwrap_or("");
+        match self.code {
+            Some(c) => format!("exit {c}: {first}"),
+            None => format!("killed by a signal: {first}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum RunError {
+    /// The program is not installed (exec found nothing).
+    NotFound(String),
+    /// The deadline passed; the process group was killed and abandoned.
+    Timeout {
+        cmd: String,
+        after: Duration,
+    },
+    Io {
+        cmd: String,
+        err: io::Error,
+    },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NotFound(p) => write!(f, "{p}: command not found"),
+            RunError::Timeout { cmd, after } => {
+                write!(
+                    f,
+                    "`{cmd}` did not finish within {:.1} s",
+                    after.as_secs_f64()
+                )
+            }
+            RunError::Io { cmd, err } => write!(f, "`{cmd}`: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Everything agents may ask of the machine.
+pub trait System: Sync {
+    /// Run `cmd` to completion or until `deadline`, whichever is first.
+    fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError>;
+    /// Start `argv` detached in its own session (no waiting); returns its pid.
+    fn spawn_detached(&self, argv: &[String]) -> io::Result<u32>;
+    /// Whether a program is installed (on `PATH`, or an existing absolute path).
+    fn has_program(&self, program: &str) -> bool;
+    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
+    fn remove_file(&self, path: &Path) -> io::Result<()>;
+    fn exists(&self, path: &Path) -> bool;
+    fn addresses(&self) -> io::Result<Vec<IfAddr>>;
+    fn links(&self) -> io::Result<Vec<Link>>;
+    fn routes(&self, v6: bool) -> io::Result<Vec<Route>>;
+    fn now(&self) -> Instant;
+    fn sleep(&self, d: Duration);
+    /// Signal a process (e.g. to end a helper this agent started).
+    fn kill(&self, pid: u32, signal: i32) -> io::Result<()>;
+    /// Directory for small state files that must not survive a reboot
+    /// (`HA_RSCTMP`, `/run/resource-agents` by default).
+    fn state_dir(&self) -> PathBuf;
+}
+
+/// The real machine.
+pub struct Real {
+    state_dir: PathBuf,
+}
+
+impl Real {
+    pub fn new() -> Real {
+        let state_dir = std::env::var_os("HA_RSCTMP")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/run/resource-agents"));
+        Real { state_dir }
+    }
+}
+
+impl Default for Real {
+    fn default() -> Self {
+        Real::new()
+    }
+}
+
+impl System for Real {
+    fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError> {
+        use std::os::unix::process::CommandExt;
+        let started = Instant::now();
+        let mut c = Command::new(&cmd.program);
+        c.args(&cmd.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("LC_ALL", "C")
+            .process_group(0);
+        let child = c.spawn().map_err(|err| match err.kind() {
+            io::ErrorKind::NotFound => RunError::NotFound(cmd.program.clone()),
+            _ => RunError::Io {
+                cmd: cmd.display(),
+                err,
+            },
+        })?;
+        let pid = child.id() as i32;
+        // The waiting thread may never come back if the child hangs in the
+        // kernel (D state on a dead NFS mount); it is abandoned, never joined.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(deadline.remaining()) {
+            Ok(Ok(out)) => {
+                use std::os::unix::process::ExitStatusExt;
+                let code = out
+                    .status
+                    .code()
+                    .or_else(|| out.status.signal().map(|_| None)?);
+                Ok(Output {
+                    code,
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                })
+            }
+            Ok(Err(err)) => Err(RunError::Io {
+                cmd: cmd.display(),
+                err,
+            }),
+            Err(_) => {
+                // SAFETY: killpg on the group we created for this child.
+                unsafe {
+                    libc::killpg(pid, libc::SIGKILL);
+                }
+                Err(RunError::Timeout {
+                    cmd: cmd.display(),
+                    after: started.elapsed(),
+                })
+            }
+        }
+    }
+
+    fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
+        use std::os::unix::process::CommandExt;
+        let (prog, rest) = argv
+            .split_first()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty argv"))?;
+        let mut c = Command::new(prog);
+        c.args(rest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: setsid is async-signal-safe; it detaches the child from our
+        // session so Pacemaker's end of the action does not end it.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let child = c.spawn()?;
+        let pid = child.id();
+        // Reap it in the background if we are still alive when it ends.
+        std::thread::spawn(move || {
+            let mut child = child;
+            let _ = child.wait();
+        });
+        Ok(pid)
+    }
+
+    fn has_program(&self, program: &str) -> bool {
+        if program.starts_with('/') {
+            return Path::new(program).exists();
+        }
+        which::which(program).is_ok()
+    }
+
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        std::fs::write(path, data)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn addresses(&self) -> io::Result<Vec<IfAddr>> {
+        netlink::addresses()
+    }
+
+    fn links(&self) -> io::Result<Vec<Link>> {
+        netlink::links()
+    }
+
+    fn routes(&self, v6: bool) -> io::Result<Vec<Route>> {
+        netlink::routes(v6)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, d: Duration) {
+        std::thread::sleep(d)
+    }
+
+    fn kill(&self, pid: u32, signal: i32) -> io::Result<()> {
+        // SAFETY: kill(2) with a pid and a signal number.
+        if unsafe { libc::kill(pid as i32, signal) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone()
+    }
+}
+
+/// The path of this executable, for re-executing ourselves as a helper.
+pub fn self_exe() -> OsString {
+    std::env::current_exe()
+        .map(PathBuf::into_os_string)
+        .unwrap_or_else(|_| OsString::from("nfsha"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_argv_without_a_shell() {
+        let sys = Real::new();
+        let out = sys
+            .run(
+                &Cmd::new("echo").arg("a;b $(c)"),
+                Deadline::after(Duration::from_secs(5)),
+            )
+            .unwrap();
+        assert!(out.success());
+        assert_eq!(out.stdout, "a;b $(c)\n");
+    }
+
+    #[test]
+    fn missing_program_is_not_found() {
+        let sys = Real::new();
+        let err = sys
+            .run(
+                &Cmd::new("nfsha-no-such-program"),
+                Deadline::after(Duration::from_secs(5)),
+            )
+            .unwrap_err();
+        assert!(matches!(err, RunError::NotFound(_)), "{err}");
+    }
+
+    #[test]
+    fn deadline_kills_and_returns() {
+        let sys = Real::new();
+        let t = Instant::now();
+        let err = sys
+            .run(
+                &Cmd::new("sleep").arg("30"),
+                Deadline::after(Duration::from_millis(200)),
+            )
+            .unwrap_err();
+        assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+        // Generous bound: the point is that we did not wait 30 s.
+        assert!(t.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn exit_codes_and_stderr_are_kept() {
+        let sys = Real::new();
+        let out = sys
+            .run(
+                &Cmd::new("ls").arg("/nfsha-does-not-exist"),
+                Deadline::after(Duration::from_secs(5)),
+            )
+            .unwrap();
+        assert_eq!(out.code, Some(2));
+        assert!(out.failure_text().starts_with("exit 2: ls: cannot access"));
+    }
+}
