@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod cli;
+pub mod dropin;
 pub mod install;
 pub mod net;
 pub mod nfs;

@@ -20,3 +20,17 @@ pub fn before_vip_start(_ctx: &Ctx) -> OcfResult {
 /// Before `vip` removes its address: warn if the exports are already gone
 /// (the group stopped out of order), never fail.
 pub fn before_vip_stop(_ctx: &Ctx) {}
+
+/// Before `nfsserver` stops nfsd: warn if exports are still listed (the
+/// exportfs resources should have stopped first), never fail.
+pub fn before_nfsserver_stop(ctx: &Ctx) {
+    let left = crate::nfs::exports(ctx.sys);
+    if !left.is_empty() && crate::nfs::running(ctx.sys) {
+        tracing::warn!(
+            "ordering: {} export(s) are still active while nfsd stops (first: {}); exportfs \
+             resources should stop before nfsserver",
+            left.len(),
+            left[0].directory.display()
+        );
+    }
+}

@@ -316,7 +316,7 @@ fn make_subdirs(ctx: &Ctx, dir: &Path) -> OcfResult {
 }
 
 fn unmount(ctx: &Ctx, dir: &Path) -> OcfResult {
-    let until = ctx.deadline.within(Duration::from_secs(20));
+    let until = ctx.sys.now() + Duration::from_secs(20);
     let cmd = Cmd::new("umount").arg(dir.to_string_lossy());
     loop {
         let out = util::run(ctx, &cmd, ctx.deadline, "mount")?;
@@ -325,7 +325,7 @@ fn unmount(ctx: &Ctx, dir: &Path) -> OcfResult {
             return Ok(());
         }
         // A daemon that held the database may take a moment to exit.
-        if until.passed() {
+        if ctx.sys.now() >= until || ctx.deadline.passed() {
             return Err(OcfError::generic(format!(
                 "cannot unmount {}: {}",
                 dir.display(),
