@@ -1,6 +1,7 @@
 //! The table of OCF agents in the multi-call binary: each agent lives in its
 //! own file and is found here by the name it is installed under.
 
+pub mod exportfs;
 pub mod nfsserver;
 pub mod nfsstate;
 mod util;
@@ -10,7 +11,12 @@ use crate::ocf::Agent;
 
 /// Every agent, in the order they start in an NFS group.
 pub fn all() -> &'static [&'static dyn Agent] {
-    &[&nfsstate::NfsState, &nfsserver::NfsServer, &vip::Vip]
+    &[
+        &nfsstate::NfsState,
+        &nfsserver::NfsServer,
+        &exportfs::ExportFs,
+        &vip::Vip,
+    ]
 }
 
 /// The agent installed as `name`.

@@ -561,8 +561,15 @@ mod tests {
     use crate::sys::System;
     use std::collections::BTreeMap;
 
+    /// A node of a started NFS group (nfsd running, one export active), so
+    /// the ordering check before adding the address passes.
     fn fake_net() -> Fake {
         let f = Fake::new();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.file(
+            "/var/lib/nfs/etab",
+            "/srv/nfs/share\t192.0.2.0/24(rw,sync,fsid=1)\n",
+        );
         f.set_links(vec![
             Link {
                 ifindex: 1,
@@ -628,6 +635,41 @@ mod tests {
         // but the command it ran is what matters here.
         assert_eq!(rc, 1, "{err}");
         assert_eq!(f.commands(), vec!["ip -4 addr add 192.0.2.50/24 dev eth0"]);
+    }
+
+    #[test]
+    fn start_refuses_before_the_exports_are_active() {
+        let f = fake_net();
+        f.file("/proc/fs/nfsd/threads", "0\n");
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("ordering: nfsd is not running on this node"),
+            "{err}"
+        );
+        let f = fake_net();
+        f.file("/var/lib/nfs/etab", "");
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(err.contains("ordering: nothing is exported"), "{err}");
+        // An export an nfsha exportfs resource started here has gone.
+        let f = fake_net();
+        f.file(
+            "/run/resource-agents/nfsha-exportfs-192.0.2.0_24@_srv_nfs_other",
+            "directory=/srv/nfs/other\nclient=192.0.2.0/24\n",
+        );
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("ordering: the export of /srv/nfs/other to 192.0.2.0/24 is not active"),
+            "{err}"
+        );
+        assert!(f.commands().is_empty(), "no address added");
+        // At stop the same finding is only a warning.
+        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
+        let (_, err) = go(&f, "stop", &[("ip", "192.0.2.50")]);
+        assert!(!err.contains("ordering"), "{err}");
+        assert_eq!(f.commands(), vec!["ip -4 addr del 192.0.2.50/24 dev eth0"]);
     }
 
     #[test]
