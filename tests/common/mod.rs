@@ -64,3 +64,288 @@ pub fn agent_names() -> Vec<String> {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect()
 }
+
+/// A node for the server agents with the real pieces this host has (ext4 on
+/// a loop device, mount/umount, unshare, exportfs writing the real
+/// /var/lib/nfs/etab) and labelled stand-ins for what it lacks: no DRBD
+/// (a `drbdsetup` stand-in answers `status --json` with a role the test
+/// sets; the device node is named like a DRBD device but is the loop
+/// device), no kernel nfsd (the nfsd control files are a temporary
+/// directory; `rpc.nfsd`, `rpc.mountd` and `nfsdcld` stand-ins record how
+/// they were started and keep running until signalled).
+pub struct Node {
+    pub tmp: tempfile::TempDir,
+    pub loopdev: String,
+    /// `<tmp>/dev/drbd<minor>`: a block node with the loop device's numbers.
+    pub drbd_dev: String,
+    pub drbd_minor: u32,
+    pub state_dir: PathBuf,
+    pub export_dir: PathBuf,
+    pub export_mounted: bool,
+    pub client: String,
+}
+
+impl Node {
+    pub fn new() -> Node {
+        require_root();
+        for (tool, pkg) in [
+            ("losetup", "mount"),
+            ("mkfs.ext4", "e2fsprogs"),
+            ("mknod", "coreutils"),
+            ("unshare", "util-linux"),
+            ("exportfs", "nfs-kernel-server"),
+        ] {
+            require(tool, pkg);
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("nfsha-it-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let t = tmp.path();
+        let image = t.join("state.img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(32 << 20)
+            .unwrap();
+        let loopdev = run_ok("losetup", &["--find", "--show", image.to_str().unwrap()])
+            .trim()
+            .to_string();
+        run_ok("mkfs.ext4", &["-q", "-F", &loopdev]);
+        let loop_minor: u32 = loopdev.trim_start_matches("/dev/loop").parse().unwrap();
+        let drbd_minor = 100 + loop_minor;
+        std::fs::create_dir_all(t.join("dev")).unwrap();
+        let drbd_dev = t
+            .join(format!("dev/drbd{drbd_minor}"))
+            .display()
+            .to_string();
+        let (maj, min) = {
+            use std::os::unix::fs::MetadataExt;
+            let rdev = std::fs::metadata(&loopdev).unwrap().rdev();
+            (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev))
+        };
+        run_ok(
+            "mknod",
+            &[&drbd_dev, "b", &maj.to_string(), &min.to_string()],
+        );
+
+        let bin = t.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let nfsd = t.join("nfsd");
+        std::fs::create_dir_all(&nfsd).unwrap();
+        for (f, v) in [
+            ("threads", "0\n"),
+            ("nfsv4leasetime", "90\n"),
+            ("nfsv4gracetime", "90\n"),
+            ("versions", "-3 +4 -4.0 +4.1 +4.2\n"),
+            ("nfsv4recoverydir", "/var/lib/nfs/v4recovery\n"),
+            ("unlock_filesystem", ""),
+        ] {
+            std::fs::write(nfsd.join(f), v).unwrap();
+        }
+        std::fs::write(t.join("drbd-role"), "Primary\n").unwrap();
+        let sub = |s: &str| {
+            s.replace("@ROLE@", &t.join("drbd-role").display().to_string())
+                .replace("@MINOR@", &drbd_minor.to_string())
+                .replace("@LOG@", &t.join("rpc.nfsd.log").display().to_string())
+                .replace("@NFSD@", &nfsd.display().to_string())
+        };
+        let stand_ins = [
+            (
+                "drbdsetup",
+                "#!/bin/sh\n# STAND-IN for drbdsetup: this test host has no DRBD. It answers only\n\
+                 # `status --json`, with one resource whose role the test writes to a file.\n\
+                 [ \"$1 $2\" = \"status --json\" ] || { echo \"stand-in drbdsetup: unsupported: $*\" >&2; exit 20; }\n\
+                 role=$(cat '@ROLE@')\n\
+                 printf '[{\"name\":\"nfstest\",\"role\":\"%s\",\"devices\":[{\"volume\":0,\"minor\":@MINOR@,\"disk-state\":\"UpToDate\"}]}]\\n' \"$role\"\n",
+            ),
+            (
+                "rpc.nfsd",
+                "#!/bin/sh\n# STAND-IN for rpc.nfsd: this test host has no kernel nfsd. It records the\n\
+                 # host name it runs under and its arguments, and sets the thread count.\n\
+                 echo \"$(hostname) $*\" >> '@LOG@'\n\
+                 for last; do :; done\n\
+                 echo \"$last\" > '@NFSD@/threads'\n",
+            ),
+            (
+                "rpc.mountd",
+                "#!/bin/sh\n# STAND-IN for rpc.mountd: runs until signalled.\nwhile :; do sleep 1; done\n",
+            ),
+            (
+                "nfsdcld",
+                "#!/bin/sh\n# STAND-IN for nfsdcld: runs until signalled.\nwhile :; do sleep 1; done\n",
+            ),
+        ];
+        for (name, text) in stand_ins {
+            use std::os::unix::fs::PermissionsExt;
+            let p = bin.join(name);
+            std::fs::write(&p, sub(text)).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let state_dir = t.join("state");
+        std::fs::write(
+            t.join("nfs.conf"),
+            format!(
+                "[nfsdcld]\nstoragedir={0}/nfsdcld\n[nfsdcltrack]\nstoragedir={0}/nfsdcltrack\n",
+                state_dir.display()
+            ),
+        )
+        .unwrap();
+        let export_dir = t.join("export");
+        std::fs::create_dir_all(&export_dir).unwrap();
+        // A distinct documentation-range client per node: tests share etab.
+        let client = format!("198.51.100.{}", 1 + loop_minor % 250);
+        Node {
+            tmp,
+            loopdev,
+            drbd_dev,
+            drbd_minor,
+            state_dir,
+            export_dir,
+            export_mounted: false,
+            client,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    /// Mount a tmpfs on the export directory (the exported filesystem).
+    pub fn mount_export(&mut self) {
+        run_ok(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=1m",
+                "nfsha-it",
+                self.export_dir.to_str().unwrap(),
+            ],
+        );
+        self.export_mounted = true;
+    }
+
+    pub fn set_role(&self, role: &str) {
+        std::fs::write(self.path("drbd-role"), format!("{role}\n")).unwrap();
+    }
+
+    pub fn threads(&self) -> String {
+        std::fs::read_to_string(self.path("nfsd/threads"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The environment an agent runs with on this node.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let t = self.tmp.path();
+        let path = format!(
+            "{}:{}",
+            t.join("bin").display(),
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into())
+        );
+        vec![
+            ("PATH".into(), path),
+            ("HA_RSCTMP".into(), t.join("rsctmp").display().to_string()),
+            (
+                "NFSHA_PROC_NFSD".into(),
+                t.join("nfsd").display().to_string(),
+            ),
+            (
+                "NFSHA_NFS_CONF".into(),
+                t.join("nfs.conf").display().to_string(),
+            ),
+            (
+                "NFSHA_NFS_CONF_D".into(),
+                t.join("nfs.conf.d").display().to_string(),
+            ),
+            (
+                "NFSHA_PROC_DRBD".into(),
+                t.join("no-proc-drbd").display().to_string(),
+            ),
+            (
+                "NFSHA_RUN_SYSTEMD".into(),
+                t.join("no-systemd").display().to_string(),
+            ),
+            (
+                "NFSHA_RUN_DIR".into(),
+                t.join("run-nfsha").display().to_string(),
+            ),
+        ]
+    }
+
+    /// Run `action` of `agent` like Pacemaker: returns (exit code, stderr).
+    pub fn agent(&self, agent: &str, action: &str, params: &[(&str, &str)]) -> (i32, String) {
+        let mut cmd = std::process::Command::new(nfsha());
+        cmd.args(["agent", agent, action]).envs(self.env());
+        for (k, v) in params {
+            cmd.env(format!("OCF_RESKEY_{k}"), v);
+        }
+        cmd.env("OCF_RESKEY_CRM_meta_interval", "10000");
+        cmd.env("OCF_RESOURCE_INSTANCE", format!("it-{agent}"));
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn state_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("directory", self.state_dir.display().to_string()),
+            ("device", self.drbd_dev.clone()),
+        ]
+    }
+
+    pub fn server_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("server_hostname", "nfs-ha-test".into()),
+            ("state_directory", self.state_dir.display().to_string()),
+            ("lease_time", "120".into()),
+        ]
+    }
+
+    pub fn export_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("directory", self.export_dir.display().to_string()),
+            ("clientspec", self.client.clone()),
+            ("options", "rw,sync,no_subtree_check".into()),
+            ("fsid", (7000 + self.drbd_minor).to_string()),
+        ]
+    }
+
+    pub fn is_mounted(&self, dir: &Path) -> bool {
+        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        text.lines()
+            .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
+    }
+
+    pub fn exported(&self) -> bool {
+        let etab = std::fs::read_to_string("/var/lib/nfs/etab").unwrap_or_default();
+        let prefix = format!("{}\t{}(", self.export_dir.display(), self.client);
+        etab.lines().any(|l| l.starts_with(&prefix))
+    }
+}
+
+/// Borrow a `(&str, String)` list as `(&str, &str)`.
+pub fn p<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Best effort, in group stop order; only what this node set up.
+        let _ = self.agent("nfsserver", "stop", &p(&self.server_params()));
+        let target = format!("{}:{}", self.client, self.export_dir.display());
+        let _ = run("exportfs", &["-u", &target]);
+        for dir in [&self.export_dir, &self.state_dir] {
+            while self.is_mounted(dir) {
+                if !run("umount", &[dir.to_str().unwrap()]).status.success() {
+                    break;
+                }
+            }
+        }
+        let _ = run("losetup", &["-d", &self.loopdev]);
+    }
+}
