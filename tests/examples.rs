@@ -11,12 +11,14 @@ use std::process::Command;
 
 use quick_xml::events::Event;
 
+/// A primitive: (class:provider:type, params, monitor ops "interval/role/timeout").
+type Primitive = (String, BTreeMap<String, String>, Vec<String>);
+
 /// The parts of a CIB the examples must agree on (ids of generated
 /// sub-elements and constraint ids are left out: the tools name them).
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Model {
-    /// id → (class:provider:type, params, monitor ops "interval/role/timeout").
-    primitives: BTreeMap<String, (String, BTreeMap<String, String>, Vec<String>)>,
+    primitives: BTreeMap<String, Primitive>,
     groups: BTreeMap<String, Vec<String>>,
     /// id → (child, meta).
     clones: BTreeMap<String, (String, BTreeMap<String, String>)>,
