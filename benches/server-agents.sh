@@ -71,7 +71,10 @@ export NFSHA_PROC_NFSD="$T/nfsd" NFSHA_NFS_CONF="$T/nfs.conf" NFSHA_NFS_CONF_D="
 export NFSHA_PROC_DRBD="$T/none" NFSHA_RUN_SYSTEMD="$T/none" NFSHA_RUN_DIR="$T/run"
 export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
 
-ag() { local a=$1 act=$2; shift 2; env "$@" "$NFSHA" agent "$a" "$act"; }
+# Parameters are exported in the forked child, so no extra `env` process
+# is counted on either side.
+ag() { local a=$1 act=$2; shift 2; ( export "$@"; exec "$NFSHA" agent "$a" "$act" ); }
+hb() { local a=$1 act=$2; shift 2; ( export "$@"; exec "$HB/$a" "$act" ); }
 STATE=(OCF_RESKEY_directory="$T/state" OCF_RESKEY_device="$T/dev/drbd$MINOR")
 SERVER=(OCF_RESKEY_server_hostname=nfs-ha OCF_RESKEY_state_directory="$T/state")
 EXPORT=(OCF_RESKEY_directory="$T/export" OCF_RESKEY_clientspec=198.51.100.250 OCF_RESKEY_options=rw,sync,no_subtree_check OCF_RESKEY_fsid=4242)
@@ -93,23 +96,32 @@ kill "${PIDS[0]}" "${PIDS[1]}"; PIDS=("${PIDS[2]}")   # let nfsserver start its 
 ag nfsserver start "${SERVER[@]}" OCF_RESOURCE_INSTANCE=srv
 ag exportfs start "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex
 
-# Per-call CPU (ms, user+sys including children) and wall (ms) of `$@`, N times.
+# Per-call CPU (µs, user+sys including children) and wall (µs) of `$@`,
+# N times, as "rc cpu wall". `times` must run in the shell that waited for
+# the children (no command substitution around it).
 measure() {
-    local rc0 t0 t1 c0 c1
+    local rc0 t0 t1 c0
     "$@" >/dev/null 2>&1 && rc0=0 || rc0=$?
-    c0=$(cpu_ms); t0=$(date +%s%N)
+    cpu_now; c0=$CPU_US; t0=$(date +%s%N)
     for ((i = 0; i < N; i++)); do "$@" >/dev/null 2>&1 || true; done
-    t1=$(date +%s%N); c1=$(cpu_ms)
-    echo "$rc0 $(( (c1 - c0) * 1000 / N )) $(( (t1 - t0) / 1000 / N ))"
+    t1=$(date +%s%N); cpu_now
+    echo "$rc0 $(( (CPU_US - c0) / N )) $(( (t1 - t0) / 1000 / N ))"
 }
-# Children's user+sys in ms (bash `times`, second line).
-cpu_ms() {
-    local line u s
-    line=$(times | tail -n 1)
-    u=${line%% *}; s=${line##* }
-    echo $(( $(to_ms "$u") + $(to_ms "$s") ))
+# CPU_US = children's user+sys so far, in µs (second line of `times`).
+cpu_now() {
+    times > "$T/times"
+    local u s
+    { read -r _ _; read -r u s; } < "$T/times"
+    CPU_US=$(( $(to_us "$u") + $(to_us "$s") ))
 }
-to_ms() { local v=${1%s} m=${1%%m*}; v=${v#*m}; awk -v m="$m" -v s="$v" 'BEGIN{printf "%d", m*60000 + s*1000}'; }
+# "1m2.345s" → µs
+to_us() {
+    local v=${1%s} m=${1%%m*}
+    v=${v#*m}
+    local whole=${v%.*} frac=${v#*.}
+    frac=${frac}000000; frac=${frac:0:6}
+    echo $(( (10#$m * 60 + 10#$whole) * 1000000 + 10#$frac ))
+}
 
 row() {
     local name=$1 ours=$2 theirs=$3
@@ -122,29 +134,29 @@ row() {
         "$rc_t" $((cpu_t / 1000)) $((cpu_t % 1000)) $((wall_t / 1000)) $((wall_t % 1000)) "$ratio"
 }
 
-env "${HB_EXPORT[@]}" OCF_RESKEY_wait_for_leasetime_on_stop=false "$HB/exportfs" start >/dev/null 2>&1
+hb exportfs start "${HB_EXPORT[@]}" OCF_RESKEY_wait_for_leasetime_on_stop=false >/dev/null 2>&1
 
 ours_state=$(measure ag nfsstate monitor "${STATE[@]}" OCF_RESOURCE_INSTANCE=st)
-hb_fs=$(measure env "${HB_FS[@]}" "$HB/Filesystem" monitor)
+hb_fs=$(measure hb Filesystem monitor "${HB_FS[@]}")
 ours_srv=$(measure ag nfsserver monitor "${SERVER[@]}" OCF_RESOURCE_INSTANCE=srv)
-hb_srv=$(measure env "${HB_SERVER[@]}" "$HB/nfsserver" monitor)
+hb_srv=$(measure hb nfsserver monitor "${HB_SERVER[@]}")
 ours_exp=$(measure ag exportfs monitor "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex)
-hb_exp=$(measure env "${HB_EXPORT[@]}" "$HB/exportfs" monitor)
+hb_exp=$(measure hb exportfs monitor "${HB_EXPORT[@]}")
 
 # exportfs stop: time N start/stop cycles' stops only (µs wall, per stop).
 stop_wall() {
-    local total=0 t0 t1 c0 c1 cpu=0
+    local total=0 t0 t1 c0 cpu=0
     for ((i = 0; i < N / 4; i++)); do
         "$@" start >/dev/null 2>&1
-        c0=$(cpu_ms); t0=$(date +%s%N)
+        cpu_now; c0=$CPU_US; t0=$(date +%s%N)
         "$@" stop >/dev/null 2>&1
-        t1=$(date +%s%N); c1=$(cpu_ms)
-        total=$((total + (t1 - t0) / 1000)); cpu=$((cpu + (c1 - c0) * 1000))
+        t1=$(date +%s%N); cpu_now
+        total=$((total + (t1 - t0) / 1000)); cpu=$((cpu + CPU_US - c0))
     done
     echo "$((total / (N / 4))) $((cpu / (N / 4)))"
 }
 ex_ours() { ag exportfs "$1" "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex; }
-ex_hb() { env "${HB_EXPORT[@]}" OCF_RESKEY_wait_for_leasetime_on_stop=false "$HB/exportfs" "$1"; }
+ex_hb() { hb exportfs "$1" "${HB_EXPORT[@]}" OCF_RESKEY_wait_for_leasetime_on_stop=false; }
 ag exportfs stop "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex
 ex_hb stop >/dev/null 2>&1
 read -r stop_ours stop_ours_cpu <<< "$(stop_wall ex_ours)"

@@ -244,18 +244,13 @@ fn problem_to_error(p: Problem) -> OcfError {
     }
 }
 
-/// The device path as the mount table records it (symlinks resolved).
+/// The device path as the mount table records it (symlinks such as
+/// `/dev/drbd/by-res/nfs/0` resolved; /dev cannot hang).
 fn canonical_device(ctx: &Ctx, device: &str) -> String {
-    let cmd = Cmd::new("readlink").args(["-f", device]);
-    match ctx
-        .sys
-        .run(&cmd, ctx.deadline.within(Duration::from_secs(5)))
-    {
-        Ok(out) if out.success() && out.stdout.trim().starts_with('/') => {
-            out.stdout.trim().to_string()
-        }
-        _ => device.to_string(),
-    }
+    ctx.sys
+        .canonicalize(Path::new(device))
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| device.to_string())
 }
 
 /// The mount at `directory` when it is the configured device's.
@@ -569,6 +564,19 @@ mod tests {
         // Idempotent: a second start mounts nothing more.
         assert_eq!(go(&f, "start", DEV).0, 0);
         assert_eq!(ran(&f, "mount").len(), 1);
+    }
+
+    #[test]
+    fn by_res_symlinks_resolve_to_the_drbd_device() {
+        let f = node("Primary", DRBD_MOUNT);
+        f.file("/dev/drbd/by-res/nfs/0", "symlink:/dev/drbd0");
+        let p = [
+            ("directory", "/srv/nfs-state"),
+            ("device", "/dev/drbd/by-res/nfs/0"),
+        ];
+        assert_eq!(go(&f, "monitor", &p).0, 0);
+        assert_eq!(go(&f, "stop", &p).0, 0);
+        assert_eq!(ran(&f, "umount"), vec!["umount /srv/nfs-state"]);
     }
 
     #[test]

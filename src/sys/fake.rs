@@ -218,6 +218,13 @@ impl System for Fake {
     fn paths(&self) -> &Paths {
         &self.paths
     }
+    /// Symlinks are files whose content starts with `symlink:`.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        match self.state.lock().unwrap().files.get(path) {
+            Some(c) if c.starts_with("symlink:") => Ok(PathBuf::from(&c["symlink:".len()..])),
+            _ => Ok(path.to_path_buf()),
+        }
+    }
     fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let s = self.state.lock().unwrap();
         let mut names: Vec<String> = s

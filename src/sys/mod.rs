@@ -164,6 +164,9 @@ pub trait System: Sync {
     /// The names in a directory (not recursive, unsorted). Only for
     /// directories on local, non-hung filesystems (`/proc`, `/etc`).
     fn list_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// The path with symlinks resolved. Only for paths on local, non-hung
+    /// filesystems (`/dev`).
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
 }
 
 /// The real machine.
@@ -340,6 +343,10 @@ impl System for Real {
         std::fs::read_dir(path)?
             .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
             .collect()
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::canonicalize(path)
     }
 }
 
