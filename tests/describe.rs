@@ -34,6 +34,8 @@ fn pcs_and_crm_describe_every_agent() {
             ocf_root.to_str().unwrap(),
         ],
     );
+    // Replace whatever nfsha provider the host may already have.
+    let _ = std::fs::remove_dir_all(rd.join("nfsha"));
     common::run_ok(
         "cp",
         &[
