@@ -439,6 +439,24 @@ fn processes(sys: &dyn System) -> Vec<(u32, String)> {
         .collect()
 }
 
+/// `/proc/<pid>/comm` is `name`.
+fn comm_is(sys: &dyn System, pid: u32, name: &str) -> bool {
+    sys.read_to_string(&sys.paths().proc.join(pid.to_string()).join("comm"))
+        .is_ok_and(|c| c.trim() == name)
+}
+
+/// The `name:pid` list a start recorded in the marker.
+fn recorded_pids(m: &std::collections::BTreeMap<String, String>) -> Vec<(String, u32)> {
+    m.get("pids")
+        .map(|p| {
+            p.split(',')
+                .filter_map(|e| e.split_once(':'))
+                .filter_map(|(n, p)| Some((n.to_string(), p.parse().ok()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn alive(sys: &dyn System, pid: u32, name: &str) -> bool {
     sys.read_to_string(&sys.paths().proc.join(pid.to_string()).join("cmdline"))
         .is_ok_and(|c| c.contains(name))
@@ -614,16 +632,21 @@ impl Agent for NfsServer {
                 .unwrap_or_default()
         });
         let systemd = systemd_running(ctx.sys);
-        let mut pids = Vec::new();
-        if systemd {
+        let pids = if systemd {
             let allow = ctx.sys.paths().nfs_server_allow();
             ctx.sys
                 .write(&allow, b"nfsha nfsserver\n")
                 .map_err(|e| OcfError::generic(format!("cannot write {}: {e}", allow.display())))?;
             systemctl(ctx, &["start", "nfs-server.service"])?;
+            // Remember systemd's daemons so monitor need not scan /proc.
+            processes(ctx.sys)
+                .into_iter()
+                .filter(|(_, c)| matches!(c.as_str(), "rpc.mountd" | "nfsdcld" | "rpc.statd"))
+                .map(|(p, c)| (c, p))
+                .collect()
         } else {
-            pids = start_direct(ctx, &cfg, &hostname)?;
-        }
+            start_direct(ctx, &cfg, &hostname)?
+        };
         let mut pairs = vec![
             (
                 "mode",
@@ -682,15 +705,7 @@ impl Agent for NfsServer {
                     "nfs-kernel-server",
                 )?;
             }
-            let pids: Vec<(String, u32)> = m
-                .get("pids")
-                .map(|p| {
-                    p.split(',')
-                        .filter_map(|e| e.split_once(':'))
-                        .filter_map(|(n, p)| Some((n.to_string(), p.parse().ok()?)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let pids = recorded_pids(&m);
             for (name, pid) in &pids {
                 if alive(ctx.sys, *pid, name) {
                     let _ = ctx.sys.kill(*pid, libc::SIGTERM);
@@ -727,19 +742,36 @@ impl Agent for NfsServer {
             tracing::warn!("nfsd runs here but was not started by nfsserver");
             return Ok(());
         };
-        let procs = processes(ctx.sys);
-        let mut missing = Vec::new();
-        if !procs.iter().any(|(_, c)| c == "rpc.mountd") {
-            missing.push("rpc.mountd (exports cannot be looked up)");
-        }
-        let cld_expected = m.get("pids").is_some_and(|p| p.contains("nfsdcld:"))
+        let recorded = recorded_pids(&m);
+        let cld_expected = recorded.iter().any(|(n, _)| n == "nfsdcld")
             || (m.get("mode").map(String::as_str) == Some("systemd")
                 && ctx.sys.has_program("nfsdcld"));
-        if cld_expected && !procs.iter().any(|(_, c)| c == "nfsdcld") {
-            missing.push("nfsdcld (new clients are not recorded on the state directory)");
+        let mut expected = vec![("rpc.mountd", "rpc.mountd (exports cannot be looked up)")];
+        if cld_expected {
+            expected.push((
+                "nfsdcld",
+                "nfsdcld (new clients are not recorded on the state directory)",
+            ));
         }
-        if cfg.has("3") && !procs.iter().any(|(_, c)| c == "rpc.statd") {
-            missing.push("rpc.statd (NFSv3 locks)");
+        if cfg.has("3") {
+            expected.push(("rpc.statd", "rpc.statd (NFSv3 locks)"));
+        }
+        // The pids recorded at start answer without reading the whole
+        // process table; only a restarted daemon needs the full scan.
+        let mut table: Option<Vec<(u32, String)>> = None;
+        let mut missing = Vec::new();
+        for (name, why) in expected {
+            let by_pid = recorded
+                .iter()
+                .any(|(n, pid)| n == name && comm_is(ctx.sys, *pid, name));
+            if !by_pid
+                && !table
+                    .get_or_insert_with(|| processes(ctx.sys))
+                    .iter()
+                    .any(|(_, c)| c == name)
+            {
+                missing.push(why);
+            }
         }
         if !missing.is_empty() {
             return Err(OcfError::generic(format!(
