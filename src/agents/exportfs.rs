@@ -388,9 +388,7 @@ impl Agent for ExportFs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocf;
     use crate::sys::fake::{fail, Fake};
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     const P: &[(&str, &str)] = &[
@@ -448,14 +446,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        let mut env: BTreeMap<String, String> = params
-            .iter()
-            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-            .collect();
-        env.insert("OCF_RESKEY_CRM_meta_interval".into(), "10000".into());
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let rc = ocf::run(&ExportFs, Some(action), env, f, &mut o, &mut e);
-        (rc, String::from_utf8(e).unwrap())
+        crate::agents::util::run_agent(&ExportFs, f, action, params, &[])
     }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {

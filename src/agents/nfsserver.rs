@@ -860,9 +860,7 @@ pub fn sethostname_exec(name: &str, argv: &[OsString]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocf;
     use crate::sys::fake::{ok, Fake};
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     const CONF: &str = "[nfsdcld]\nstoragedir=/srv/nfs-state/nfsdcld\n[nfsdcltrack]\nstoragedir=/srv/nfs-state/nfsdcltrack\n";
@@ -917,18 +915,7 @@ mod tests {
         params: &[(&str, &str)],
         meta: &[(&str, &str)],
     ) -> (i32, String) {
-        let mut env: BTreeMap<String, String> = params
-            .iter()
-            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-            .collect();
-        for (k, v) in meta {
-            env.insert(format!("OCF_RESKEY_CRM_meta_{k}"), v.to_string());
-        }
-        env.entry("OCF_RESKEY_CRM_meta_interval".into())
-            .or_insert("10000".into());
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let rc = ocf::run(&NfsServer, Some(action), env, f, &mut o, &mut e);
-        (rc, String::from_utf8(e).unwrap())
+        crate::agents::util::run_agent(&NfsServer, f, action, params, meta)
     }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {

@@ -470,9 +470,7 @@ impl Agent for NfsState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocf;
     use crate::sys::fake::{ok, Fake};
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     const ROOT: &str = "22 1 8:2 / / rw,relatime - ext4 /dev/sda2 rw\n";
@@ -525,14 +523,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        let mut env: BTreeMap<String, String> = params
-            .iter()
-            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-            .collect();
-        env.insert("OCF_RESKEY_CRM_meta_interval".into(), "20000".into());
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let rc = ocf::run(&NfsState, Some(action), env, f, &mut o, &mut e);
-        (rc, String::from_utf8(e).unwrap())
+        crate::agents::util::run_agent(&NfsState, f, action, params, &[])
     }
 
     const DEV: &[(&str, &str)] = &[("directory", "/srv/nfs-state"), ("device", "/dev/drbd0")];
