@@ -73,7 +73,11 @@ export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
 
 # Parameters are exported in the forked child, so no extra `env` process
 # is counted on either side.
-ag() { local a=$1 act=$2; shift 2; ( export "$@"; exec "$NFSHA" agent "$a" "$act" ); }
+# nfsha's agents are called through their provider symlinks, as Pacemaker
+# calls them (the binary then skips its command-line parser).
+mkdir -p "$T/ocf"
+for a in nfsstate nfsserver exportfs; do ln -s "$NFSHA" "$T/ocf/$a"; done
+ag() { local a=$1 act=$2; shift 2; ( export "$@"; exec "$T/ocf/$a" "$act" ); }
 hb() { local a=$1 act=$2; shift 2; ( export "$@"; exec "$HB/$a" "$act" ); }
 STATE=(OCF_RESKEY_directory="$T/state" OCF_RESKEY_device="$T/dev/drbd$MINOR")
 SERVER=(OCF_RESKEY_server_hostname=nfs-ha OCF_RESKEY_state_directory="$T/state")
