@@ -499,6 +499,46 @@ fn write_nfsd(ctx: &Ctx, name: &str, value: &str) -> OcfResult {
         .map_err(|e| OcfError::generic(format!("cannot write {value} to {}: {e}", path.display())))
 }
 
+/// nfsdcld talks to the kernel through rpc_pipefs; without systemd nobody
+/// else mounts it. Mounted once and left mounted (it holds no data and other
+/// NFS services use it too), so stop never has to unmount it.
+fn ensure_pipefs(ctx: &Ctx) -> OcfResult {
+    let conf = NfsConf::load(ctx.sys);
+    let dir = conf
+        .get("general", "pipefs-directory")
+        .unwrap_or("/var/lib/nfs/rpc_pipefs")
+        .to_string();
+    let table = storage::mount_table(ctx.sys).map_err(|p| OcfError::generic(p.message()))?;
+    if crate::sys::mounts::at(&table, Path::new(&dir)).is_some_and(|m| m.fstype == "rpc_pipefs") {
+        return Ok(());
+    }
+    let filesystems = ctx
+        .sys
+        .read_to_string(&ctx.sys.paths().proc.join("filesystems"))
+        .unwrap_or_default();
+    if !filesystems.split_whitespace().any(|f| f == "rpc_pipefs") {
+        tracing::warn!(
+            "this kernel has no rpc_pipefs (sunrpc not loaded?): nfsdcld cannot reach nfsd, \
+             which then tracks clients with nfsdcltrack (also on the state directory)"
+        );
+        return Ok(());
+    }
+    util::run_ok(
+        ctx,
+        &Cmd::new("mkdir").args(["-p", &dir]),
+        ctx.deadline,
+        "coreutils",
+    )?;
+    util::run_ok(
+        ctx,
+        &Cmd::new("mount").args(["-t", "rpc_pipefs", "sunrpc", &dir]),
+        ctx.deadline,
+        "mount",
+    )?;
+    tracing::info!("mounted rpc_pipefs on {dir} for nfsdcld");
+    Ok(())
+}
+
 fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(String, u32)>> {
     let p = ctx.sys.paths();
     if nfs::threads(ctx.sys).is_none() {
@@ -519,9 +559,13 @@ fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(Strin
         let dir = format!("{}/v4recovery", cfg.state_directory.display());
         write_nfsd(ctx, "nfsv4recoverydir", &dir)?;
     }
+    let daemons = daemons(cfg, ctx.sys);
+    if daemons.iter().any(|(n, _)| *n == "nfsdcld") {
+        ensure_pipefs(ctx)?;
+    }
     let mut started = Vec::new();
     let running = processes(ctx.sys);
-    for (name, argv) in daemons(cfg, ctx.sys) {
+    for (name, argv) in daemons {
         if let Some((pid, _)) = running.iter().find(|(_, c)| c == name) {
             tracing::warn!("{name} already runs (pid {pid}); using it");
             continue;
@@ -884,6 +928,10 @@ mod tests {
             "/proc/fs/nfsd/nfsv4recoverydir",
             "/var/lib/nfs/v4recovery\n",
         );
+        f.file(
+            "/proc/filesystems",
+            "nodev\tproc\nnodev\tnfsd\nnodev\trpc_pipefs\n",
+        );
         f.file("/proc/40001/cmdline", "rpc.mountd\0-F\0");
         f.file("/proc/40002/cmdline", "nfsdcld\0-F\0");
         f.respond(|c| {
@@ -1095,6 +1143,10 @@ mod tests {
             unshare[0]
         );
         assert!(!f.commands().iter().any(|c| c.contains("sh -c")));
+        // nfsdcld needs rpc_pipefs; without systemd nfsserver mounts it.
+        assert!(f
+            .commands()
+            .contains(&"mount -t rpc_pipefs sunrpc /var/lib/nfs/rpc_pipefs".to_string()));
         // Monitor: running with its daemons.
         f.file("/proc/500/comm", "rpc.mountd\n");
         f.file("/proc/501/comm", "nfsdcld\n");
@@ -1107,6 +1159,27 @@ mod tests {
         let n = f.commands().len();
         assert_eq!(go(&f, "start", BASE).0, 0);
         assert_eq!(f.commands().len(), n);
+    }
+
+    #[test]
+    fn rpc_pipefs_is_mounted_only_when_missing() {
+        let f = node();
+        f.file(
+            "/etc/nfs.conf",
+            &format!("{CONF}[general]\npipefs-directory=/run/rpc_pipefs\n"),
+        );
+        let t = f.file_content("/proc/self/mountinfo").unwrap();
+        f.file(
+            "/proc/self/mountinfo",
+            &format!("{t}30 22 0:40 / /run/rpc_pipefs rw - rpc_pipefs sunrpc rw\n"),
+        );
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        assert!(!f.commands().iter().any(|c| c.contains("rpc_pipefs")));
+        // A kernel without rpc_pipefs: warn, do not try.
+        let f = node();
+        f.file("/proc/filesystems", "nodev\tproc\n");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        assert!(!f.commands().iter().any(|c| c.contains("rpc_pipefs")));
     }
 
     #[test]
