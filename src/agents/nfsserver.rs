@@ -606,14 +606,10 @@ fn systemctl(ctx: &Ctx, args: &[&str]) -> OcfResult {
     .map(|_| ())
 }
 
-/// Units stopped with nfs-server: nfsdcld and statd keep files open on the
+/// Units stopped after nfs-server: nfsdcld and statd keep files open on the
 /// state directory, which nfsstate must unmount next.
 fn helper_units(v3: bool) -> Vec<&'static str> {
-    let mut u = vec![
-        "nfs-server.service",
-        "nfs-mountd.service",
-        "nfsdcld.service",
-    ];
+    let mut u = vec!["nfs-mountd.service", "nfsdcld.service"];
     if v3 {
         u.push("rpc-statd.service");
     }
@@ -737,9 +733,17 @@ impl Agent for NfsServer {
         };
         if systemd {
             let _ = ctx.sys.remove_file(&ctx.sys.paths().nfs_server_allow());
-            let mut args = vec!["stop"];
-            args.extend(helper_units(v3));
-            systemctl(ctx, &args)?;
+            systemctl(ctx, &["stop", "nfs-server.service"])?;
+            // The helpers one by one: a unit this distribution does not have
+            // (or that is already gone) must not fail the stop.
+            for unit in helper_units(v3) {
+                let cmd = Cmd::new("systemctl").args(["stop", unit]);
+                match util::run(ctx, &cmd, ctx.deadline, "systemd") {
+                    Ok(out) if out.success() => {}
+                    Ok(out) => tracing::warn!("`{}`: {}", cmd.display(), out.failure_text()),
+                    Err(e) => tracing::warn!("`{}`: {}", cmd.display(), e.reason),
+                }
+            }
         } else {
             if nfs::running(ctx.sys) {
                 util::run_ok(
@@ -904,7 +908,7 @@ pub fn sethostname_exec(name: &str, argv: &[OsString]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::fake::{ok, Fake};
+    use crate::sys::fake::{fail, ok, Fake};
     use std::sync::Arc;
 
     const CONF: &str = "[nfsdcld]\nstoragedir=/srv/nfs-state/nfsdcld\n[nfsdcltrack]\nstoragedir=/srv/nfs-state/nfsdcltrack\n";
@@ -1254,10 +1258,48 @@ mod tests {
 
         assert_eq!(go(&f, "stop", BASE).0, 0);
         assert!(f.file_content("/run/nfsha/nfs-server.allow").is_none());
-        assert!(f.commands().contains(
-            &"systemctl stop nfs-server.service nfs-mountd.service nfsdcld.service".to_string()
-        ));
+        let stops: Vec<String> = f
+            .commands()
+            .into_iter()
+            .filter(|c| c.starts_with("systemctl stop"))
+            .collect();
+        assert_eq!(
+            stops,
+            [
+                "systemctl stop nfs-server.service",
+                "systemctl stop nfs-mountd.service",
+                "systemctl stop nfsdcld.service"
+            ]
+        );
         assert!(!f.commands().iter().any(|c| c.starts_with("umount")));
+    }
+
+    #[test]
+    fn systemd_stop_survives_a_missing_helper_unit() {
+        let f = systemd_node();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.respond(|c| {
+            (c.display() == "systemctl stop nfsdcld.service")
+                .then(|| {
+                    fail(
+                        5,
+                        "Failed to stop nfsdcld.service: Unit nfsdcld.service not loaded.",
+                    )
+                })
+                .flatten()
+        });
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        // But nfs-server itself failing to stop is an error.
+        let f = systemd_node();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.respond(|c| {
+            (c.display() == "systemctl stop nfs-server.service")
+                .then(|| fail(1, "Job for nfs-server.service failed."))
+                .flatten()
+        });
+        let (rc, err) = go(&f, "stop", BASE);
+        assert_eq!(rc, 1);
+        assert!(err.contains("Job for nfs-server.service failed"), "{err}");
     }
 
     #[test]
