@@ -128,6 +128,24 @@ fn nfsstate_follows_the_drbd_role() {
 }
 
 #[test]
+fn nfsstate_reads_the_role_from_proc_drbd_on_drbd_84() {
+    let n = Node::new();
+    let state = n.state_params();
+    n.drbd84("Secondary");
+    let (rc, err) = n.agent("nfsstate", "start", &p(&state));
+    assert_eq!(rc, 1);
+    assert!(
+        err.contains("is Secondary on this node (per /proc/drbd)"),
+        "{err}"
+    );
+    n.drbd84("Primary");
+    let (rc, err) = n.agent("nfsstate", "start", &p(&state));
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(n.agent("nfsstate", "monitor", &p(&state)).0, 0);
+    assert_eq!(n.agent("nfsstate", "stop", &p(&state)).0, 0);
+}
+
+#[test]
 fn nfsstate_refuses_local_storage_and_leaves_nothing_mounted() {
     let n = Node::new();
     let params = vec![

@@ -145,6 +145,7 @@ impl Node {
         std::fs::write(t.join("drbd-role"), "Primary\n").unwrap();
         let sub = |s: &str| {
             s.replace("@ROLE@", &t.join("drbd-role").display().to_string())
+                .replace("@DRBD84@", &t.join("drbd84").display().to_string())
                 .replace("@MINOR@", &drbd_minor.to_string())
                 .replace("@LOG@", &t.join("rpc.nfsd.log").display().to_string())
                 .replace("@NFSD@", &nfsd.display().to_string())
@@ -154,6 +155,9 @@ impl Node {
                 "drbdsetup",
                 "#!/bin/sh\n# STAND-IN for drbdsetup: this test host has no DRBD. It answers only\n\
                  # `status --json`, with one resource whose role the test writes to a file.\n\
+                 # With a file `drbd84` next to the role file it answers like DRBD 8.4's\n\
+                 # drbdsetup, which has no --json (the agent then reads /proc/drbd).\n\
+                 [ -e '@DRBD84@' ] && { echo \"drbdsetup: unrecognized option '--json'\" >&2; exit 20; }\n\
                  [ \"$1 $2\" = \"status --json\" ] || { echo \"stand-in drbdsetup: unsupported: $*\" >&2; exit 20; }\n\
                  role=$(cat '@ROLE@')\n\
                  printf '[{\"name\":\"nfstest\",\"role\":\"%s\",\"devices\":[{\"volume\":0,\"minor\":@MINOR@,\"disk-state\":\"UpToDate\"}]}]\\n' \"$role\"\n",
@@ -224,6 +228,20 @@ impl Node {
             ],
         );
         self.export_mounted = true;
+    }
+
+    /// Answer like DRBD 8.4: drbdsetup without --json, the role in a
+    /// `/proc/drbd` stand-in (NFSHA_PROC_DRBD).
+    pub fn drbd84(&self, role: &str) {
+        std::fs::write(self.path("drbd84"), "").unwrap();
+        std::fs::write(
+            self.path("no-proc-drbd"),
+            format!(
+                "version: 8.4.11 (api:1/proto:86-101)\nsrcversion: stand-in\n\n{:>2}: cs:Connected ro:{role}/Secondary ds:UpToDate/UpToDate C r-----\n    ns:0 nr:0 dw:0 dr:0\n",
+                self.drbd_minor
+            ),
+        )
+        .unwrap();
     }
 
     pub fn set_role(&self, role: &str) {
