@@ -17,6 +17,7 @@ fn agent_link(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn ocf_tester(
+    log: &Path,
     prefix: &[&str],
     env: &[(String, String)],
     name: &str,
@@ -43,7 +44,8 @@ fn ocf_tester(
     );
     assert!(
         out.status.success() && text.contains(&format!("{} passed all tests", agent.display())),
-        "ocf-tester {name} failed:\n{text}"
+        "ocf-tester {name} failed:\n{text}\nagent log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
     );
 }
 
@@ -62,9 +64,11 @@ fn ocf_tester_passes_for_every_agent() {
     let links = n.path("agents");
     std::fs::create_dir_all(&links).unwrap();
     let env = n.env();
+    let log = n.path("ha.log");
     let mut tested = Vec::new();
 
     ocf_tester(
+        &log,
         &[],
         &env,
         "it-nfsstate",
@@ -77,6 +81,7 @@ fn ocf_tester_passes_for_every_agent() {
     let (rc, err) = n.agent("nfsstate", "start", &p(&n.state_params()));
     assert_eq!(rc, 0, "{err}");
     ocf_tester(
+        &log,
         &[],
         &env,
         "it-nfsserver",
@@ -89,6 +94,7 @@ fn ocf_tester_passes_for_every_agent() {
     std::fs::write(n.path("nfsd/threads"), "8\n").unwrap();
     n.mount_export();
     ocf_tester(
+        &log,
         &[],
         &env,
         "it-exportfs",
@@ -132,6 +138,7 @@ fn ocf_tester_passes_for_every_agent() {
     let mut vip_env = env.clone();
     vip_env.push(("NFSHA_VAR_LIB_NFS".into(), varlib.display().to_string()));
     ocf_tester(
+        &log,
         &["ip", "netns", "exec", &ns],
         &vip_env,
         "it-vip",

@@ -424,25 +424,35 @@ pub fn check_state_ready(ctx: &Ctx, dir: &Path) -> Result<(), Problem> {
     storage::check_state_dir(ctx.sys, ctx.deadline, dir, None, unreplicated_ok).map(|_| ())
 }
 
-/// Processes by pid and command name (`/proc/<pid>/comm`).
+/// The command name of a live process from `/proc/<pid>/stat`
+/// (`pid (comm) S …`); `None` for a zombie, which keeps its name until its
+/// parent (init, for our detached daemons) reaps it but serves nothing.
+fn live_comm(sys: &dyn System, pid: u32) -> Option<String> {
+    let stat = sys
+        .read_to_string(&sys.paths().proc.join(pid.to_string()).join("stat"))
+        .ok()?;
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let state = stat.get(close + 1..)?.split_whitespace().next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    Some(stat.get(open + 1..close)?.to_string())
+}
+
+/// Live processes by pid and command name.
 fn processes(sys: &dyn System) -> Vec<(u32, String)> {
     let proc = sys.paths().proc.clone();
     sys.list_dir(&proc)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|n| n.parse::<u32>().ok())
-        .filter_map(|pid| {
-            sys.read_to_string(&proc.join(pid.to_string()).join("comm"))
-                .ok()
-                .map(|c| (pid, c.trim().to_string()))
-        })
+        .filter_map(|pid| live_comm(sys, pid).map(|c| (pid, c)))
         .collect()
 }
 
-/// `/proc/<pid>/comm` is `name`.
+/// Process `pid` lives and is called `name`.
 fn comm_is(sys: &dyn System, pid: u32, name: &str) -> bool {
-    sys.read_to_string(&sys.paths().proc.join(pid.to_string()).join("comm"))
-        .is_ok_and(|c| c.trim() == name)
+    live_comm(sys, pid).is_some_and(|c| c == name)
 }
 
 /// The `name:pid` list a start recorded in the marker.
@@ -1152,10 +1162,11 @@ mod tests {
             .commands()
             .contains(&"mount -t rpc_pipefs sunrpc /var/lib/nfs/rpc_pipefs".to_string()));
         // Monitor: running with its daemons.
-        f.file("/proc/500/comm", "rpc.mountd\n");
-        f.file("/proc/501/comm", "nfsdcld\n");
+        f.file("/proc/500/stat", "500 (rpc.mountd) S 1 500 500 0");
+        f.file("/proc/501/stat", "501 (nfsdcld) S 1 501 501 0");
         assert_eq!(go(&f, "monitor", BASE).0, 0);
-        f.remove_file(Path::new("/proc/501/comm")).unwrap();
+        // A zombie is not a running daemon.
+        f.file("/proc/501/stat", "501 (nfsdcld) Z 1 501 501 0");
         let (rc, err) = go(&f, "monitor", BASE);
         assert_eq!(rc, 1);
         assert!(err.contains("not: nfsdcld"), "{err}");
@@ -1332,8 +1343,8 @@ mod tests {
     fn monitor_warns_on_drift_but_stays_running() {
         let f = node();
         assert_eq!(go(&f, "start", BASE).0, 0);
-        f.file("/proc/500/comm", "rpc.mountd\n");
-        f.file("/proc/501/comm", "nfsdcld\n");
+        f.file("/proc/500/stat", "500 (rpc.mountd) S 1 500 500 0");
+        f.file("/proc/501/stat", "501 (nfsdcld) S 1 501 501 0");
         f.file("/proc/fs/nfsd/nfsv4leasetime", "60\n");
         f.file("/proc/fs/nfsd/versions", "+3 +4 +4.0 +4.1 +4.2\n");
         assert_eq!(go(&f, "monitor", BASE).0, 0);

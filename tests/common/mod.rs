@@ -210,6 +210,11 @@ impl Node {
         }
     }
 
+    /// The agents' log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("ha.log")).unwrap_or_default()
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.tmp.path().join(rel)
     }
@@ -266,6 +271,8 @@ impl Node {
         vec![
             ("PATH".into(), path),
             ("HA_RSCTMP".into(), t.join("rsctmp").display().to_string()),
+            // The agents' log, shown when a test fails.
+            ("HA_LOGFILE".into(), t.join("ha.log").display().to_string()),
             (
                 "NFSHA_PROC_NFSD".into(),
                 t.join("nfsd").display().to_string(),
