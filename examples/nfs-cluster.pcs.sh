@@ -14,8 +14,8 @@
 # nfs-server, nfs-export, nfs-vip. Fencing is required: create a STONITH
 # device for your hardware before starting the group.
 set -e
-pcs resource create drbd-nfs ocf:linbit:drbd drbd_resource=nfs op monitor interval=29s role=Promoted timeout=20s op monitor interval=31s role=Unpromoted timeout=20s promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true interleave=true
-pcs resource create fs-share ocf:heartbeat:Filesystem device=/dev/drbd1 directory=/srv/nfs/share fstype=ext4 op monitor interval=20s timeout=40s --group g-nfs
+pcs resource create drbd-nfs ocf:linbit:drbd drbd_resource=nfs op monitor interval=29s role=Promoted timeout=20s op monitor interval=31s role=Unpromoted timeout=20s op start timeout=240s op stop timeout=100s op promote timeout=90s op demote timeout=90s op notify timeout=90s promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true interleave=true
+pcs resource create fs-share ocf:heartbeat:Filesystem device=/dev/drbd1 directory=/srv/nfs/share fstype=ext4 op monitor interval=20s timeout=40s op start timeout=60s op stop timeout=60s --group g-nfs
 pcs resource create nfs-state ocf:nfsha:nfsstate directory=/srv/nfs-state device=/dev/drbd0 drbd_resource=nfs fstype=ext4 op monitor interval=20s timeout=20s op start timeout=60s op stop timeout=60s --group g-nfs
 pcs resource create nfs-server ocf:nfsha:nfsserver server_hostname=nfs-ha state_directory=/srv/nfs-state lease_time=90 grace_time=90 nfs_versions=4.1,4.2 threads=8 op monitor interval=10s timeout=20s op start timeout=60s op stop timeout=60s --group g-nfs
 pcs resource create nfs-export ocf:nfsha:exportfs directory=/srv/nfs/share clientspec=192.168.122.0/24 options=rw,sync,no_subtree_check fsid=1 op monitor interval=10s timeout=20s op start timeout=40s op stop timeout=40s --group g-nfs
