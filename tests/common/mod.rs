@@ -124,3 +124,4 @@ impl VethPair {
         VethPair { local, peer }
     }
 }
+pub mod pacemaker;
