@@ -135,7 +135,10 @@ pub fn agents_markdown() -> String {
     for a in agents::all() {
         let s = a.spec();
         md.push_str(&format!("### `ocf:nfsha:{}` — {}\n\n", s.name, s.shortdesc));
-        md.push_str(&format!("{}\n\n", s.longdesc.split_whitespace().collect::<Vec<_>>().join(" ")));
+        md.push_str(&format!(
+            "{}\n\n",
+            s.longdesc.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
         md.push_str("| parameter | type | default | description |\n|---|---|---|---|\n");
         for p in s.params {
             let kind = match p.kind {
@@ -150,7 +153,10 @@ pub fn agents_markdown() -> String {
             };
             let default = p.default.map(|d| format!("`{d}`")).unwrap_or_default();
             let desc = p.longdesc.split_whitespace().collect::<Vec<_>>().join(" ");
-            md.push_str(&format!("| {name} | {kind} | {default} | {} |\n", desc.replace('|', "\\|")));
+            md.push_str(&format!(
+                "| {name} | {kind} | {default} | {} |\n",
+                desc.replace('|', "\\|")
+            ));
         }
         for r in s.refused {
             md.push_str(&format!("| `{}` | refused | | {} |\n", r.name, r.why));

@@ -17,8 +17,13 @@ fn agent_reference_matches_the_binary() {
         .unwrap();
     let generated = String::from_utf8(out.stdout).unwrap();
     let begin = "<!-- agents:begin -->\n";
-    let a = readme.find(begin).expect("README lacks <!-- agents:begin -->") + begin.len();
-    let b = readme.find("<!-- agents:end -->").expect("README lacks <!-- agents:end -->");
+    let a = readme
+        .find(begin)
+        .expect("README lacks <!-- agents:begin -->")
+        + begin.len();
+    let b = readme
+        .find("<!-- agents:end -->")
+        .expect("README lacks <!-- agents:end -->");
     assert_eq!(
         &readme[a..b],
         generated,
@@ -30,6 +35,12 @@ fn agent_reference_matches_the_binary() {
 fn ci_runs_the_readme_test_command() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
-    assert!(readme.contains("scripts/test "), "README must name scripts/test");
-    assert!(ci.contains("scripts/test"), ".ci/run must call scripts/test");
+    assert!(
+        readme.contains("scripts/test "),
+        "README must name scripts/test"
+    );
+    assert!(
+        ci.contains("scripts/test"),
+        ".ci/run must call scripts/test"
+    );
 }
