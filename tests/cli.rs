@@ -85,6 +85,33 @@ fn logs_go_to_ha_logfile_with_the_instance_tag() {
     assert!(text.contains("DEBUG: validate-all succeeded"), "{text}");
 }
 
+#[test]
+fn logs_go_to_syslog_with_facility_and_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("log.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let out = nfsha()
+        .args(["agent", "vip", "validate-all"])
+        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
+        .env("OCF_RESKEY_ip", "192.0.2.5")
+        .env("OCF_RESKEY_colour", "blue")
+        .env("NFSHA_SYSLOG_SOCKET", &sock_path)
+        .env("HA_LOGFACILITY", "local5")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let mut buf = [0u8; 2048];
+    let n = sock.recv(&mut buf).expect("a syslog datagram");
+    let line = String::from_utf8_lossy(&buf[..n]);
+    // local5 (21) * 8 + err (3) = 171
+    assert!(line.starts_with("<171>vip(nfs_ip)["), "{line}");
+    assert!(
+        line.contains("ERROR: validate-all failed: unknown parameter(s) colour"),
+        "{line}"
+    );
+}
+
 /// The pid in the first log line (`tag[pid]:`).
 fn out_pid(text: &str) -> String {
     text.split('[')
