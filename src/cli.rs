@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, install, ocf, sys};
+use crate::{agents, dropin, install, ocf, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -36,6 +36,9 @@ pub enum Command {
     },
     /// Install the binary and lay out the OCF provider directory of symlinks.
     Install(install::InstallArgs),
+    /// Write the nfs-server systemd drop-in (fixed host name, lease, grace,
+    /// no start outside Pacemaker).
+    Dropin(dropin::Args),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -58,6 +61,14 @@ pub enum Command {
         count: u32,
         #[arg(long, default_value_t = 200)]
         interval_ms: u64,
+    },
+    /// Set the host name and exec a program; only inside `unshare --uts`
+    /// (used by nfsserver and the nfs-server drop-in to start rpc.nfsd).
+    #[command(hide = true)]
+    InternalSethostnameExec {
+        name: String,
+        #[arg(last = true, required = true)]
+        command: Vec<OsString>,
     },
 }
 
@@ -96,6 +107,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             0
         }
         Command::Install(args) => install::run(&args),
+        Command::Dropin(args) => dropin::run(&args),
+        Command::InternalSethostnameExec { name, command } => {
+            agents::nfsserver::sethostname_exec(&name, &command)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0

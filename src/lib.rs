@@ -8,8 +8,11 @@
 
 pub mod agents;
 pub mod cli;
+pub mod dropin;
 pub mod install;
 pub mod net;
+pub mod nfs;
 pub mod ocf;
 pub mod ordering;
+pub mod storage;
 pub mod sys;

@@ -8,16 +8,15 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn nfsha() -> Command {
-    Command::new(common::bin())
+    Command::new(common::nfsha())
 }
 
 #[test]
 fn unknown_agent_and_bad_usage() {
     let out = nfsha().args(["agent", "nosuch", "start"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no agent named \"nosuch\"; available: vip")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no agent named \"nosuch\"; available: nfsstate, nfsserver, exportfs, vip"));
     let out = nfsha().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = nfsha().args(["agent", "vip", "promote"]).output().unwrap();
@@ -148,6 +147,7 @@ fn actions_end_before_pacemakers_timeout() {
         .env("OCF_RESKEY_nic", "lo")
         .env("OCF_RESKEY_cidr_netmask", "8")
         .env("OCF_RESKEY_arp_count", "0")
+        .env("OCF_RESKEY_require_exports", "false")
         .env("OCF_RESKEY_CRM_meta_timeout", "3000")
         .output()
         .unwrap();

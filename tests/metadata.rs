@@ -7,7 +7,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn agents() -> Vec<String> {
-    let out = Command::new(common::bin()).arg("agents").output().unwrap();
+    let out = Command::new(common::nfsha())
+        .arg("agents")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout)
         .unwrap()
@@ -17,7 +20,7 @@ fn agents() -> Vec<String> {
 }
 
 fn metadata(agent: &str) -> String {
-    let out = Command::new(common::bin())
+    let out = Command::new(common::nfsha())
         .args(["agent", agent, "meta-data"])
         .output()
         .unwrap();
@@ -59,7 +62,7 @@ fn committed_metadata_matches_the_binary() {
 
 #[test]
 fn metadata_validates_against_ra_api_dtd() {
-    common::require_tool("xmllint", "libxml2-utils");
+    common::require("xmllint", "libxml2-utils");
     let dtd = "/usr/share/resource-agents/ra-api-1.dtd";
     assert!(
         Path::new(dtd).exists(),

@@ -8,16 +8,16 @@ mod common;
 use std::time::Duration;
 
 use common::pacemaker::Cluster;
-use common::{must, run};
+use common::{run, run_ok};
 
 fn install() {
-    let bin = common::bin();
+    let bin = common::nfsha();
     let bin = bin.to_str().unwrap();
     // Staged into a DESTDIR first: links point at the final path, and a
     // second run changes nothing.
     let dest = tempfile::tempdir().unwrap();
     let d = dest.path().to_str().unwrap();
-    let out = must(bin, &["install", "--prefix", "/usr", "--destdir", d]);
+    let out = run_ok(bin, &["install", "--prefix", "/usr", "--destdir", d]);
     assert!(
         out.contains(&format!("installed {d}/usr/sbin/nfsha")),
         "{out}"
@@ -28,7 +28,7 @@ fn install() {
         )),
         "{out}"
     );
-    let again = must(bin, &["install", "--prefix", "/usr", "--destdir", d]);
+    let again = run_ok(bin, &["install", "--prefix", "/usr", "--destdir", d]);
     assert!(
         !again.contains("linked") && !again.contains("installed"),
         "not idempotent:\n{again}"
@@ -38,7 +38,7 @@ fn install() {
         "{again}"
     );
     // Then for real, where Pacemaker looks.
-    must(bin, &["install", "--prefix", "/usr"]);
+    run_ok(bin, &["install", "--prefix", "/usr"]);
     let target = std::fs::read_link("/usr/lib/ocf/resource.d/nfsha/vip").unwrap();
     assert_eq!(target.to_str(), Some("/usr/sbin/nfsha"));
     assert_eq!(
@@ -48,9 +48,9 @@ fn install() {
 }
 
 fn discovery() {
-    let agents = must("crm_resource", &["--list-agents", "ocf:nfsha"]);
+    let agents = run_ok("crm_resource", &["--list-agents", "ocf:nfsha"]);
     assert!(agents.lines().any(|l| l.trim() == "vip"), "{agents}");
-    let pcs = must("pcs", &["resource", "describe", "ocf:nfsha:vip"]);
+    let pcs = run_ok("pcs", &["resource", "describe", "ocf:nfsha:vip"]);
     for needle in [
         "ip (required)",
         "cidr_netmask",
@@ -63,7 +63,7 @@ fn discovery() {
             "pcs describe lacks {needle:?}:\n{pcs}"
         );
     }
-    let crm = must("crm", &["ra", "info", "ocf:nfsha:vip"]);
+    let crm = run_ok("crm", &["ra", "info", "ocf:nfsha:vip"]);
     for needle in [
         "ip* (string)",
         "cidr_netmask (integer)",
@@ -76,7 +76,7 @@ fn discovery() {
 }
 
 fn addr_present(ip: &str) -> bool {
-    let out = must("ip", &["-j", "addr", "show", "dev", "nfsha-pm0"]);
+    let out = run_ok("ip", &["-j", "addr", "show", "dev", "nfsha-pm0"]);
     out.contains(&format!("\"local\":\"{ip}\""))
 }
 
@@ -85,7 +85,7 @@ struct Veth;
 impl Veth {
     fn new() -> Veth {
         let _ = run("ip", &["link", "del", "nfsha-pm0"]);
-        must(
+        run_ok(
             "ip",
             &[
                 "link",
@@ -98,9 +98,9 @@ impl Veth {
                 "nfsha-pm1",
             ],
         );
-        must("ip", &["addr", "add", "192.0.2.1/24", "dev", "nfsha-pm0"]);
-        must("ip", &["link", "set", "nfsha-pm0", "up"]);
-        must("ip", &["link", "set", "nfsha-pm1", "up"]);
+        run_ok("ip", &["addr", "add", "192.0.2.1/24", "dev", "nfsha-pm0"]);
+        run_ok("ip", &["link", "set", "nfsha-pm0", "up"]);
+        run_ok("ip", &["link", "set", "nfsha-pm1", "up"]);
         Veth
     }
 }
@@ -112,7 +112,7 @@ impl Drop for Veth {
 
 fn vip_lifecycle(cluster: &Cluster) {
     let _veth = Veth::new();
-    must(
+    run_ok(
         "pcs",
         &[
             "resource",
@@ -122,6 +122,7 @@ fn vip_lifecycle(cluster: &Cluster) {
             "ip=192.0.2.200",
             "nic=nfsha-pm0",
             "cidr_netmask=24",
+            "require_exports=false",
             "op",
             "monitor",
             "interval=2s",
@@ -133,7 +134,7 @@ fn vip_lifecycle(cluster: &Cluster) {
     assert_eq!(cluster.failcount("test_vip"), 0);
 
     // Break it behind Pacemaker's back: the monitor must notice and recover.
-    must("ip", &["addr", "del", "192.0.2.200/24", "dev", "nfsha-pm0"]);
+    run_ok("ip", &["addr", "del", "192.0.2.200/24", "dev", "nfsha-pm0"]);
     cluster.wait_until(
         "Pacemaker to record the failed monitor",
         Duration::from_secs(60),
@@ -146,10 +147,10 @@ fn vip_lifecycle(cluster: &Cluster) {
     );
     cluster.wait_role("test_vip", "Started", Duration::from_secs(30));
 
-    must("pcs", &["resource", "disable", "test_vip"]);
+    run_ok("pcs", &["resource", "disable", "test_vip"]);
     cluster.wait_role("test_vip", "Stopped", Duration::from_secs(60));
     assert!(!addr_present("192.0.2.200"));
-    must("pcs", &["resource", "delete", "test_vip"]);
+    run_ok("pcs", &["resource", "delete", "test_vip"]);
     cluster.wait_until("test_vip to leave the CIB", Duration::from_secs(30), || {
         cluster.role("test_vip").is_none()
     });

@@ -6,12 +6,13 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{require_tool, VethPair};
+use common::net::VethPair;
+use common::require;
 use serde_json::Value;
 
 /// Run `nfsha agent vip ACTION` inside the namespace with OCF_RESKEY_* params.
 fn vip(pair: &VethPair, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-    let mut c = pair.local.command(common::bin().to_str().unwrap());
+    let mut c = pair.local.command(common::nfsha().to_str().unwrap());
     c.args(["agent", "vip", action]);
     run_agent(c, params)
 }
@@ -20,6 +21,11 @@ fn run_agent(mut c: Command, params: &[(&str, &str)]) -> (i32, String) {
     c.env("OCF_ROOT", "/usr/lib/ocf")
         .env("OCF_RESOURCE_INSTANCE", "test_vip")
         .env("OCF_RESKEY_CRM_meta_interval", "10000");
+    // These tests are about the address itself; the ordering check against
+    // this node's exports has its own test below.
+    if !params.iter().any(|(k, _)| *k == "require_exports") {
+        c.env("OCF_RESKEY_require_exports", "false");
+    }
     for (k, v) in params {
         c.env(format!("OCF_RESKEY_{k}"), v);
     }
@@ -53,7 +59,7 @@ fn has(pair: &VethPair, ip: &str) -> bool {
 }
 
 fn setup() -> VethPair {
-    require_tool("ip", "iproute2");
+    require("ip", "iproute2");
     let pair = VethPair::new("vip");
     pair.local
         .ip(&["addr", "add", "192.0.2.1/24", "dev", "veth0"]);
@@ -284,7 +290,7 @@ fn called_through_a_symlink_it_is_the_agent() {
     let pair = setup();
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("vip");
-    std::os::unix::fs::symlink(common::bin(), &link).unwrap();
+    std::os::unix::fs::symlink(common::nfsha(), &link).unwrap();
     let p = [("ip", "192.0.2.120"), ("nic", "veth0")];
     let mut c = pair.local.command(link.to_str().unwrap());
     c.arg("start").arg("ignored-extra-argument");
@@ -298,7 +304,7 @@ fn called_through_a_symlink_it_is_the_agent() {
 
 #[test]
 fn ocf_tester_passes() {
-    require_tool("ocf-tester", "resource-agents");
+    require("ocf-tester", "resource-agents");
     let pair = setup();
     // ocf-tester runs meta-data as `nobody`: the agent must be reachable by it.
     let dir = tempfile::Builder::new()
@@ -306,7 +312,7 @@ fn ocf_tester_passes() {
         .tempdir_in("/tmp")
         .unwrap();
     let bin_copy = dir.path().join("nfsha");
-    std::fs::copy(common::bin(), &bin_copy).unwrap();
+    std::fs::copy(common::nfsha(), &bin_copy).unwrap();
     let link = dir.path().join("vip");
     std::os::unix::fs::symlink(&bin_copy, &link).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -321,6 +327,8 @@ fn ocf_tester_passes() {
         "nic=veth0",
         "-o",
         "cidr_netmask=24",
+        "-o",
+        "require_exports=false",
     ])
     .arg(&link);
     let out = c.output().unwrap();
@@ -335,4 +343,24 @@ fn ocf_tester_passes() {
         !has(&pair, "192.0.2.130"),
         "ocf-tester ends with the resource stopped"
     );
+}
+
+#[test]
+fn start_refuses_while_nothing_is_exported() {
+    let pair = setup();
+    // No nfsd on this host: the address must not come up in front of nothing.
+    let p = [
+        ("ip", "192.0.2.140"),
+        ("nic", "veth0"),
+        ("require_exports", "true"),
+    ];
+    let (rc, err) = vip(&pair, "start", &p);
+    assert_eq!(rc, 1, "{err}");
+    assert!(
+        err.contains("ocf-exit-reason:ordering: nfsd is not running on this node"),
+        "{err}"
+    );
+    assert!(!has(&pair, "192.0.2.140"));
+    // Stop only warns about ordering: a failed stop gets a node fenced.
+    assert_eq!(vip(&pair, "stop", &p).0, 0);
 }

@@ -1,13 +1,22 @@
 //! The table of OCF agents in the multi-call binary: each agent lives in its
 //! own file and is found here by the name it is installed under.
 
+pub mod exportfs;
+pub mod nfsserver;
+pub mod nfsstate;
+mod util;
 pub mod vip;
 
 use crate::ocf::Agent;
 
 /// Every agent, in the order they start in an NFS group.
 pub fn all() -> &'static [&'static dyn Agent] {
-    &[&vip::Vip]
+    &[
+        &nfsstate::NfsState,
+        &nfsserver::NfsServer,
+        &exportfs::ExportFs,
+        &vip::Vip,
+    ]
 }
 
 /// The agent installed as `name`.

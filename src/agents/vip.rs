@@ -88,6 +88,17 @@ static PARAMS: &[ParamSpec] = &[
     )
     .integer(10, 10_000)
     .default("200"),
+    ParamSpec::new(
+        "require_exports",
+        "Refuse to start unless this node exports",
+        "With true (the default), start refuses with an 'ordering:' reason unless nfsd \
+         runs on this node and every export started here by an nfsha exportfs resource is \
+         active (and at least one is): clients must never reach the address before the \
+         exports they mount exist. Set false only for an address that does not front this \
+         node's NFS exports.",
+    )
+    .boolean()
+    .default("true"),
 ];
 
 static SPEC: AgentSpec = AgentSpec {
@@ -377,7 +388,9 @@ impl Agent for Vip {
             tracing::info!("{} is already on {}", cfg.ip, link.name);
             return Ok(());
         }
-        ordering::before_vip_start(ctx)?;
+        if ctx.params.bool("require_exports") {
+            ordering::before_vip_start(ctx)?;
+        }
         if !link.up {
             return Err(OcfError::generic(format!(
                 "interface {} is down; bring it up before the cluster adds {} to it",
@@ -425,7 +438,9 @@ impl Agent for Vip {
 
     fn stop(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        ordering::before_vip_stop(ctx);
+        if ctx.params.bool("require_exports") {
+            ordering::before_vip_stop(ctx);
+        }
         stop_announcer(ctx, cfg.ip);
         let links = ctx.sys.links().map_err(|e| sys_err("interfaces", e))?;
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
@@ -561,8 +576,15 @@ mod tests {
     use crate::sys::System;
     use std::collections::BTreeMap;
 
+    /// A node of a started NFS group (nfsd running, one export active), so
+    /// the ordering check before adding the address passes.
     fn fake_net() -> Fake {
         let f = Fake::new();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.file(
+            "/var/lib/nfs/etab",
+            "/srv/nfs/share\t192.0.2.0/24(rw,sync,fsid=1)\n",
+        );
         f.set_links(vec![
             Link {
                 ifindex: 1,
@@ -628,6 +650,41 @@ mod tests {
         // but the command it ran is what matters here.
         assert_eq!(rc, 1, "{err}");
         assert_eq!(f.commands(), vec!["ip -4 addr add 192.0.2.50/24 dev eth0"]);
+    }
+
+    #[test]
+    fn start_refuses_before_the_exports_are_active() {
+        let f = fake_net();
+        f.file("/proc/fs/nfsd/threads", "0\n");
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("ordering: nfsd is not running on this node"),
+            "{err}"
+        );
+        let f = fake_net();
+        f.file("/var/lib/nfs/etab", "");
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(err.contains("ordering: nothing is exported"), "{err}");
+        // An export an nfsha exportfs resource started here has gone.
+        let f = fake_net();
+        f.file(
+            "/run/resource-agents/nfsha-exportfs-192.0.2.0_24@_srv_nfs_other",
+            "directory=/srv/nfs/other\nclient=192.0.2.0/24\n",
+        );
+        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("ordering: the export of /srv/nfs/other to 192.0.2.0/24 is not active"),
+            "{err}"
+        );
+        assert!(f.commands().is_empty(), "no address added");
+        // At stop the same finding is only a warning.
+        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
+        let (_, err) = go(&f, "stop", &[("ip", "192.0.2.50")]);
+        assert!(!err.contains("ordering"), "{err}");
+        assert_eq!(f.commands(), vec!["ip -4 addr del 192.0.2.50/24 dev eth0"]);
     }
 
     #[test]

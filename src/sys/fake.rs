@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Cmd, Deadline, Output, RunError, System};
+use super::{Cmd, Deadline, Output, Paths, RunError, System};
 use crate::net::netlink::{IfAddr, Link, Route};
 
 type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
@@ -33,6 +33,7 @@ pub struct Fake {
     responders: Mutex<Vec<Responder>>,
     programs: Mutex<Vec<String>>,
     start: Instant,
+    paths: Paths,
 }
 
 impl Default for Fake {
@@ -42,6 +43,7 @@ impl Default for Fake {
             responders: Mutex::default(),
             programs: Mutex::new(Vec::new()),
             start: Instant::now(),
+            paths: Paths::default(),
         }
     }
 }
@@ -49,6 +51,11 @@ impl Default for Fake {
 impl Fake {
     pub fn new() -> Fake {
         Fake::default()
+    }
+    /// Use other roots than the real ones.
+    pub fn with_paths(mut self, paths: Paths) -> Fake {
+        self.paths = paths;
+        self
     }
     /// Declare programs as installed.
     pub fn with_programs(self, programs: &[&str]) -> Fake {
@@ -207,5 +214,33 @@ impl System for Fake {
     }
     fn state_dir(&self) -> PathBuf {
         PathBuf::from("/run/resource-agents")
+    }
+    fn paths(&self) -> &Paths {
+        &self.paths
+    }
+    /// Symlinks are files whose content starts with `symlink:`.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        match self.state.lock().unwrap().files.get(path) {
+            Some(c) if c.starts_with("symlink:") => Ok(PathBuf::from(&c["symlink:".len()..])),
+            _ => Ok(path.to_path_buf()),
+        }
+    }
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let s = self.state.lock().unwrap();
+        let mut names: Vec<String> = s
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(path).ok())
+            .filter_map(|rest| rest.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        names.dedup();
+        if names.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}", path.display()),
+            ));
+        }
+        Ok(names)
     }
 }

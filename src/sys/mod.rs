@@ -5,6 +5,10 @@
 //! substitute a double that records commands and serves files and links.
 
 pub mod fake;
+pub mod mounts;
+pub mod paths;
+
+pub use paths::Paths;
 
 use std::ffi::OsString;
 use std::io;
@@ -141,6 +145,7 @@ pub trait System: Sync {
     /// Whether a program is installed (on `PATH`, or an existing absolute path).
     fn has_program(&self, program: &str) -> bool;
     fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    /// Write a whole file, creating missing parent directories.
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()>;
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     fn exists(&self, path: &Path) -> bool;
@@ -154,11 +159,20 @@ pub trait System: Sync {
     /// Directory for small state files that must not survive a reboot
     /// (`HA_RSCTMP`, `/run/resource-agents` by default).
     fn state_dir(&self) -> PathBuf;
+    /// The configurable roots of the kernel's and nfs-utils' files.
+    fn paths(&self) -> &Paths;
+    /// The names in a directory (not recursive, unsorted). Only for
+    /// directories on local, non-hung filesystems (`/proc`, `/etc`).
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// The path with symlinks resolved. Only for paths on local, non-hung
+    /// filesystems (`/dev`).
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
 }
 
 /// The real machine.
 pub struct Real {
     state_dir: PathBuf,
+    paths: Paths,
 }
 
 impl Real {
@@ -167,7 +181,10 @@ impl Real {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/run/resource-agents"));
-        Real { state_dir }
+        Real {
+            state_dir,
+            paths: Paths::from_env(),
+        }
     }
 }
 
@@ -272,6 +289,9 @@ impl System for Real {
     }
 
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         std::fs::write(path, data)
     }
 
@@ -313,6 +333,20 @@ impl System for Real {
 
     fn state_dir(&self) -> PathBuf {
         self.state_dir.clone()
+    }
+
+    fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect()
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::canonicalize(path)
     }
 }
 

@@ -1,127 +1,354 @@
-//! Helpers shared by the integration tests: the binary under test, root and
-//! tool checks that fail loudly (never skip), and network namespaces that
-//! clean up after themselves.
+//! Helpers shared by the integration tests: the built binary, required host
+//! tools (a missing one fails the test with the package to install, never
+//! skips it), and root.
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The `nfsha` binary cargo built for these tests.
-pub fn bin() -> PathBuf {
+pub fn nfsha() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_nfsha"))
 }
 
-/// These tests change the kernel's network and mount state: they need root.
-/// Not being root is a failure with a reason, never a silent skip.
-pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc_geteuid() };
-    assert_eq!(
-        euid, 0,
-        "this test needs root (network namespaces, mounts); run the README's test command as root"
-    );
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
-
-/// Fail with an install hint when a tool the test needs is missing.
-pub fn require_tool(tool: &str, package: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
+/// Fail (not skip) when `tool` is missing, naming the Debian package.
+pub fn require(tool: &str, package: &str) {
+    let found = which::which(tool).is_ok()
+        || ["/usr/sbin", "/sbin"]
+            .iter()
+            .any(|d| Path::new(d).join(tool).exists());
     assert!(
         found,
-        "{tool} is not installed: apt-get install {package} (the README's test command does this)"
+        "this test needs `{tool}`: apt-get install {package} (see README, Tests)"
     );
 }
 
-/// Run a command, panicking with its output if it cannot be started.
-pub fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} {args:?}: {e}"))
+pub fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this integration test runs real mounts/exports and must run as root (sudo cargo test)"
+    );
 }
 
-/// Run a command that must succeed.
-pub fn must(program: &str, args: &[&str]) -> String {
-    let out = run(program, args);
+/// Run and return the output; panics with the command when it cannot start.
+pub fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
+    let p = program.as_ref().to_owned();
+    Command::new(&p)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {p:?} {args:?}: {e}"))
+}
+
+/// Run and require exit 0.
+pub fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> String {
+    let p = program.as_ref().to_owned();
+    let out = run(&p, args);
     assert!(
         out.status.success(),
-        "{program} {args:?} failed: {}{}",
+        "{p:?} {args:?} failed: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A network namespace deleted when dropped.
-pub struct Netns {
-    pub name: String,
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-impl Netns {
-    pub fn new(tag: &str) -> Netns {
+/// Names of all agents in the binary's table.
+pub fn agent_names() -> Vec<String> {
+    run_ok(nfsha(), &["agents"])
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// A node for the server agents with the real pieces this host has (ext4 on
+/// a loop device, mount/umount, unshare, exportfs writing the real
+/// /var/lib/nfs/etab) and labelled stand-ins for what it lacks: no DRBD
+/// (a `drbdsetup` stand-in answers `status --json` with a role the test
+/// sets; the device node is named like a DRBD device but is the loop
+/// device), no kernel nfsd (the nfsd control files are a temporary
+/// directory; `rpc.nfsd`, `rpc.mountd` and `nfsdcld` stand-ins record how
+/// they were started and keep running until signalled).
+pub struct Node {
+    pub tmp: tempfile::TempDir,
+    pub loopdev: String,
+    /// `<tmp>/dev/drbd<minor>`: a block node with the loop device's numbers.
+    pub drbd_dev: String,
+    pub drbd_minor: u32,
+    pub state_dir: PathBuf,
+    pub export_dir: PathBuf,
+    pub export_mounted: bool,
+    pub client: String,
+}
+
+impl Node {
+    pub fn new() -> Node {
         require_root();
-        require_tool("ip", "iproute2");
-        let name = format!(
-            "nfsha-{tag}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
+        for (tool, pkg) in [
+            ("losetup", "mount"),
+            ("mkfs.ext4", "e2fsprogs"),
+            ("mknod", "coreutils"),
+            ("unshare", "util-linux"),
+            ("exportfs", "nfs-kernel-server"),
+        ] {
+            require(tool, pkg);
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("nfsha-it-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let t = tmp.path();
+        let image = t.join("state.img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(32 << 20)
+            .unwrap();
+        let loopdev = run_ok("losetup", &["--find", "--show", image.to_str().unwrap()])
+            .trim()
+            .to_string();
+        run_ok("mkfs.ext4", &["-q", "-F", &loopdev]);
+        let loop_minor: u32 = loopdev.trim_start_matches("/dev/loop").parse().unwrap();
+        let drbd_minor = 100 + loop_minor;
+        std::fs::create_dir_all(t.join("dev")).unwrap();
+        let drbd_dev = t
+            .join(format!("dev/drbd{drbd_minor}"))
+            .display()
+            .to_string();
+        let (maj, min) = {
+            use std::os::unix::fs::MetadataExt;
+            let rdev = std::fs::metadata(&loopdev).unwrap().rdev();
+            (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev))
+        };
+        run_ok(
+            "mknod",
+            &[&drbd_dev, "b", &maj.to_string(), &min.to_string()],
         );
-        must("ip", &["netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
+
+        let bin = t.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let nfsd = t.join("nfsd");
+        std::fs::create_dir_all(&nfsd).unwrap();
+        for (f, v) in [
+            ("threads", "0\n"),
+            ("nfsv4leasetime", "90\n"),
+            ("nfsv4gracetime", "90\n"),
+            ("versions", "-3 +4 -4.0 +4.1 +4.2\n"),
+            ("nfsv4recoverydir", "/var/lib/nfs/v4recovery\n"),
+            ("unlock_filesystem", ""),
+        ] {
+            std::fs::write(nfsd.join(f), v).unwrap();
+        }
+        std::fs::write(t.join("drbd-role"), "Primary\n").unwrap();
+        let sub = |s: &str| {
+            s.replace("@ROLE@", &t.join("drbd-role").display().to_string())
+                .replace("@MINOR@", &drbd_minor.to_string())
+                .replace("@LOG@", &t.join("rpc.nfsd.log").display().to_string())
+                .replace("@NFSD@", &nfsd.display().to_string())
+        };
+        let stand_ins = [
+            (
+                "drbdsetup",
+                "#!/bin/sh\n# STAND-IN for drbdsetup: this test host has no DRBD. It answers only\n\
+                 # `status --json`, with one resource whose role the test writes to a file.\n\
+                 [ \"$1 $2\" = \"status --json\" ] || { echo \"stand-in drbdsetup: unsupported: $*\" >&2; exit 20; }\n\
+                 role=$(cat '@ROLE@')\n\
+                 printf '[{\"name\":\"nfstest\",\"role\":\"%s\",\"devices\":[{\"volume\":0,\"minor\":@MINOR@,\"disk-state\":\"UpToDate\"}]}]\\n' \"$role\"\n",
+            ),
+            (
+                "rpc.nfsd",
+                "#!/bin/sh\n# STAND-IN for rpc.nfsd: this test host has no kernel nfsd. It records the\n\
+                 # host name it runs under and its arguments, and sets the thread count.\n\
+                 echo \"$(hostname) $*\" >> '@LOG@'\n\
+                 for last; do :; done\n\
+                 echo \"$last\" > '@NFSD@/threads'\n",
+            ),
+            (
+                "rpc.mountd",
+                "#!/bin/sh\n# STAND-IN for rpc.mountd: runs until signalled.\nwhile :; do sleep 1; done\n",
+            ),
+            (
+                "nfsdcld",
+                "#!/bin/sh\n# STAND-IN for nfsdcld: runs until signalled.\nwhile :; do sleep 1; done\n",
+            ),
+        ];
+        for (name, text) in stand_ins {
+            use std::os::unix::fs::PermissionsExt;
+            let p = bin.join(name);
+            std::fs::write(&p, sub(text)).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let state_dir = t.join("state");
+        std::fs::write(
+            t.join("nfs.conf"),
+            format!(
+                "[nfsdcld]\nstoragedir={0}/nfsdcld\n[nfsdcltrack]\nstoragedir={0}/nfsdcltrack\n",
+                state_dir.display()
+            ),
+        )
+        .unwrap();
+        let export_dir = t.join("export");
+        std::fs::create_dir_all(&export_dir).unwrap();
+        // A distinct documentation-range client per node: tests share etab.
+        let client = format!("198.51.100.{}", 1 + loop_minor % 250);
+        Node {
+            tmp,
+            loopdev,
+            drbd_dev,
+            drbd_minor,
+            state_dir,
+            export_dir,
+            export_mounted: false,
+            client,
+        }
     }
 
-    /// `ip -n <ns> ARGS…`, which must succeed.
-    pub fn ip(&self, args: &[&str]) -> String {
-        let mut full = vec!["-n", self.name.as_str()];
-        full.extend_from_slice(args);
-        must("ip", &full)
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
     }
 
-    /// A command run inside the namespace (`ip netns exec`), as argv.
-    pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, program]);
-        c
+    /// Mount a tmpfs on the export directory (the exported filesystem).
+    pub fn mount_export(&mut self) {
+        run_ok(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=1m",
+                "nfsha-it",
+                self.export_dir.to_str().unwrap(),
+            ],
+        );
+        self.export_mounted = true;
+    }
+
+    pub fn set_role(&self, role: &str) {
+        std::fs::write(self.path("drbd-role"), format!("{role}\n")).unwrap();
+    }
+
+    pub fn threads(&self) -> String {
+        std::fs::read_to_string(self.path("nfsd/threads"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// The environment an agent runs with on this node.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let t = self.tmp.path();
+        let path = format!(
+            "{}:{}",
+            t.join("bin").display(),
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into())
+        );
+        vec![
+            ("PATH".into(), path),
+            ("HA_RSCTMP".into(), t.join("rsctmp").display().to_string()),
+            (
+                "NFSHA_PROC_NFSD".into(),
+                t.join("nfsd").display().to_string(),
+            ),
+            (
+                "NFSHA_NFS_CONF".into(),
+                t.join("nfs.conf").display().to_string(),
+            ),
+            (
+                "NFSHA_NFS_CONF_D".into(),
+                t.join("nfs.conf.d").display().to_string(),
+            ),
+            (
+                "NFSHA_PROC_DRBD".into(),
+                t.join("no-proc-drbd").display().to_string(),
+            ),
+            (
+                "NFSHA_RUN_SYSTEMD".into(),
+                t.join("no-systemd").display().to_string(),
+            ),
+            (
+                "NFSHA_RUN_DIR".into(),
+                t.join("run-nfsha").display().to_string(),
+            ),
+        ]
+    }
+
+    /// Run `action` of `agent` like Pacemaker: returns (exit code, stderr).
+    pub fn agent(&self, agent: &str, action: &str, params: &[(&str, &str)]) -> (i32, String) {
+        let mut cmd = std::process::Command::new(nfsha());
+        cmd.args(["agent", agent, action]).envs(self.env());
+        for (k, v) in params {
+            cmd.env(format!("OCF_RESKEY_{k}"), v);
+        }
+        cmd.env("OCF_RESKEY_CRM_meta_interval", "10000");
+        cmd.env("OCF_RESOURCE_INSTANCE", format!("it-{agent}"));
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn state_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("directory", self.state_dir.display().to_string()),
+            ("device", self.drbd_dev.clone()),
+        ]
+    }
+
+    pub fn server_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("server_hostname", "nfs-ha-test".into()),
+            ("state_directory", self.state_dir.display().to_string()),
+            ("lease_time", "120".into()),
+        ]
+    }
+
+    pub fn export_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("directory", self.export_dir.display().to_string()),
+            ("clientspec", self.client.clone()),
+            ("options", "rw,sync,no_subtree_check".into()),
+            ("fsid", (7000 + self.drbd_minor).to_string()),
+        ]
+    }
+
+    pub fn is_mounted(&self, dir: &Path) -> bool {
+        let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        text.lines()
+            .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
+    }
+
+    pub fn exported(&self) -> bool {
+        let etab = std::fs::read_to_string("/var/lib/nfs/etab").unwrap_or_default();
+        let prefix = format!("{}\t{}(", self.export_dir.display(), self.client);
+        etab.lines().any(|l| l.starts_with(&prefix))
     }
 }
 
-impl Drop for Netns {
+/// Borrow a `(&str, String)` list as `(&str, &str)`.
+pub fn p<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+impl Drop for Node {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+        // Best effort, in group stop order; only what this node set up.
+        let _ = self.agent("nfsserver", "stop", &p(&self.server_params()));
+        let target = format!("{}:{}", self.client, self.export_dir.display());
+        let _ = run("exportfs", &["-u", &target]);
+        for dir in [&self.export_dir, &self.state_dir] {
+            while self.is_mounted(dir) {
+                if !run("umount", &[dir.to_str().unwrap()]).status.success() {
+                    break;
+                }
+            }
+        }
+        let _ = run("losetup", &["-d", &self.loopdev]);
     }
 }
 
-/// Two namespaces joined by a veth pair: `local` (where the agent runs,
-/// interface `veth0`) and `peer` (interface `veth1`), both up.
-pub struct VethPair {
-    pub local: Netns,
-    pub peer: Netns,
-}
-
-impl VethPair {
-    pub fn new(tag: &str) -> VethPair {
-        let local = Netns::new(tag);
-        let peer = Netns::new(&format!("{tag}p"));
-        local.ip(&[
-            "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", &peer.name,
-        ]);
-        local.ip(&["link", "set", "veth0", "up"]);
-        peer.ip(&["link", "set", "veth1", "up"]);
-        VethPair { local, peer }
-    }
-}
+pub mod net;
 pub mod pacemaker;

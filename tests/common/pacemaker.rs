@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{must, require_root, require_tool, run};
+use super::{require, require_root, run, run_ok};
 
 const COROSYNC_CONF: &str = "/etc/corosync/corosync.conf";
 const CIB_DIR: &str = "/var/lib/pacemaker/cib";
@@ -47,7 +47,7 @@ pub fn log_tail() -> String {
 
 fn move_aside(from: &Path, to: &Path) -> bool {
     if from.exists() {
-        must("mv", &[from.to_str().unwrap(), to.to_str().unwrap()]);
+        run_ok("mv", &[from.to_str().unwrap(), to.to_str().unwrap()]);
         true
     } else {
         false
@@ -65,7 +65,7 @@ impl Cluster {
             ("pcs", "pcs"),
             ("crm", "crmsh"),
         ] {
-            require_tool(tool, pkg);
+            require(tool, pkg);
         }
         assert!(
             !running("corosync") && !running("pacemakerd"),
@@ -78,8 +78,8 @@ impl Cluster {
         );
         let had_cib = move_aside(Path::new(CIB_DIR), &backup.path().join("cib"));
         std::fs::create_dir_all(CIB_DIR).unwrap();
-        must("chown", &["hacluster:haclient", CIB_DIR]);
-        must("chmod", &["750", CIB_DIR]);
+        run_ok("chown", &["hacluster:haclient", CIB_DIR]);
+        run_ok("chmod", &["750", CIB_DIR]);
         std::fs::write(
             COROSYNC_CONF,
             "# written by nfsha's test harness; the original is restored afterwards\n\
@@ -124,7 +124,7 @@ impl Cluster {
             out.contains("Online: [ node1 ]") && out.contains("Current DC: node1")
         });
         // A one-node test cluster has no fencing device.
-        must(
+        run_ok(
             "crm_attribute",
             &["-t", "crm_config", "-n", "stonith-enabled", "-v", "false"],
         );

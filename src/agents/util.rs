@@ -1,0 +1,68 @@
+//! Small pieces the NFS server agents share: running a command as an action
+//! step, and testing a path that may sit on hung storage from a child.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::ocf::{Ctx, OcfError, OcfResult};
+use crate::sys::{Cmd, Deadline, Output, RunError};
+
+/// Run `cmd` by `deadline`; a missing program is `OCF_ERR_INSTALLED` naming
+/// `package`, a timeout or exec failure is a generic error.
+pub fn run(ctx: &Ctx, cmd: &Cmd, deadline: Deadline, package: &str) -> OcfResult<Output> {
+    ctx.sys.run(cmd, deadline).map_err(|e| match e {
+        RunError::NotFound(p) => {
+            OcfError::installed(format!("{p} is not installed (package {package})"))
+        }
+        e => OcfError::generic(e.to_string()),
+    })
+}
+
+/// Run `cmd` and require exit 0.
+pub fn run_ok(ctx: &Ctx, cmd: &Cmd, deadline: Deadline, package: &str) -> OcfResult<Output> {
+    let out = run(ctx, cmd, deadline, package)?;
+    if !out.success() {
+        return Err(OcfError::generic(format!(
+            "`{}` failed: {}",
+            cmd.display(),
+            out.failure_text()
+        )));
+    }
+    Ok(out)
+}
+
+/// `test <flag> <path>` in a child with a short deadline: a `stat` of a path
+/// on hung storage blocks in the kernel, and only a child can be abandoned.
+/// `Err` when the test itself did not answer in time.
+pub fn test_path(ctx: &Ctx, flag: &str, path: &Path) -> OcfResult<bool> {
+    let cmd = Cmd::new("test").args([flag, &path.to_string_lossy()]);
+    let out = ctx
+        .sys
+        .run(&cmd, ctx.deadline.within(Duration::from_secs(5)))
+        .map_err(|e| OcfError::generic(format!("checking {}: {e}", path.display())))?;
+    Ok(out.success())
+}
+
+/// Run `action` of `agent` on `sys` as Pacemaker would (a recurring monitor
+/// unless `meta` says otherwise): (exit code, stderr).
+#[cfg(test)]
+pub fn run_agent(
+    agent: &dyn crate::ocf::Agent,
+    sys: &dyn crate::sys::System,
+    action: &str,
+    params: &[(&str, &str)],
+    meta: &[(&str, &str)],
+) -> (i32, String) {
+    let mut env: std::collections::BTreeMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
+        .collect();
+    for (k, v) in meta {
+        env.insert(format!("OCF_RESKEY_CRM_meta_{k}"), v.to_string());
+    }
+    env.entry("OCF_RESKEY_CRM_meta_interval".into())
+        .or_insert_with(|| "10000".into());
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let rc = crate::ocf::run(agent, Some(action), env, sys, &mut out, &mut err);
+    (rc, String::from_utf8(err).unwrap())
+}
