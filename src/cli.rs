@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, install, ocf, sys};
+use crate::{agents, install, lint, ocf, order, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -32,6 +32,10 @@ pub enum Command {
     Agents,
     /// Install the binary and lay out the OCF provider directory of symlinks.
     Install(install::InstallArgs),
+    /// Find the HA-NFS mistakes in cluster configurations (CIB, crm, pcs) and nfs.conf.
+    Lint(lint::LintArgs),
+    /// Show the effective start order Pacemaker derives from a configuration.
+    Order(order::OrderArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -88,6 +92,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             0
         }
         Command::Install(args) => install::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Order(args) => order::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0

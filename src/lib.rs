@@ -9,7 +9,10 @@
 pub mod agents;
 pub mod cli;
 pub mod install;
+pub mod lint;
+pub mod model;
 pub mod net;
 pub mod ocf;
+pub mod order;
 pub mod ordering;
 pub mod sys;
