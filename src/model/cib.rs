@@ -641,7 +641,7 @@ mod tests {
             m.resources[fs].ops[0].timeout,
             Some(Duration::from_secs(40))
         );
-        assert_eq!(m.resources[fs].loc.line, 9);
+        assert_eq!(m.resources[fs].loc.line, 8);
         assert_eq!(m.get("ip").unwrap().part(), Part::Vip);
         assert_eq!(
             m.orders[0].actions(),
