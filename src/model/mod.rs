@@ -15,6 +15,7 @@ pub mod heartbeat;
 pub mod input;
 pub mod nfsconf;
 pub mod pcs;
+pub mod words;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
