@@ -734,17 +734,13 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Format a duration the way admins write them (`90s`, `1m30s`).
+/// Format a duration as admins write Pacemaker timeouts (`90s`, `500ms`).
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms % 1000 != 0 {
-        return format!("{ms}ms");
-    }
-    let s = ms / 1000;
-    if s >= 60 && s % 60 == 0 {
-        format!("{}min", s / 60)
+        format!("{ms}ms")
     } else {
-        format!("{s}s")
+        format!("{}s", ms / 1000)
     }
 }
 

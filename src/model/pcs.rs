@@ -110,8 +110,31 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
         has_cluster: true,
         ..Model::default()
     };
+    // `pcs … config --output-format=cmd` ends commands with `;`.
+    let mut commands: Vec<(u32, Vec<String>, Vec<String>)> = Vec::new();
     for l in logical_lines(text, true) {
-        let mut w: Vec<String> = l.words.iter().map(|(w, _)| w.clone()).collect();
+        let mut cur: Vec<String> = Vec::new();
+        let mut line = l.line;
+        for (w, wl) in &l.words {
+            if cur.is_empty() {
+                line = *wl;
+            }
+            match w.strip_suffix(';') {
+                Some(stripped) => {
+                    if !stripped.is_empty() {
+                        cur.push(stripped.to_string());
+                    }
+                    commands.push((line, std::mem::take(&mut cur), l.comments.clone()));
+                }
+                None => cur.push(w.clone()),
+            }
+        }
+        if !cur.is_empty() {
+            commands.push((line, cur, l.comments.clone()));
+        }
+    }
+    for (line_no, words, comments) in commands {
+        let mut w = words;
         // Prompts and sudo, as pasted from guides.
         while matches!(w.first().map(String::as_str), Some("$" | "#" | "sudo")) {
             w.remove(0);
@@ -147,9 +170,8 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             args.push(w[i].clone());
             i += 1;
         }
-        let loc = Loc::new(file, l.line);
-        let ignores: Vec<String> = l
-            .comments
+        let loc = Loc::new(file, line_no);
+        let ignores: Vec<String> = comments
             .iter()
             .flat_map(|c| cib::parse_ignore_comment(c))
             .collect();
@@ -295,7 +317,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     }
                 };
                 let Some(&ti) = m.by_id.get(target) else {
-                    return Err(perr(file, l.line, format!("pcs resource {kind}: no resource or group named {target:?} was created before this line")));
+                    return Err(perr(file, line_no, format!("pcs resource {kind}: no resource or group named {target:?} was created before this line")));
                 };
                 let suffix = if *kind == "master" { "master" } else { "clone" };
                 let cid = cid.unwrap_or_else(|| format!("{target}-{suffix}"));
@@ -381,7 +403,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     .iter()
                     .find(|(k, _)| k == "id")
                     .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| format!("order_set_{}", l.line));
+                    .unwrap_or_else(|| format!("order_set_{}", line_no));
                 if !ignores.is_empty() {
                     m.constraint_ignores.insert(id.clone(), ignores);
                 }
@@ -404,7 +426,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             ["constraint", "order", rest @ ..] => {
                 let rest: Vec<&str> = rest.iter().copied().filter(|x| *x != "add").collect();
                 let Some(then_pos) = rest.iter().position(|x| *x == "then") else {
-                    return Err(perr(file, l.line, "pcs constraint order: expected `[action] <resource> then [action] <resource>`".into()));
+                    return Err(perr(file, line_no, "pcs constraint order: expected `[action] <resource> then [action] <resource>`".into()));
                 };
                 let (lhs, rhs) = (&rest[..then_pos], &rest[then_pos + 1..]);
                 let side = |s: &[&str]| -> Option<(Option<Action>, String, usize)> {
@@ -419,7 +441,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 let (Some((fa, first, _)), Some((ta, then, used))) = (side(lhs), side(rhs)) else {
                     return Err(perr(
                         file,
-                        l.line,
+                        line_no,
                         "pcs constraint order: expected a resource on both sides of `then`".into(),
                     ));
                 };
@@ -461,7 +483,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     .iter()
                     .find(|(k, _)| k == "id")
                     .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| format!("colocation_set_{}", l.line));
+                    .unwrap_or_else(|| format!("colocation_set_{}", line_no));
                 if !ignores.is_empty() {
                     m.constraint_ignores.insert(id.clone(), ignores);
                 }
@@ -479,7 +501,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "colocation", "add", rest @ ..] => {
                 let Some(with) = rest.iter().position(|x| *x == "with") else {
-                    return Err(perr(file, l.line, "pcs constraint colocation add: expected `[role] <source> with [role] <target>`".into()));
+                    return Err(perr(file, line_no, "pcs constraint colocation add: expected `[role] <source> with [role] <target>`".into()));
                 };
                 let side = |s: &[&str]| -> Option<(Option<Role>, String, usize)> {
                     match s {
@@ -493,7 +515,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 let (Some((rr, rsc, _)), Some((wr, with_rsc, used))) =
                     (side(&rest[..with]), side(&rest[with + 1..]))
                 else {
-                    return Err(perr(file, l.line, "pcs constraint colocation add: expected a resource on both sides of `with`".into()));
+                    return Err(perr(file, line_no, "pcs constraint colocation add: expected a resource on both sides of `with`".into()));
                 };
                 let tail = &rest[with + 1 + used..];
                 let mut score = INFINITY;
@@ -822,10 +844,9 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                         .and_then(|k| OrderKind::parse(&k))
                         .unwrap_or(OrderKind::Mandatory),
                     symmetrical: None,
-                    sets: vec![
-                        RscSet::one(&first, Some(fa.unwrap_or(Action::Start)), None),
-                        RscSet::one(&then, Some(ta.unwrap_or(Action::Start)), None),
-                    ],
+                    // `pcs config` prints the actions stored in the CIB; an
+                    // absent then-action keeps Pacemaker's default.
+                    sets: vec![RscSet::one(&first, fa, None), RscSet::one(&then, ta, None)],
                     simple: true,
                     loc,
                 });
