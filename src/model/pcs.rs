@@ -737,7 +737,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                     "Attributes" => {
                         sub = Sub::Params;
                         if let Some(c) = current {
-                            for p in rest.split_whitespace().filter_map(|t| pair(t, &loc)) {
+                            for p in shell_words(rest).iter().filter_map(|t| pair(t, &loc)) {
                                 m.resources[c].params.push(p);
                             }
                         }
@@ -745,7 +745,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                     "Meta Attrs" | "Meta Attributes" => {
                         sub = Sub::Meta;
                         if let Some(c) = current {
-                            for p in rest.split_whitespace().filter_map(|t| pair(t, &loc)) {
+                            for p in shell_words(rest).iter().filter_map(|t| pair(t, &loc)) {
                                 m.resources[c].meta.push(p);
                             }
                             normalise_clone(&mut m, c);
@@ -765,7 +765,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                         let Some(c) = current else { continue };
                         match sub {
                             Sub::Params | Sub::Meta => {
-                                for p in line.split_whitespace().filter_map(|t| pair(t, &loc)) {
+                                for p in shell_words(line).iter().filter_map(|t| pair(t, &loc)) {
                                     if sub == Sub::Params {
                                         m.resources[c].params.push(p);
                                     } else {
@@ -997,6 +997,15 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
     }
     m.finish();
     Ok(m)
+}
+
+/// Split one line into words, honouring the quotes pcs puts around values
+/// with spaces (`nfsd_args="-G 20 -L 15"`).
+fn shell_words(line: &str) -> Vec<String> {
+    logical_lines(line, false)
+        .into_iter()
+        .flat_map(|l| l.words.into_iter().map(|(w, _)| w))
+        .collect()
 }
 
 fn normalise_clone(m: &mut Model, c: usize) {

@@ -49,10 +49,15 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
+    // One finding per top-level resource (the group) and DRBD, not per mount.
+    let mut reported = Vec::new();
     for (fs, _) in ctx.mounts() {
         let Some((Some(drbd), clone)) = ctx.drbd_for_mount(fs) else {
             continue;
         };
+        if reported.contains(&(m.top(fs), drbd)) {
+            continue;
+        }
         let drbd_side = |r: &str| m.expand(r).contains(&drbd);
         // Does `then` (expanded) contain fs, or start before fs?
         let covers = |r: &str| {
@@ -86,6 +91,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         if ok {
             continue;
         }
+        reported.push((m.top(fs), drbd));
         let cid = clone.map_or(ctx.id(drbd), |c| ctx.id(c)).to_string();
         let top = ctx.id(m.top(fs)).to_string();
         let (msg, objs, loc) = if let Some(o) = trap {

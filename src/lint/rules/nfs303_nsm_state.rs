@@ -5,8 +5,8 @@ use crate::lint::{Ctx, Finding, Rule, Severity};
 macro_rules! rule_doc {
     () => {
         r#"## What it does
-When NFSv3 or NFSv4.0 is enabled (nfs.conf `vers3`/`vers4.0`, both on by
-default; off with `nfsv4_only=true` or nfsha's `nfs_versions`), checks that
+When NFSv3 is enabled (nfs.conf `vers3`, on by default; off with
+`nfsv4_only=true` or without "3" in nfsha's `nfs_versions`), checks that
 the NSM/statd state (`/var/lib/nfs/sm`, or nfs.conf `[statd]
 state-directory-path`) is on a filesystem that fails over with the server:
 `nfs_shared_infodir`, a filesystem mounted at `/var/lib/nfs`, or one holding
@@ -17,7 +17,9 @@ NFSv3 (NLM) lock recovery depends on the server's statd list of clients: after
 failover the new node sends reboot notifications (sm-notify) to the clients
 in that list so they reclaim their locks. With the list on each node's local
 disk, the new node notifies nobody and v3 clients keep locks the server no
-longer knows about.
+longer knows about. (NFSv4.0 and later lock inside the protocol; their
+client records are checked by NFS401, and 4.1+ also needs a fixed server
+scope, NFS302.)
 
 ## Example
 ```
@@ -49,8 +51,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let (v3, v40, _) = ctx.versions();
-    if !v3 && !v40 {
+    let (v3, _, _) = ctx.versions();
+    if !v3 {
         return;
     }
     let statd_dir = ctx
@@ -71,13 +73,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         let r = &ctx.m.resources[s];
-        let which = match (v3, v40) {
-            (true, true) => "NFSv3 and NFSv4.0 are",
-            (true, false) => "NFSv3 is",
-            _ => "NFSv4.0 is",
-        };
         out.push(
-            Finding::new(&RULE, format!("{which} enabled but the statd/NSM state of `{}` is not on storage that fails over with it", r.id))
+            Finding::new(&RULE, format!("NFSv3 is enabled but the statd/NSM state of `{}` is not on storage that fails over with it", r.id))
                 .objects([r.id.as_str()])
                 .at(&r.loc)
                 .help("crm: add a Filesystem mounted at /var/lib/nfs before the server in the group, or set nfsv4_only=true")
