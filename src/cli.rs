@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, dropin, install, ocf, sys};
+use crate::{agents, dropin, install, lint, ocf, order, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -39,6 +39,10 @@ pub enum Command {
     /// Write the nfs-server systemd drop-in (fixed host name, lease, grace,
     /// no start outside Pacemaker).
     Dropin(dropin::Args),
+    /// Find the HA-NFS mistakes in cluster configurations (CIB, crm, pcs) and nfs.conf.
+    Lint(lint::LintArgs),
+    /// Show the effective start order Pacemaker derives from a configuration.
+    Order(order::OrderArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -111,6 +115,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Command::InternalSethostnameExec { name, command } => {
             agents::nfsserver::sethostname_exec(&name, &command)
         }
+        Command::Lint(args) => lint::run(&args),
+        Command::Order(args) => order::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0
