@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, dropin, install, ocf, sys};
+use crate::{agents, dropin, install, lint, ocf, order, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -29,12 +29,20 @@ pub enum Command {
         action: String,
     },
     /// List the OCF agents this binary provides.
-    Agents,
+    Agents {
+        /// Print the full parameter reference as Markdown (used for README.md).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Install the binary and lay out the OCF provider directory of symlinks.
     Install(install::InstallArgs),
     /// Write the nfs-server systemd drop-in (fixed host name, lease, grace,
     /// no start outside Pacemaker).
     Dropin(dropin::Args),
+    /// Find the HA-NFS mistakes in cluster configurations (CIB, crm, pcs) and nfs.conf.
+    Lint(lint::LintArgs),
+    /// Show the effective start order Pacemaker derives from a configuration.
+    Order(order::OrderArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -91,8 +99,12 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 2
             }
         },
-        Command::Agents => {
+        Command::Agents { markdown } => {
             let mut out = std::io::stdout();
+            if markdown {
+                let _ = out.write_all(agents_markdown().as_bytes());
+                return 0;
+            }
             for a in agents::all() {
                 let _ = writeln!(out, "{:<12} {}", a.spec().name, a.spec().shortdesc);
             }
@@ -103,6 +115,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Command::InternalSethostnameExec { name, command } => {
             agents::nfsserver::sethostname_exec(&name, &command)
         }
+        Command::Lint(args) => lint::run(&args),
+        Command::Order(args) => order::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0
@@ -132,6 +146,52 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
         },
     }
+}
+
+/// The agent reference for README.md, generated from the same parameter
+/// tables as the meta-data so the two cannot drift apart.
+pub fn agents_markdown() -> String {
+    use ocf::params::ParamKind;
+    let mut md = String::new();
+    for a in agents::all() {
+        let s = a.spec();
+        md.push_str(&format!("### `ocf:nfsha:{}` — {}\n\n", s.name, s.shortdesc));
+        md.push_str(&format!(
+            "{}\n\n",
+            s.longdesc.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+        md.push_str("| parameter | type | default | description |\n|---|---|---|---|\n");
+        for p in s.params {
+            let kind = match p.kind {
+                ParamKind::String => "string".to_string(),
+                ParamKind::Integer { min, max } => format!("integer {min}–{max}"),
+                ParamKind::Boolean => "boolean".to_string(),
+            };
+            let name = if p.required {
+                format!("`{}` (required)", p.name)
+            } else {
+                format!("`{}`", p.name)
+            };
+            let default = p.default.map(|d| format!("`{d}`")).unwrap_or_default();
+            let desc = p.longdesc.split_whitespace().collect::<Vec<_>>().join(" ");
+            md.push_str(&format!(
+                "| {name} | {kind} | {default} | {} |\n",
+                desc.replace('|', "\\|")
+            ));
+        }
+        for r in s.refused {
+            md.push_str(&format!("| `{}` | refused | | {} |\n", r.name, r.why));
+        }
+        let t = &s.timeouts;
+        md.push_str(&format!(
+            "\nAdvertised timeouts: start {} s, stop {} s, monitor {} s every {} s.\n\n",
+            t.start.as_secs(),
+            t.stop.as_secs(),
+            t.monitor.as_secs(),
+            t.monitor_interval.as_secs()
+        ));
+    }
+    md
 }
 
 fn agent_names() -> Vec<&'static str> {

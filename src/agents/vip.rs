@@ -88,6 +88,17 @@ static PARAMS: &[ParamSpec] = &[
     )
     .integer(10, 10_000)
     .default("200"),
+    ParamSpec::new(
+        "require_exports",
+        "Refuse to start unless this node exports",
+        "With true (the default), start refuses with an 'ordering:' reason unless nfsd \
+         runs on this node and every export started here by an nfsha exportfs resource is \
+         active (and at least one is): clients must never reach the address before the \
+         exports they mount exist. Set false only for an address that does not front this \
+         node's NFS exports.",
+    )
+    .boolean()
+    .default("true"),
 ];
 
 static SPEC: AgentSpec = AgentSpec {
@@ -377,7 +388,9 @@ impl Agent for Vip {
             tracing::info!("{} is already on {}", cfg.ip, link.name);
             return Ok(());
         }
-        ordering::before_vip_start(ctx)?;
+        if ctx.params.bool("require_exports") {
+            ordering::before_vip_start(ctx)?;
+        }
         if !link.up {
             return Err(OcfError::generic(format!(
                 "interface {} is down; bring it up before the cluster adds {} to it",
@@ -425,7 +438,9 @@ impl Agent for Vip {
 
     fn stop(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        ordering::before_vip_stop(ctx);
+        if ctx.params.bool("require_exports") {
+            ordering::before_vip_stop(ctx);
+        }
         stop_announcer(ctx, cfg.ip);
         let links = ctx.sys.links().map_err(|e| sys_err("interfaces", e))?;
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;

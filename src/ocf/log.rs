@@ -25,7 +25,9 @@ pub struct LogOptions {
     pub logfile: Option<String>,
     /// syslog facility number (3 = daemon).
     pub facility: u8,
-    pub syslog: bool,
+    /// The syslog socket, `/dev/log` unless `NFSHA_SYSLOG_SOCKET` names
+    /// another (tests listen on their own); `None` disables syslog.
+    pub syslog: Option<String>,
     pub stderr: bool,
 }
 
@@ -45,7 +47,11 @@ impl LogOptions {
             debug,
             logfile: get("HA_LOGFILE", "PCMK_logfile").filter(|f| !f.is_empty()),
             facility,
-            syslog: true,
+            syslog: Some(
+                env.get("NFSHA_SYSLOG_SOCKET")
+                    .cloned()
+                    .unwrap_or_else(|| "/dev/log".to_string()),
+            ),
             stderr: std::io::stderr().is_terminal(),
         }
     }
@@ -169,13 +175,11 @@ impl<S: Subscriber> Layer<S> for OcfLayer {
 
 /// Install the global subscriber. Calling it twice keeps the first one.
 pub fn init(opts: LogOptions) {
-    let syslog = if opts.syslog {
+    let syslog = opts.syslog.as_ref().and_then(|path| {
         UnixDatagram::unbound()
             .ok()
-            .filter(|s| s.connect("/dev/log").is_ok())
-    } else {
-        None
-    };
+            .filter(|s| s.connect(path).is_ok())
+    });
     let file = opts.logfile.as_ref().and_then(|p| {
         OpenOptions::new()
             .create(true)

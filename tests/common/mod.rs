@@ -374,3 +374,6 @@ impl Drop for Node {
         let _ = run("losetup", &["-d", &self.loopdev]);
     }
 }
+
+pub mod net;
+pub mod pacemaker;

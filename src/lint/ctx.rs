@@ -1,0 +1,355 @@
+//! What every rule reads: the model, the start order (computed once), the
+//! placement components, and the effective NFS server settings gathered from
+//! wherever they may be set (agent parameters, `nfsd_args`, nfs.conf,
+//! /etc/sysconfig/nfs).
+
+use std::time::Duration;
+
+use crate::model::{parse_bool, parse_duration, Kind, Loc, Model, Part};
+use crate::order::StartOrder;
+
+/// An effective setting and where it came from.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub value: Duration,
+    /// Human name of the source, e.g. `nfs.conf [nfsd] lease-time`.
+    pub key: String,
+    pub loc: Option<Loc>,
+    /// The default, not written anywhere.
+    pub default: bool,
+}
+
+/// Everything rules read.
+pub struct Ctx<'a> {
+    pub m: &'a Model,
+    pub order: StartOrder,
+    /// Placement component of each resource index: resources that must run
+    /// on one node (same group, or joined by mandatory colocations).
+    comp: Vec<usize>,
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(m: &'a Model) -> Ctx<'a> {
+        let n = m.resources.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+            let (ra, rb) = (find(parent, a), find(parent, b));
+            if ra != rb {
+                parent[ra] = rb;
+            }
+        };
+        for (i, r) in m.resources.iter().enumerate() {
+            // Group members run together (unless collocated=false); a clone
+            // and its children are one unit for placement questions.
+            let collocated = r.kind != Kind::Group
+                || m.meta(i, "collocated").and_then(|p| parse_bool(&p.value)) != Some(false);
+            if collocated {
+                for &c in &r.children {
+                    union(&mut parent, i, c);
+                }
+            }
+        }
+        for c in &m.colocations {
+            for p in c.pairs() {
+                if p.score < crate::model::INFINITY {
+                    continue;
+                }
+                if let (Some(&a), Some(&b)) = (m.by_id.get(&p.dependent), m.by_id.get(&p.primary)) {
+                    union(&mut parent, a, b);
+                }
+            }
+        }
+        let comp = (0..n).map(|i| find(&mut parent, i)).collect();
+        Ctx {
+            m,
+            order: StartOrder::compute(m),
+            comp,
+        }
+    }
+
+    /// Whether two resources are placed together.
+    pub fn together(&self, a: usize, b: usize) -> bool {
+        self.comp[a] == self.comp[b]
+    }
+
+    pub fn id(&self, i: usize) -> &str {
+        &self.m.resources[i].id
+    }
+
+    pub fn param(&self, i: usize, name: &str) -> Option<&str> {
+        self.m.param(i, name).map(|p| p.value.as_str())
+    }
+
+    /// The NFS server primitives.
+    pub fn servers(&self) -> Vec<usize> {
+        self.m.of_part(Part::NfsServer).map(|(i, _)| i).collect()
+    }
+
+    /// The filesystems (Filesystem and nfsha's nfsstate) with their mount points.
+    pub fn mounts(&self) -> Vec<(usize, String)> {
+        self.m
+            .primitives()
+            .filter(|(_, r)| matches!(r.part(), Part::Filesystem | Part::NfsState))
+            .filter_map(|(i, _)| {
+                Some((
+                    i,
+                    self.param(i, "directory")?
+                        .trim_end_matches('/')
+                        .to_string(),
+                ))
+            })
+            .collect()
+    }
+
+    /// The mount (placed with `near`, if given) whose directory contains `path`.
+    pub fn mount_holding(&self, path: &str, near: Option<usize>) -> Option<usize> {
+        let path = path.trim_end_matches('/');
+        self.mounts()
+            .into_iter()
+            .filter(|(i, _)| near.map_or(true, |n| self.together(*i, n)))
+            .filter(|(_, dir)| {
+                !dir.is_empty() && (path == dir || path.starts_with(&format!("{dir}/")))
+            })
+            .max_by_key(|(_, dir)| dir.len())
+            .map(|(i, _)| i)
+    }
+
+    /// Value of `-X <v>` / `-X<v>` / `--long=<v>` in an `nfsd_args` string.
+    fn nfsd_arg(args: &str, short: &str, long: &str) -> Option<String> {
+        let w: Vec<&str> = args.split_whitespace().collect();
+        for (i, a) in w.iter().enumerate() {
+            if *a == short || *a == long {
+                return w.get(i + 1).map(|s| s.to_string());
+            }
+            if let Some(v) = a.strip_prefix(&format!("{long}=")) {
+                return Some(v.to_string());
+            }
+            if let Some(v) = a.strip_prefix(short).filter(|v| !v.is_empty()) {
+                return Some(v.to_string());
+            }
+        }
+        None
+    }
+
+    fn setting(
+        &self,
+        nfsha_param: &str,
+        short: &str,
+        long: &str,
+        conf: &str,
+        sysconfig: &str,
+    ) -> Option<Setting> {
+        for s in self.servers() {
+            let r = &self.m.resources[s];
+            if r.agent().is_some_and(|a| a.is_nfsha()) {
+                if let Some(p) = self.m.param(s, nfsha_param) {
+                    if let Some(v) = parse_duration(&p.value) {
+                        return Some(Setting {
+                            value: v,
+                            key: format!("{} {nfsha_param}", r.id),
+                            loc: Some(p.loc.clone()),
+                            default: false,
+                        });
+                    }
+                }
+            }
+            if let Some(p) = self.m.param(s, "nfsd_args") {
+                if let Some(v) =
+                    Self::nfsd_arg(&p.value, short, long).and_then(|v| parse_duration(&v))
+                {
+                    return Some(Setting {
+                        value: v,
+                        key: format!("{} nfsd_args {short}", r.id),
+                        loc: Some(p.loc.clone()),
+                        default: false,
+                    });
+                }
+            }
+        }
+        let h = &self.m.host;
+        if let Some(p) = h.nfsconf(conf) {
+            if let Some(v) = parse_duration(&p.value) {
+                let (sec, key) = conf.split_once('.').unwrap_or(("", conf));
+                return Some(Setting {
+                    value: v,
+                    key: format!("nfs.conf [{sec}] {key}"),
+                    loc: Some(p.loc.clone()),
+                    default: false,
+                });
+            }
+        }
+        if let Some(p) = h.sysconfig(sysconfig) {
+            if let Some(v) = parse_duration(&p.value) {
+                return Some(Setting {
+                    value: v,
+                    key: format!("sysconfig {sysconfig}"),
+                    loc: Some(p.loc.clone()),
+                    default: false,
+                });
+            }
+        }
+        None
+    }
+
+    /// The NFSv4 lease time, if configured anywhere.
+    pub fn lease_set(&self) -> Option<Setting> {
+        self.setting(
+            "lease_time",
+            "-L",
+            "--lease-time",
+            "nfsd.lease-time",
+            "NFSV4LEASETIME",
+        )
+    }
+
+    /// The NFSv4 grace time, if configured anywhere.
+    pub fn grace_set(&self) -> Option<Setting> {
+        self.setting(
+            "grace_time",
+            "-G",
+            "--grace-time",
+            "nfsd.grace-time",
+            "NFSV4GRACETIME",
+        )
+    }
+
+    /// The effective lease (default 90 s, the kernel's and nfsha's default).
+    pub fn lease(&self) -> Setting {
+        self.lease_set().unwrap_or(Setting {
+            value: Duration::from_secs(90),
+            key: "default lease time".into(),
+            loc: None,
+            default: true,
+        })
+    }
+
+    /// The effective grace: when unset, Linux and nfsha use the lease time.
+    pub fn grace(&self) -> Setting {
+        self.grace_set().unwrap_or_else(|| {
+            let l = self.lease();
+            Setting {
+                key: "grace time (defaults to the lease)".into(),
+                default: true,
+                ..l
+            }
+        })
+    }
+
+    /// The effective timeout of `action` on primitive `i`: its op, then
+    /// `op_defaults`, then Pacemaker's built-in 20 s.
+    pub fn op_timeout(&self, i: usize, action: &str) -> (Duration, bool) {
+        let r = &self.m.resources[i];
+        if let Some(t) = r.op(action).find_map(|o| o.timeout) {
+            return (t, true);
+        }
+        if let Some(t) = self
+            .m
+            .op_defaults
+            .iter()
+            .find(|p| p.name == "timeout")
+            .and_then(|p| parse_duration(&p.value))
+        {
+            return (t, true);
+        }
+        (Duration::from_secs(20), false)
+    }
+
+    /// Whether the cluster has replicated or shared data (DRBD or filesystems).
+    pub fn has_data(&self) -> bool {
+        self.m.primitives().any(|(_, r)| {
+            matches!(
+                r.part(),
+                Part::Drbd | Part::Filesystem | Part::NfsState | Part::NfsServer
+            )
+        })
+    }
+
+    /// NFS protocol versions the server offers, when known:
+    /// `(v3, v4.0, v4.1+)`.
+    pub fn versions(&self) -> (bool, bool, bool) {
+        for s in self.servers() {
+            let r = &self.m.resources[s];
+            if r.agent().is_some_and(|a| a.is_nfsha()) {
+                let v = self.param(s, "nfs_versions").unwrap_or("4.1,4.2");
+                let has = |x: &str| v.split([',', ' ']).any(|p| p.trim() == x);
+                return (has("3"), has("4.0") || has("4"), has("4.1") || has("4.2"));
+            }
+            if self.param(s, "nfsv4_only").and_then(parse_bool) == Some(true) {
+                let (_, v40, v41) = self.conf_versions();
+                return (false, v40, v41);
+            }
+        }
+        self.conf_versions()
+    }
+
+    fn conf_versions(&self) -> (bool, bool, bool) {
+        let yes = |k: &str, dflt: bool| {
+            self.m
+                .host
+                .nfsconf(k)
+                .and_then(|p| parse_bool(&p.value))
+                .unwrap_or(dflt)
+        };
+        let v4 = yes("nfsd.vers4", true);
+        (
+            yes("nfsd.vers3", true),
+            v4 && yes("nfsd.vers4.0", true),
+            v4 && (yes("nfsd.vers4.1", true) || yes("nfsd.vers4.2", true)),
+        )
+    }
+}
+
+impl Ctx<'_> {
+    /// The DRBD primitive a mount sits on, with its (promotable) clone:
+    /// matched by `/dev/drbd/by-res/<name>` or `drbd_resource`, else the only
+    /// DRBD placed with the mount, else the only DRBD in the cluster.
+    /// `Some((None, None))` when the device is DRBD but no DRBD resource is
+    /// configured.
+    pub fn drbd_for_mount(&self, fs: usize) -> Option<(Option<usize>, Option<usize>)> {
+        let device = self.param(fs, "device").unwrap_or("");
+        let by_name = self
+            .param(fs, "drbd_resource")
+            .map(str::to_string)
+            .or_else(|| {
+                device
+                    .strip_prefix("/dev/drbd/by-res/")
+                    .map(|r| r.split('/').next().unwrap_or(r).to_string())
+            });
+        let is_drbd = by_name.is_some() || device.starts_with("/dev/drbd");
+        if !is_drbd {
+            return None;
+        }
+        let drbds: Vec<usize> = self.m.of_part(Part::Drbd).map(|(i, _)| i).collect();
+        let pick = by_name
+            .as_deref()
+            .and_then(|n| {
+                drbds
+                    .iter()
+                    .copied()
+                    .find(|&d| self.param(d, "drbd_resource") == Some(n))
+            })
+            .or_else(|| {
+                let near: Vec<usize> = drbds
+                    .iter()
+                    .copied()
+                    .filter(|&d| self.together(d, fs))
+                    .collect();
+                (near.len() == 1).then(|| near[0])
+            })
+            .or_else(|| (drbds.len() == 1).then(|| drbds[0]));
+        Some((pick, pick.and_then(|d| self.m.clone_of(d))))
+    }
+
+    /// Whether the clone at `c` is promotable.
+    pub fn promotable(&self, c: usize) -> bool {
+        matches!(self.m.resources[c].kind, Kind::Clone { promotable: true })
+    }
+}

@@ -1,0 +1,174 @@
+//! Printing findings: human (rustc/ruff style), JSON, SARIF 2.1.0.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use super::{rules, Finding, Severity};
+use crate::model::Dialect;
+
+pub fn list_rules(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{:<7} {:<22} {:<8} why", "code", "name", "severity")?;
+    for r in rules::ALL {
+        writeln!(
+            out,
+            "{:<7} {:<22} {:<8} {}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.why
+        )?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+pub fn human(
+    out: &mut impl Write,
+    findings: &[Finding],
+    files: &[(String, Dialect)],
+) -> io::Result<()> {
+    for f in findings {
+        writeln!(
+            out,
+            "{}[{}] {}: {}",
+            f.severity.as_str(),
+            f.code,
+            f.name,
+            f.message
+        )?;
+        if let Some(loc) = &f.location {
+            writeln!(out, "  --> {loc}")?;
+        }
+        if !f.objects.is_empty() {
+            writeln!(out, "   = objects: {}", f.objects.join(", "))?;
+        }
+        if f.conditional {
+            writeln!(out, "   = note: the value sits in a rule-conditional set; it applies only when the rule matches")?;
+        }
+        writeln!(out, "   = why: {}", f.why)?;
+        for h in &f.help {
+            writeln!(out, "   = help: {h}")?;
+        }
+        writeln!(out, "   = docs: nfsha lint --explain {}", f.code)?;
+        writeln!(out)?;
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let names: Vec<String> = files
+        .iter()
+        .map(|(f, d)| format!("{f} ({})", d.name()))
+        .collect();
+    if findings.is_empty() {
+        writeln!(
+            out,
+            "No problems found in {}: {}.",
+            plural(files.len(), "file"),
+            names.join(", ")
+        )
+    } else {
+        writeln!(
+            out,
+            "Found {}, {}, {} in {}: {}.",
+            plural(count(Severity::Error), "error"),
+            plural(count(Severity::Warning), "warning"),
+            plural(count(Severity::Info), "info"),
+            plural(files.len(), "file"),
+            names.join(", ")
+        )
+    }
+}
+
+fn location_json(f: &Finding) -> serde_json::Value {
+    match &f.location {
+        Some(l) => json!({"file": &*l.file, "line": l.line}),
+        None => serde_json::Value::Null,
+    }
+}
+
+pub fn json(
+    out: &mut impl Write,
+    findings: &[Finding],
+    files: &[(String, Dialect)],
+) -> io::Result<()> {
+    let v = json!({
+        "schema_version": 1,
+        "tool": "nfsha lint",
+        "inputs": files.iter().map(|(f, d)| json!({"file": f, "dialect": d.name()})).collect::<Vec<_>>(),
+        "findings": findings.iter().map(|f| json!({
+            "code": f.code,
+            "name": f.name,
+            "severity": f.severity.as_str(),
+            "message": f.message,
+            "objects": f.objects,
+            "location": location_json(f),
+            "help": f.help,
+            "conditional": f.conditional,
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
+
+pub fn sarif(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
+    let level = |s: Severity| match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    };
+    let rules_json: Vec<_> = rules::ALL
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.why},
+                "fullDescription": {"text": r.doc.split("## Why is this bad?").next().unwrap_or("").replace("## What it does", "").trim()},
+                "help": {"text": r.doc.trim(), "markdown": r.doc.trim()},
+                "defaultConfiguration": {"level": level(r.severity)},
+            })
+        })
+        .collect();
+    let results: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            let mut loc = json!({
+                "logicalLocations": f.objects.iter().map(|o| json!({"name": o})).collect::<Vec<_>>(),
+            });
+            if let Some(l) = &f.location {
+                let mut phys = json!({"artifactLocation": {"uri": &*l.file}});
+                if l.line > 0 {
+                    phys["region"] = json!({"startLine": l.line});
+                }
+                loc["physicalLocation"] = phys;
+            }
+            json!({
+                "ruleId": f.code,
+                "ruleIndex": rules::ALL.iter().position(|r| r.code == f.code),
+                "level": level(f.severity),
+                "message": {"text": format!("{} Why: {}", f.message, f.why)},
+                "locations": [loc],
+            })
+        })
+        .collect();
+    let v = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "nfsha lint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules_json,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}

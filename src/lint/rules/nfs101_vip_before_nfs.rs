@@ -1,0 +1,99 @@
+//! NFS101 vip-before-nfs.
+
+use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Part;
+
+macro_rules! rule_doc {
+    () => {
+        r#"## What it does
+Finds a virtual IP (`IPaddr2`, `IPaddr`, `ocf:nfsha:vip`) that is placed with
+an NFS server or an export but is not ordered to start after it.
+
+## Why is this bad?
+The address is how clients find the service. If it comes up before the exports
+and the server, reconnecting clients get "access denied", stale file handles
+or a refused connection, and give up instead of retrying; at stop, the address
+must go first so that clients see a plain network failure they retry. SUSE and
+Red Hat both put the address last in the group.
+
+Exception: LINBIT's layout starts the address before nfsd but blocks TCP 2049
+with `portblock action=block` before it and unblocks it with
+`portblock action=unblock` after the exports. That is accepted.
+
+## Example
+```
+group g-nfs vip-nfs fs-nfs nfsserver exportfs-nfs
+```
+
+## Use instead
+crm: `group g-nfs fs-nfs nfsserver exportfs-nfs vip-nfs`
+
+pcs: `pcs resource group add g-nfs vip-nfs --after exportfs-nfs`
+
+## References
+- SUSE TID 000020396, section 3 and "Additional Information"
+- Red Hat, "Configuring an active/passive NFS server in a Red Hat High Availability cluster"
+- resource-agents `heartbeat/portblock` meta-data
+"#
+    };
+}
+
+#[doc = rule_doc!()]
+pub const RULE: Rule = Rule {
+    code: "NFS101",
+    name: "vip-before-nfs",
+    severity: Severity::Error,
+    why: "clients reaching the address before the exports exist get errors instead of a retryable network failure",
+    doc: rule_doc!(),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let m = ctx.m;
+    let blocks = |action: &str| -> Vec<usize> {
+        m.of_part(Part::PortBlock)
+            .filter(|(i, _)| {
+                ctx.param(*i, "action")
+                    .is_some_and(|a| a.eq_ignore_ascii_case(action))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (block, unblock) = (blocks("block"), blocks("unblock"));
+    for (v, vr) in m.of_part(Part::Vip) {
+        let late: Vec<usize> = m
+            .primitives()
+            .filter(|(s, r)| {
+                matches!(r.part(), Part::Exportfs | Part::NfsServer) && ctx.together(*s, v)
+            })
+            .map(|(s, _)| s)
+            .filter(|&s| !ctx.order.starts_before(s, v))
+            .filter(|&s| {
+                // Port 2049 blocked before the address and unblocked after s.
+                let blocked = block.iter().any(|&b| ctx.order.starts_before(b, v));
+                let unblocked = unblock.iter().any(|&u| ctx.order.starts_before(s, u));
+                !(blocked && unblocked)
+            })
+            .collect();
+        if late.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = late.iter().map(|&s| ctx.id(s)).collect();
+        let last = names.last().copied().unwrap_or("");
+        out.push(
+            Finding::new(&RULE, format!("virtual IP `{}` can start before {}", vr.id, quote_list(&names)))
+                .objects(std::iter::once(vr.id.as_str()).chain(names.iter().copied()))
+                .at(&vr.loc)
+                .help(format!("crm: make `{}` the last member of the NFS group (crm configure modgroup <group> remove {0}; modgroup <group> add {0})", vr.id))
+                .help(format!("pcs: pcs resource group add <group> {} --after {last}", vr.id)),
+        );
+    }
+}
+
+pub(crate) fn quote_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,75 @@
+//! NFS701 stonith-disabled.
+
+use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::parse_bool;
+
+macro_rules! rule_doc {
+    () => {
+        r#"## What it does
+Finds `stonith-enabled=false` (Pacemaker 3: `fencing-enabled=false`) in a
+cluster that manages replicated or shared data (DRBD, filesystems, an NFS
+server).
+
+## Why is this bad?
+Without fencing, a node that stops responding may still be writing. The
+survivor takes over the same DRBD device or filesystem and both write:
+split brain and data corruption. A failed stop cannot be recovered either, so
+the resource blocks. Red Hat does not support clusters without fencing; DRBD
+needs `fencing resource-and-stonith` backed by it.
+
+## Example
+```
+property cib-bootstrap-options: stonith-enabled=false
+```
+
+## Use instead
+crm: `primitive stonith-sbd stonith:external/sbd` and `property stonith-enabled=true`
+
+pcs: `pcs stonith create fence-n1 fence_ipmilan …` and `pcs property set stonith-enabled=true`
+
+## References
+- Pacemaker Explained, "Fencing"
+- Red Hat HA NFS guide ("the resources do not start" without fencing)
+- LINBIT DRBD 9 User's Guide, "Fencing"
+"#
+    };
+}
+
+#[doc = rule_doc!()]
+pub const RULE: Rule = Rule {
+    code: "NFS701",
+    name: "stonith-disabled",
+    severity: Severity::Error,
+    why: "without fencing two nodes can write the same replicated data at once: split brain and corruption",
+    doc: rule_doc!(),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if !ctx.has_data() {
+        return;
+    }
+    for name in ["stonith-enabled", "fencing-enabled"] {
+        let Some(p) = ctx.m.property(name) else {
+            continue;
+        };
+        if parse_bool(&p.value) != Some(false) {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                &RULE,
+                format!("{name}=false in a cluster with replicated or shared NFS data"),
+            )
+            .objects([name])
+            .conditional(p.conditional)
+            .at(&p.loc)
+            .help(format!(
+                "crm: configure a fence device, then crm configure property {name}=true"
+            ))
+            .help(format!(
+                "pcs: pcs stonith create <id> <fence agent> …; pcs property set {name}=true"
+            )),
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! NFS702 fence-before-failover.
+
+use std::time::Duration;
+
+use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::fmt_duration;
+
+macro_rules! rule_doc {
+    () => {
+        r#"## What it does
+When the KVM-host heartbeat settings (`/etc/nfsha/heartbeat.toml`) are given
+together with the server cluster's configuration, checks that hosts do not
+fence (`fence_after`, else `dead_after`) before a server failover can finish:
+the stop timeouts and start timeouts of everything placed with the NFS
+server, plus the lease and grace times during which clients reclaim state.
+
+## Why is this bad?
+During a failover the storage is unavailable by design. A host heartbeat that
+declares the storage dead and fences (reboots) the host before the failover
+and grace period complete turns every planned or unplanned server switchover
+into a mass reboot of virtual machines — exactly what the HA server was meant
+to prevent.
+
+## Example
+```
+# heartbeat.toml
+fence_after = "60s"
+```
+with an NFS group whose stops and starts may take 2 minutes and a 90 s lease.
+
+## Use instead
+heartbeat.toml: `fence_after = "<above the failover budget nfsha lint prints>"`
+
+crm/pcs: or shorten the server-side timeouts that are larger than needed (never the lease below 60 s, NFS301).
+
+## References
+- SUSE TID 000020396, section 5 (grace period)
+- nfsha issue 5 (KVM-host storage heartbeat)
+"#
+    };
+}
+
+#[doc = rule_doc!()]
+pub const RULE: Rule = Rule {
+    code: "NFS702",
+    name: "fence-before-failover",
+    severity: Severity::Error,
+    why: "hosts that fence before the server failover and grace period finish reboot their VMs on every switchover",
+    doc: rule_doc!(),
+    check,
+};
+
+fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let Some(hb) = ctx.m.host.heartbeat.as_ref() else {
+        return;
+    };
+    let (deadline, key) = match (hb.fence_after, hb.dead_after) {
+        (Some(f), _) => (f, "fence_after"),
+        (None, Some(d)) => (d, "dead_after"),
+        _ => return,
+    };
+    let servers = ctx.servers();
+    let Some(&s) = servers.first() else { return };
+    let members: Vec<usize> = ctx
+        .m
+        .primitives()
+        .map(|(i, _)| i)
+        .filter(|&i| ctx.together(i, s))
+        .collect();
+    let stops: Duration = members.iter().map(|&i| ctx.op_timeout(i, "stop").0).sum();
+    let starts: Duration = members.iter().map(|&i| ctx.op_timeout(i, "start").0).sum();
+    let (lease, grace) = (ctx.lease(), ctx.grace());
+    let budget = stops + starts + lease.value + grace.value;
+    if deadline >= budget {
+        return;
+    }
+    let mut f = Finding::new(
+        &RULE,
+        format!(
+            "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops {} + starts {} + lease {} + grace {})",
+            fmt_duration(deadline),
+            ctx.id(ctx.m.top(s)),
+            fmt_duration(budget),
+            fmt_duration(stops),
+            fmt_duration(starts),
+            fmt_duration(lease.value),
+            fmt_duration(grace.value)
+        ),
+    )
+    .objects([key.to_string(), ctx.id(s).to_string()])
+    .help(format!("heartbeat.toml: {key} = \"{}\" or more", fmt_duration(budget)));
+    f.location = hb.loc.clone();
+    out.push(f);
+}

@@ -1,0 +1,788 @@
+//! The one cluster model that every input dialect is parsed into and that
+//! every lint rule reads.
+//!
+//! CIB XML ([`cib`]), crm shell text ([`crm`]) and pcs commands or `pcs config`
+//! text ([`pcs`]) all produce a [`Model`]; `/etc/nfs.conf`, `/etc/sysconfig/nfs`,
+//! `/etc/exports` ([`nfsconf`]) and the KVM-host heartbeat TOML ([`heartbeat`])
+//! fill its [`HostConfig`]. Legacy spellings (`<master>`, `Master`/`Slave`,
+//! order `score`, `master-max`) are normalised here, once, so rules never see
+//! them. Every object keeps a [`Loc`] (file and line) for diagnostics.
+
+pub mod cib;
+pub mod crm;
+pub mod detect;
+pub mod heartbeat;
+pub mod input;
+pub mod nfsconf;
+pub mod pcs;
+pub mod words;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use detect::{detect, Dialect};
+
+/// Pacemaker's INFINITY score.
+pub const INFINITY: i64 = 1_000_000;
+
+/// Where an object was written: file and 1-based line (0 when the dialect has
+/// no lines, e.g. an object synthesised by a parser).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Loc {
+    pub file: Arc<str>,
+    pub line: u32,
+}
+
+impl Loc {
+    pub fn new(file: &Arc<str>, line: u32) -> Loc {
+        Loc {
+            file: file.clone(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{}", self.file)
+        }
+    }
+}
+
+/// An input that could not be read: which file, which line, what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: String,
+    pub line: u32,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// One name/value pair (instance attribute, meta attribute, property, nfs.conf key).
+#[derive(Clone, Debug)]
+pub struct NvPair {
+    pub name: String,
+    pub value: String,
+    pub loc: Loc,
+    /// The value sits in a set with a `<rule>`: it applies only sometimes, so
+    /// findings based on it are reported as conditional, not evaluated.
+    pub conditional: bool,
+}
+
+/// Resource roles, with the legacy names folded in (`Master` ≡ `Promoted`,
+/// `Slave` ≡ `Unpromoted`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Started,
+    Stopped,
+    Promoted,
+    Unpromoted,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.to_ascii_lowercase().as_str() {
+            "started" => Some(Role::Started),
+            "stopped" => Some(Role::Stopped),
+            "promoted" | "master" => Some(Role::Promoted),
+            "unpromoted" | "slave" => Some(Role::Unpromoted),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Started => "Started",
+            Role::Stopped => "Stopped",
+            Role::Promoted => "Promoted",
+            Role::Unpromoted => "Unpromoted",
+        }
+    }
+}
+
+/// The actions an order constraint can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Start,
+    Stop,
+    Promote,
+    Demote,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Action> {
+        match s.to_ascii_lowercase().as_str() {
+            "start" => Some(Action::Start),
+            "stop" => Some(Action::Stop),
+            "promote" => Some(Action::Promote),
+            "demote" => Some(Action::Demote),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Promote => "promote",
+            Action::Demote => "demote",
+        }
+    }
+}
+
+/// `class:provider:type`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Agent {
+    pub class: String,
+    pub provider: Option<String>,
+    pub ty: String,
+}
+
+impl Agent {
+    /// Parse `ocf:heartbeat:IPaddr2`, `systemd:nfs-server`, or a bare type
+    /// (which both crmsh's `show` and pcs mean as `ocf:heartbeat:<type>`).
+    pub fn parse(s: &str) -> Agent {
+        let parts: Vec<&str> = s.split(':').collect();
+        match parts.as_slice() {
+            [c, p, t] => Agent {
+                class: c.to_string(),
+                provider: Some(p.to_string()),
+                ty: t.to_string(),
+            },
+            [c, t] => Agent {
+                class: c.to_string(),
+                provider: None,
+                ty: t.to_string(),
+            },
+            _ if s.starts_with("fence_") => Agent {
+                class: "stonith".into(),
+                provider: None,
+                ty: s.to_string(),
+            },
+            _ => Agent {
+                class: "ocf".into(),
+                provider: Some("heartbeat".into()),
+                ty: s.to_string(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Agent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.provider {
+            Some(p) => write!(f, "{}:{}:{}", self.class, p, self.ty),
+            None => write!(f, "{}:{}", self.class, self.ty),
+        }
+    }
+}
+
+/// What an agent does in an HA-NFS stack, for both ClusterLabs' and nfsha's agents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    NfsServer,
+    Exportfs,
+    Vip,
+    Filesystem,
+    /// `ocf:nfsha:nfsstate`: the replicated mount that holds NFS state.
+    NfsState,
+    Drbd,
+    PortBlock,
+    NfsNotify,
+    Fence,
+    Other,
+}
+
+impl Agent {
+    pub fn part(&self) -> Part {
+        let ty = self.ty.to_ascii_lowercase();
+        let class = self.class.to_ascii_lowercase();
+        let provider = self.provider.as_deref().unwrap_or("");
+        if class == "stonith" {
+            return Part::Fence;
+        }
+        match (class.as_str(), provider, ty.as_str()) {
+            ("ocf", _, "nfsserver") => Part::NfsServer,
+            ("systemd" | "service" | "lsb", _, t)
+                if matches!(
+                    t.trim_end_matches(".service"),
+                    "nfs-server" | "nfs-kernel-server" | "nfsserver" | "nfs"
+                ) =>
+            {
+                Part::NfsServer
+            }
+            ("ocf", _, "exportfs") => Part::Exportfs,
+            ("ocf", _, "ipaddr2" | "ipaddr" | "vip") => Part::Vip,
+            ("ocf", _, "filesystem") => Part::Filesystem,
+            ("ocf", "nfsha", "nfsstate") => Part::NfsState,
+            ("ocf", _, "drbd") => Part::Drbd,
+            ("ocf", _, "portblock") => Part::PortBlock,
+            ("ocf", _, "nfsnotify") => Part::NfsNotify,
+            _ => Part::Other,
+        }
+    }
+    pub fn is_nfsha(&self) -> bool {
+        self.provider.as_deref() == Some("nfsha")
+    }
+}
+
+/// One operation (`op monitor interval=10s timeout=20s role=Promoted`).
+#[derive(Clone, Debug)]
+pub struct Op {
+    pub name: String,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub role: Option<Role>,
+    pub enabled: bool,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Primitive(Agent),
+    Group,
+    /// A clone; `promotable` also covers the legacy `<master>`/`ms`.
+    Clone {
+        promotable: bool,
+    },
+    Bundle,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub id: String,
+    pub kind: Kind,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub params: Vec<NvPair>,
+    pub meta: Vec<NvPair>,
+    pub ops: Vec<Op>,
+    /// The `template=` this primitive was built from (already merged in).
+    pub template: Option<String>,
+    pub loc: Loc,
+    /// Rule codes suppressed for this object by an inline
+    /// `nfsha: ignore[CODE]` comment.
+    pub ignores: Vec<String>,
+}
+
+impl Resource {
+    pub fn agent(&self) -> Option<&Agent> {
+        match &self.kind {
+            Kind::Primitive(a) => Some(a),
+            _ => None,
+        }
+    }
+    pub fn part(&self) -> Part {
+        self.agent().map_or(Part::Other, Agent::part)
+    }
+    pub fn op(&self, name: &str) -> impl Iterator<Item = &Op> {
+        let name = name.to_string();
+        self.ops.iter().filter(move |o| o.name == name)
+    }
+}
+
+/// A resource set, or one side of a simple constraint.
+#[derive(Clone, Debug)]
+pub struct RscSet {
+    pub id: Option<String>,
+    pub resources: Vec<String>,
+    pub sequential: bool,
+    pub require_all: bool,
+    /// As written; `None` when absent (the defaulting rules differ between
+    /// simple orders and sets, see [`Order::actions`]).
+    pub action: Option<Action>,
+    pub role: Option<Role>,
+}
+
+impl RscSet {
+    pub fn one(id: &str, action: Option<Action>, role: Option<Role>) -> RscSet {
+        RscSet {
+            id: None,
+            resources: vec![id.to_string()],
+            sequential: true,
+            require_all: true,
+            action,
+            role,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    Mandatory,
+    Optional,
+    Serialize,
+}
+
+impl OrderKind {
+    pub fn parse(s: &str) -> Option<OrderKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "mandatory" => Some(OrderKind::Mandatory),
+            "optional" => Some(OrderKind::Optional),
+            "serialize" => Some(OrderKind::Serialize),
+            _ => None,
+        }
+    }
+    /// The deprecated order `score`: 0 is Optional, anything else Mandatory.
+    pub fn from_score(score: i64) -> OrderKind {
+        if score == 0 {
+            OrderKind::Optional
+        } else {
+            OrderKind::Mandatory
+        }
+    }
+}
+
+/// An order constraint. A simple `first then` order is stored as two
+/// one-member sets, flagged `simple`.
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub id: String,
+    pub kind: OrderKind,
+    pub symmetrical: Option<bool>,
+    pub sets: Vec<RscSet>,
+    pub simple: bool,
+    pub loc: Loc,
+}
+
+impl Order {
+    /// The effective action of each set. In a simple order an absent
+    /// `then-action` takes the value of `first-action` (Pacemaker's
+    /// `pcmk_sched_ordering.c`: `if (action_then == NULL) action_then =
+    /// action_first;`), so `first-action=promote` alone orders the *promote*
+    /// of `then`. In set form every set defaults to `start`.
+    pub fn actions(&self) -> Vec<Action> {
+        if self.simple && self.sets.len() == 2 {
+            let first = self.sets[0].action.unwrap_or(Action::Start);
+            let then = self.sets[1].action.unwrap_or(first);
+            vec![first, then]
+        } else {
+            self.sets
+                .iter()
+                .map(|s| s.action.unwrap_or(Action::Start))
+                .collect()
+        }
+    }
+    pub fn references(&self) -> impl Iterator<Item = &String> {
+        self.sets.iter().flat_map(|s| s.resources.iter())
+    }
+}
+
+/// A colocation. The simple form `rsc with with-rsc` is stored as two
+/// one-member sets `[rsc], [with-rsc]`, which reads the same way as Pacemaker's
+/// multi-set rule (earlier sets are placed with later ones).
+#[derive(Clone, Debug)]
+pub struct Colocation {
+    pub id: String,
+    pub score: i64,
+    pub sets: Vec<RscSet>,
+    pub simple: bool,
+    pub loc: Loc,
+}
+
+/// "`dependent` (in `dependent_role`) is placed with `primary` (in `primary_role`)".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColocPair {
+    pub dependent: String,
+    pub dependent_role: Role,
+    pub primary: String,
+    pub primary_role: Role,
+    pub score: i64,
+}
+
+impl Colocation {
+    /// Expand into pairs: inside a sequential set each member is placed with the
+    /// one before it; between sets, members of an earlier set are placed with
+    /// the members of the next one.
+    pub fn pairs(&self) -> Vec<ColocPair> {
+        let mut out = Vec::new();
+        let role = |s: &RscSet| s.role.unwrap_or(Role::Started);
+        for s in &self.sets {
+            if s.sequential {
+                for w in s.resources.windows(2) {
+                    out.push(ColocPair {
+                        dependent: w[1].clone(),
+                        dependent_role: role(s),
+                        primary: w[0].clone(),
+                        primary_role: role(s),
+                        score: self.score,
+                    });
+                }
+            }
+        }
+        for w in self.sets.windows(2) {
+            for d in &w[0].resources {
+                for p in &w[1].resources {
+                    out.push(ColocPair {
+                        dependent: d.clone(),
+                        dependent_role: role(&w[0]),
+                        primary: p.clone(),
+                        primary_role: role(&w[1]),
+                        score: self.score,
+                    });
+                }
+            }
+        }
+        out
+    }
+    pub fn references(&self) -> impl Iterator<Item = &String> {
+        self.sets.iter().flat_map(|s| s.resources.iter())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Location {
+    pub id: String,
+    pub rsc: String,
+    pub loc: Loc,
+}
+
+/// One `/etc/exports` line.
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub directory: String,
+    pub clients: String,
+    pub options: String,
+    pub loc: Loc,
+}
+
+/// The KVM-host heartbeat settings (`/etc/nfsha/heartbeat.toml`).
+#[derive(Clone, Debug, Default)]
+pub struct Heartbeat {
+    pub interval: Option<Duration>,
+    pub io_timeout: Option<Duration>,
+    pub fence_after: Option<Duration>,
+    pub dead_after: Option<Duration>,
+    pub fence_action: Option<String>,
+    pub loc: Option<Loc>,
+}
+
+/// Settings outside the CIB that the rules need.
+#[derive(Clone, Debug, Default)]
+pub struct HostConfig {
+    /// nfs.conf keys as `section.key` (lower case), last value wins.
+    pub nfsconf: Vec<NvPair>,
+    /// `/etc/sysconfig/nfs` variables (`NFSV4LEASETIME`, `RPCNFSDARGS`, …).
+    pub sysconfig: Vec<NvPair>,
+    pub exports: Vec<Export>,
+    pub heartbeat: Option<Heartbeat>,
+}
+
+impl HostConfig {
+    pub fn nfsconf(&self, key: &str) -> Option<&NvPair> {
+        self.nfsconf.iter().rev().find(|p| p.name == key)
+    }
+    pub fn sysconfig(&self, key: &str) -> Option<&NvPair> {
+        self.sysconfig.iter().rev().find(|p| p.name == key)
+    }
+}
+
+/// The cluster configuration, whatever dialect it came from.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    /// The files the model was built from, for messages.
+    pub sources: Vec<(Arc<str>, Option<Dialect>)>,
+    /// Whether a cluster configuration (not only host files) was read.
+    pub has_cluster: bool,
+    pub resources: Vec<Resource>,
+    pub by_id: HashMap<String, usize>,
+    /// Template id → the primitives built from it.
+    pub templates: HashMap<String, Vec<String>>,
+    pub tags: HashMap<String, Vec<String>>,
+    pub orders: Vec<Order>,
+    pub colocations: Vec<Colocation>,
+    pub locations: Vec<Location>,
+    pub properties: Vec<NvPair>,
+    pub rsc_defaults: Vec<NvPair>,
+    pub op_defaults: Vec<NvPair>,
+    pub host: HostConfig,
+    /// Constraint ids with inline `nfsha: ignore[CODE]` comments.
+    pub constraint_ignores: HashMap<String, Vec<String>>,
+}
+
+impl Model {
+    pub fn get(&self, id: &str) -> Option<&Resource> {
+        self.by_id.get(id).map(|&i| &self.resources[i])
+    }
+
+    /// Add a resource, returning its index; a duplicate id keeps the first
+    /// (as the CIB schema would reject the second).
+    pub fn add(&mut self, r: Resource) -> usize {
+        let idx = self.resources.len();
+        self.by_id.entry(r.id.clone()).or_insert(idx);
+        if let Some(p) = r.parent {
+            self.resources[p].children.push(idx);
+        }
+        self.resources.push(r);
+        idx
+    }
+
+    pub fn primitives(&self) -> impl Iterator<Item = (usize, &Resource)> {
+        self.resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.kind, Kind::Primitive(_)))
+    }
+
+    pub fn of_part(&self, part: Part) -> impl Iterator<Item = (usize, &Resource)> {
+        self.primitives().filter(move |(_, r)| r.part() == part)
+    }
+
+    /// The primitives under resource `idx` (itself if it is one), in document order.
+    pub fn leaves(&self, idx: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![idx];
+        while let Some(i) = stack.pop() {
+            let r = &self.resources[i];
+            if matches!(r.kind, Kind::Primitive(_)) {
+                out.push(i);
+            }
+            stack.extend(r.children.iter().rev());
+        }
+        out
+    }
+
+    /// Expand a constraint reference (resource, template or tag) to primitives.
+    pub fn expand(&self, id: &str) -> Vec<usize> {
+        if let Some(&i) = self.by_id.get(id) {
+            return self.leaves(i);
+        }
+        let mut out = Vec::new();
+        if let Some(members) = self.templates.get(id) {
+            for m in members {
+                out.extend(
+                    self.by_id
+                        .get(m)
+                        .map(|&i| self.leaves(i))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        if let Some(members) = self.tags.get(id) {
+            for m in members {
+                out.extend(self.expand_no_tag(m));
+            }
+        }
+        out
+    }
+
+    fn expand_no_tag(&self, id: &str) -> Vec<usize> {
+        if let Some(&i) = self.by_id.get(id) {
+            return self.leaves(i);
+        }
+        self.templates
+            .get(id)
+            .map(|ms| {
+                ms.iter()
+                    .filter_map(|m| self.by_id.get(m))
+                    .flat_map(|&i| self.leaves(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether `id` names something a constraint may reference.
+    pub fn resolves(&self, id: &str) -> bool {
+        self.by_id.contains_key(id) || self.templates.contains_key(id) || self.tags.contains_key(id)
+    }
+
+    pub fn ancestors(&self, idx: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut cur = self.resources[idx].parent;
+        std::iter::from_fn(move || {
+            let c = cur?;
+            cur = self.resources[c].parent;
+            Some(c)
+        })
+    }
+
+    /// The top-level resource containing `idx`.
+    pub fn top(&self, idx: usize) -> usize {
+        self.ancestors(idx).last().unwrap_or(idx)
+    }
+
+    /// The nearest clone above `idx`, if any.
+    pub fn clone_of(&self, idx: usize) -> Option<usize> {
+        self.ancestors(idx)
+            .find(|&a| matches!(self.resources[a].kind, Kind::Clone { .. }))
+    }
+
+    pub fn group_of(&self, idx: usize) -> Option<usize> {
+        self.resources[idx]
+            .parent
+            .filter(|&p| self.resources[p].kind == Kind::Group)
+    }
+
+    /// An instance attribute, looking at the resource and then its ancestors
+    /// (group and clone instance attributes are inherited by the children).
+    pub fn param(&self, idx: usize, name: &str) -> Option<&NvPair> {
+        std::iter::once(idx)
+            .chain(self.ancestors(idx))
+            .find_map(|i| self.resources[i].params.iter().find(|p| p.name == name))
+    }
+
+    /// An effective meta attribute: the resource, its ancestors, then `rsc_defaults`.
+    pub fn meta(&self, idx: usize, name: &str) -> Option<&NvPair> {
+        std::iter::once(idx)
+            .chain(self.ancestors(idx))
+            .find_map(|i| self.resources[i].meta.iter().find(|p| p.name == name))
+            .or_else(|| self.rsc_defaults.iter().find(|p| p.name == name))
+    }
+
+    /// A cluster property; `fencing-enabled` is Pacemaker 3's name for `stonith-enabled`.
+    pub fn property(&self, name: &str) -> Option<&NvPair> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// The ids of all constraints that reference anything, for suppressions.
+    pub fn constraint_ids(&self) -> BTreeSet<&str> {
+        self.orders
+            .iter()
+            .map(|o| o.id.as_str())
+            .chain(self.colocations.iter().map(|c| c.id.as_str()))
+            .collect()
+    }
+
+    /// Finish a model after parsing: merge templates, record template users.
+    /// Parsers call this once.
+    pub fn finish(&mut self) {
+        let mut users: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &self.resources {
+            if let Some(t) = &r.template {
+                users.entry(t.clone()).or_default().push(r.id.clone());
+            }
+        }
+        for (t, u) in users {
+            self.templates.entry(t).or_default().extend(u);
+        }
+    }
+}
+
+/// Parse a Pacemaker duration: `90`, `90s`, `1min`, `500ms`, `2h`, `PT1M30S`.
+/// Bare numbers are seconds (Pacemaker's `crm_get_msec` rule).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(iso) = s.strip_prefix("PT").or_else(|| s.strip_prefix("pt")) {
+        let mut total = 0u64;
+        let mut num = String::new();
+        for c in iso.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+            } else {
+                let n: u64 = num.parse().ok()?;
+                num.clear();
+                total = total.checked_add(match c.to_ascii_uppercase() {
+                    'H' => n.checked_mul(3600)?,
+                    'M' => n.checked_mul(60)?,
+                    'S' => n,
+                    _ => return None,
+                })?;
+            }
+        }
+        return num.is_empty().then_some(Duration::from_secs(total));
+    }
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    let secs = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => n,
+        "ms" | "msec" | "msecs" => n / 1000.0,
+        "us" | "usec" | "usecs" => n / 1_000_000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => n * 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => n * 3600.0,
+        _ => return None,
+    };
+    if secs > 1e12 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(secs))
+}
+
+/// Parse a Pacemaker score (`INFINITY`, `+INFINITY`, `-inf`, `100`).
+pub fn parse_score(s: &str) -> Option<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    match t.as_str() {
+        "infinity" | "+infinity" | "inf" | "+inf" | "mandatory" => Some(INFINITY),
+        "-infinity" | "-inf" => Some(-INFINITY),
+        _ => t.parse::<i64>().ok().map(|v| v.clamp(-INFINITY, INFINITY)),
+    }
+}
+
+/// Pacemaker's boolean spellings.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "y" | "1" => Some(true),
+        "false" | "no" | "off" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Format a duration as admins write Pacemaker timeouts (`90s`, `500ms`).
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 != 0 {
+        format!("{ms}ms")
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_follow_pacemaker() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("20s"), Some(Duration::from_secs(20)));
+        assert_eq!(parse_duration("1min"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("PT1M30S"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("ten"), None);
+        assert_eq!(parse_duration("99999999999999999999h"), None);
+    }
+
+    #[test]
+    fn then_action_defaults_to_first_action() {
+        let o = Order {
+            id: "o".into(),
+            kind: OrderKind::Mandatory,
+            symmetrical: None,
+            sets: vec![
+                RscSet::one("drbd", Some(Action::Promote), None),
+                RscSet::one("g", None, None),
+            ],
+            simple: true,
+            loc: Loc::new(&Arc::from("x"), 1),
+        };
+        assert_eq!(o.actions(), vec![Action::Promote, Action::Promote]);
+    }
+
+    #[test]
+    fn agent_shorthand_means_ocf_heartbeat() {
+        assert_eq!(
+            Agent::parse("Filesystem").to_string(),
+            "ocf:heartbeat:Filesystem"
+        );
+        assert_eq!(Agent::parse("systemd:nfs-server").part(), Part::NfsServer);
+        assert_eq!(Agent::parse("ocf:nfsha:vip").part(), Part::Vip);
+        assert_eq!(Agent::parse("fence_ipmilan").class, "stonith");
+    }
+}

@@ -1,0 +1,214 @@
+//! The `nfsha lint` and `nfsha order` command lines, run as a user would.
+
+use assert_cmd::Command;
+
+const BASE_CRM: &str = "tests/fixtures/lint/base.crm";
+const BAD_CLONE: &str = "tests/fixtures/lint/NFS201/bad.crm";
+
+fn nfsha() -> Command {
+    Command::cargo_bin("nfsha").unwrap()
+}
+
+fn stdout(c: &mut Command) -> (i32, String, String) {
+    let o = c.output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let (rc, out, _) = stdout(nfsha().args(["lint", BASE_CRM]));
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("No problems found"));
+    let (rc, out, _) = stdout(nfsha().args(["lint", BAD_CLONE]));
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("error[NFS201] server-cloned"));
+    // Only a warning: fails with --fail-on warning, passes by default.
+    let w = "tests/fixtures/lint/NFS602/bad.crm";
+    assert_eq!(stdout(nfsha().args(["lint", w])).0, 0);
+    assert_eq!(
+        stdout(nfsha().args(["lint", "--fail-on", "warning", w])).0,
+        1
+    );
+}
+
+#[test]
+fn unreadable_input_is_exit_2_with_file_line_and_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cib.xml");
+    std::fs::write(&p, "<cib>\n<configuration>\n<resources>\n").unwrap();
+    let (rc, _, err) = stdout(nfsha().arg("lint").arg(&p));
+    assert_eq!(rc, 2);
+    assert!(
+        err.contains("cib.xml:") && err.contains("expected </resources>"),
+        "{err}"
+    );
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, [0u8, 159, 146, 150, 7, 1]).unwrap();
+    let (rc, _, err) = stdout(nfsha().arg("lint").arg(&junk));
+    assert_eq!(rc, 2);
+    assert!(err.contains("unrecognised format"), "{err}");
+    let (rc, _, err) = stdout(nfsha().args(["lint", "/nonexistent/cib.xml"]));
+    assert_eq!(rc, 2);
+    assert!(
+        err.contains("/nonexistent/cib.xml") && err.contains("cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_and_sarif_carry_code_severity_objects_location() {
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json", BAD_CLONE]));
+    assert_eq!(rc, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "NFS201")
+        .unwrap();
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["objects"][0], "cl-nfsserver");
+    assert_eq!(f["location"]["file"], BAD_CLONE);
+    assert!(f["location"]["line"].as_u64().unwrap() > 30);
+    assert!(f["message"].as_str().unwrap().contains("cloned"));
+    let (_, out, _) = stdout(nfsha().args(["lint", "--format", "sarif", BAD_CLONE]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let r = &v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "NFS201")
+        .unwrap()
+        .clone();
+    assert_eq!(r["level"], "error");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        BAD_CLONE
+    );
+    assert_eq!(
+        r["locations"][0]["logicalLocations"][0]["name"],
+        "cl-nfsserver"
+    );
+}
+
+#[test]
+fn explain_and_list_rules() {
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--explain", "nfs104"]));
+    assert_eq!(rc, 0);
+    assert!(out.starts_with("NFS104 (promote-order)"));
+    assert!(out.contains("## Use instead") && out.contains("pcs constraint order promote"));
+    assert_eq!(stdout(nfsha().args(["lint", "--explain", "NFS999"])).0, 2);
+    let (_, out, _) = stdout(nfsha().args(["lint", "--list-rules"]));
+    assert_eq!(out.lines().count(), nfsha::lint::rules::ALL.len() + 1);
+    assert!(out.contains("NFS501  wait-for-leasetime"));
+}
+
+#[test]
+fn suppressions_per_rule_per_object_and_inline() {
+    let bad = "tests/fixtures/lint/NFS501/bad.crm";
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("s.toml");
+    let lint = |extra: &[&std::path::Path]| {
+        let mut c = nfsha();
+        c.args(["lint", bad]);
+        for e in extra {
+            c.arg("--config").arg(e);
+        }
+        stdout(&mut c)
+    };
+    assert_eq!(lint(&[]).0, 1);
+    std::fs::write(
+        &cfg,
+        "[[ignore-object]]\nrule = \"NFS501\"\nobject = \"exportfs-nfs\"\nreason = \"tested\"\n",
+    )
+    .unwrap();
+    let (rc, out, _) = lint(&[&cfg]);
+    assert_eq!(rc, 0, "{out}");
+    std::fs::write(
+        &cfg,
+        "[[ignore-object]]\nrule = \"NFS501\"\nobject = \"other\"\n",
+    )
+    .unwrap();
+    assert_eq!(lint(&[&cfg]).0, 1);
+    std::fs::write(&cfg, "ignore = [\"NFS501\"]\n").unwrap();
+    assert_eq!(lint(&[&cfg]).0, 0);
+    std::fs::write(&cfg, "[severity]\nNFS501 = \"warning\"\n").unwrap();
+    let (rc, out, _) = lint(&[&cfg]);
+    assert_eq!(rc, 0);
+    assert!(out.contains("warning[NFS501]"));
+    std::fs::write(&cfg, "ignore = [\"NFS999\"]\n").unwrap();
+    let (rc, _, err) = lint(&[&cfg]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("unknown rule code"), "{err}");
+    // Inline, crm: a comment above the object.
+    let text = std::fs::read_to_string(bad).unwrap().replace(
+        "primitive exportfs-nfs",
+        "# nfsha: ignore[NFS501] tested\nprimitive exportfs-nfs",
+    );
+    let p = dir.path().join("inline.crm");
+    std::fs::write(&p, text).unwrap();
+    assert_eq!(stdout(nfsha().arg("lint").arg(&p)).0, 0);
+    // Inline, CIB: an XML comment inside the element.
+    let xml = std::fs::read_to_string("tests/fixtures/lint/NFS501/bad.xml").unwrap();
+    let tag =
+        "<primitive id=\"exportfs-nfs\" class=\"ocf\" provider=\"heartbeat\" type=\"exportfs\">";
+    assert!(xml.contains(tag));
+    let p = dir.path().join("inline.xml");
+    std::fs::write(
+        &p,
+        xml.replacen(
+            tag,
+            &format!("{tag}<!-- nfsha: ignore[NFS501] tested -->"),
+            1,
+        ),
+    )
+    .unwrap();
+    assert_eq!(stdout(nfsha().arg("lint").arg(&p)).0, 0);
+    // Inline, pcs: a comment line before the command.
+    let pcs = std::fs::read_to_string("tests/fixtures/lint/NFS501/bad.pcs")
+        .unwrap()
+        .replace(
+            "pcs resource create nfs-export1",
+            "# nfsha: ignore[NFS501] tested\npcs resource create nfs-export1",
+        );
+    let p = dir.path().join("inline.pcs");
+    std::fs::write(&p, pcs).unwrap();
+    assert_eq!(stdout(nfsha().arg("lint").arg(&p)).0, 0);
+}
+
+#[test]
+fn host_files_join_the_cluster_config() {
+    let (rc, out, _) =
+        stdout(nfsha().args(["lint", BASE_CRM, "tests/fixtures/lint/NFS702/host-bad.toml"]));
+    assert_eq!(rc, 1);
+    assert!(out.contains("error[NFS702]"), "{out}");
+    assert!(out.contains("base.crm (crm), tests/fixtures/lint/NFS702/host-bad.toml (heartbeat)"));
+}
+
+#[test]
+fn order_prints_sequence_and_edges() {
+    let (rc, out, _) = stdout(nfsha().args(["order", "--format", "json", BASE_CRM]));
+    assert_eq!(rc, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let seq: Vec<Vec<String>> = serde_json::from_value(v["sequence"].clone()).unwrap();
+    let pos = |id: &str| seq.iter().position(|s| s.iter().any(|x| x == id)).unwrap();
+    assert!(pos("drbd-nfs") < pos("fs-nfs-state"));
+    assert!(pos("fs-nfs-share") < pos("nfsserver"));
+    assert!(pos("exportfs-nfs") < pos("vip-nfs"));
+    let edges: Vec<[String; 2]> = serde_json::from_value(v["edges"].clone()).unwrap();
+    assert!(edges.contains(&["drbd-nfs".to_string(), "vip-nfs".to_string()]));
+    let (_, text, _) = stdout(nfsha().args(["order", BASE_CRM]));
+    assert!(
+        text.contains("drbd-nfs -> fs-nfs-state   (order o-drbd-before-nfs)"),
+        "{text}"
+    );
+    assert!(text.contains("g-nfs:Started with cl-drbd-nfs:Promoted"));
+    // The then-action trap: nothing orders the group's start.
+    let (_, text, _) = stdout(nfsha().args(["order", "tests/fixtures/lint/NFS104/bad.crm"]));
+    assert!(!text.contains("(order o-drbd-before-nfs)"), "{text}");
+}

@@ -1,0 +1,132 @@
+//! Every rule against its fixtures: each `bad.*` file in
+//! `tests/fixtures/lint/<CODE>/` must raise that code, each `good.*` (or, when
+//! a rule has none, the clean `base.*` setups) must not. `host-bad.*` and
+//! `host-good.*` files in the same directory are linted along (e.g. the
+//! heartbeat TOML). The human output of every bad fixture is compared with
+//! `tests/snapshots/lint/<CODE>-<file>.txt`; regenerate with
+//! `UPDATE_SNAPSHOTS=1 cargo test --test lint_fixtures`.
+
+use std::path::{Path, PathBuf};
+
+use nfsha::lint::{self, output, Config};
+
+const FIXTURES: &str = "tests/fixtures/lint";
+
+fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(paths: &[PathBuf]) -> (Vec<lint::Finding>, String) {
+    let inputs = lint::read_inputs(paths, None).unwrap_or_else(|e| panic!("{e}"));
+    let files = inputs.files.clone();
+    let findings = lint::lint_inputs(inputs.clusters, inputs.host, &Config::default());
+    let mut out = Vec::new();
+    output::human(&mut out, &findings, &files).unwrap();
+    (findings, String::from_utf8(out).unwrap())
+}
+
+fn rule_dirs() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_rule_has_fixtures() {
+    let dirs: Vec<String> = rule_dirs()
+        .iter()
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for r in lint::rules::ALL {
+        assert!(
+            dirs.iter().any(|d| d == r.code),
+            "no fixtures for {}",
+            r.code
+        );
+    }
+}
+
+#[test]
+fn base_setups_are_clean() {
+    for base in files(Path::new(FIXTURES), "base.") {
+        let (findings, text) = run(&[base.clone()]);
+        assert!(
+            findings.is_empty(),
+            "{} should be clean:\n{text}",
+            base.display()
+        );
+    }
+}
+
+#[test]
+fn bad_fixtures_trigger_and_good_ones_do_not() {
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let snaps = Path::new("tests/snapshots/lint");
+    std::fs::create_dir_all(snaps).unwrap();
+    let mut failures = Vec::new();
+    let mut dialects_checked = 0;
+    for dir in rule_dirs() {
+        let code = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let host_bad = files(&dir, "host-bad.");
+        let host_good = files(&dir, "host-good.");
+        let bad = files(&dir, "bad.");
+        assert!(!bad.is_empty(), "{code}: no bad.* fixture");
+        for f in &bad {
+            let mut paths = vec![f.clone()];
+            paths.extend(host_bad.iter().cloned());
+            let (findings, text) = run(&paths);
+            dialects_checked += 1;
+            if !findings.iter().any(|x| x.code == code) {
+                failures.push(format!("{}: expected {code}, got:\n{text}", f.display()));
+            }
+            let snap = snaps.join(format!(
+                "{code}-{}.txt",
+                f.file_name().unwrap().to_string_lossy()
+            ));
+            if update {
+                std::fs::write(&snap, &text).unwrap();
+            } else {
+                match std::fs::read_to_string(&snap) {
+                    Ok(want) if want == text => {}
+                    Ok(want) => failures.push(format!(
+                        "{}: output differs from {}\n--- want\n{want}\n--- got\n{text}",
+                        f.display(),
+                        snap.display()
+                    )),
+                    Err(_) => failures.push(format!(
+                        "{}: no snapshot {} (run with UPDATE_SNAPSHOTS=1)",
+                        f.display(),
+                        snap.display()
+                    )),
+                }
+            }
+        }
+        let mut good = files(&dir, "good.");
+        if good.is_empty() {
+            good = files(Path::new(FIXTURES), "base.");
+        }
+        for f in &good {
+            let mut paths = vec![f.clone()];
+            paths.extend(host_good.iter().cloned());
+            let (findings, text) = run(&paths);
+            if findings.iter().any(|x| x.code == code) {
+                failures.push(format!("{}: must not raise {code}:\n{text}", f.display()));
+            }
+        }
+    }
+    assert!(
+        dialects_checked > 60,
+        "only {dialects_checked} bad fixtures"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
