@@ -576,8 +576,11 @@ fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(Strin
     let mut started = Vec::new();
     let running = processes(ctx.sys);
     for (name, argv) in daemons {
+        // Left over from a failed start, or started by hand: adopt it, so
+        // monitor watches it and stop ends it like the ones started here.
         if let Some((pid, _)) = running.iter().find(|(_, c)| c == name) {
-            tracing::warn!("{name} already runs (pid {pid}); using it");
+            tracing::warn!("{name} already runs (pid {pid}); adopting it");
+            started.push((name.to_string(), *pid));
             continue;
         }
         let pid = ctx
@@ -586,6 +589,10 @@ fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(Strin
             .map_err(|e| OcfError::generic(format!("cannot start {name}: {e}")))?;
         started.push((name.to_string(), pid));
     }
+    // Recorded before anything else can fail: a stop after a failed start
+    // must still end them (nfsdcld holds its database on the state
+    // directory, which nfsstate unmounts next).
+    save_marker(ctx, false, hostname, &started)?;
     // Give them a moment to fail on bad configuration before nfsd relies on them.
     ctx.sys.sleep(Duration::from_millis(100));
     for (name, pid) in &started {
@@ -604,6 +611,21 @@ fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(Strin
         "nfs-kernel-server",
     )?;
     Ok(started)
+}
+
+/// Record how nfsd was started here (mode, host name, helper pids).
+fn save_marker(ctx: &Ctx, systemd: bool, hostname: &str, pids: &[(String, u32)]) -> OcfResult {
+    let pid_text: Vec<String> = pids.iter().map(|(n, p)| format!("{n}:{p}")).collect();
+    let pairs = [
+        (
+            "mode",
+            if systemd { "systemd" } else { "direct" }.to_string(),
+        ),
+        ("hostname", hostname.to_string()),
+        ("pids", pid_text.join(",")),
+    ];
+    nfs::write_marker(ctx.sys, &marker(ctx), &pairs)
+        .map_err(|e| OcfError::generic(format!("cannot write the resource marker: {e}")))
 }
 
 fn systemctl(ctx: &Ctx, args: &[&str]) -> OcfResult {
@@ -697,17 +719,7 @@ impl Agent for NfsServer {
         } else {
             start_direct(ctx, &cfg, &hostname)?
         };
-        let mut pairs = vec![
-            (
-                "mode",
-                if systemd { "systemd" } else { "direct" }.to_string(),
-            ),
-            ("hostname", hostname.clone()),
-        ];
-        let pid_text: Vec<String> = pids.iter().map(|(n, p)| format!("{n}:{p}")).collect();
-        pairs.push(("pids", pid_text.join(",")));
-        nfs::write_marker(ctx.sys, &marker(ctx), &pairs)
-            .map_err(|e| OcfError::generic(format!("cannot write the resource marker: {e}")))?;
+        save_marker(ctx, systemd, &hostname, &pids)?;
         match nfs::threads(ctx.sys) {
             Some(n) if n > 0 => {
                 tracing::info!(
@@ -1195,6 +1207,30 @@ mod tests {
         f.file("/proc/filesystems", "nodev\tproc\n");
         assert_eq!(go(&f, "start", BASE).0, 0);
         assert!(!f.commands().iter().any(|c| c.contains("rpc_pipefs")));
+    }
+
+    #[test]
+    fn a_stop_after_a_failed_start_ends_the_helpers() {
+        let f = node();
+        f.respond(|c| {
+            (c.program == "unshare")
+                .then(|| fail(1, "rpc.nfsd: unable to set any sockets for nfsd"))
+                .flatten()
+        });
+        let (rc, err) = go(&f, "start", BASE);
+        assert_eq!(rc, 1);
+        assert!(err.contains("unable to set any sockets"), "{err}");
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(
+            f.killed().contains(&(40001, libc::SIGTERM)),
+            "{:?}",
+            f.killed()
+        );
+        assert!(
+            f.killed().contains(&(40002, libc::SIGTERM)),
+            "{:?}",
+            f.killed()
+        );
     }
 
     #[test]
