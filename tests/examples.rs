@@ -301,3 +301,25 @@ fn nfs_conf_and_dropin_match_the_example_resources() {
         );
     }
 }
+
+#[test]
+fn nfsha_lint_reports_the_examples_clean() {
+    for layout in ["examples/nfs-cluster.crm", "examples/nfs-cluster.pcs.sh"] {
+        let out = common::run(
+            common::nfsha(),
+            &[
+                "lint",
+                "--fail-on",
+                "info",
+                common::repo().join(layout).to_str().unwrap(),
+                common::repo().join("examples/nfs.conf").to_str().unwrap(),
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && text.contains("No problems found"),
+            "{layout}:\n{text}"
+        );
+    }
+}
