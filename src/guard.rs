@@ -134,7 +134,8 @@ fn wait_until(child: &mut std::process::Child, fd: Option<i32>, until: Instant) 
 }
 
 pub fn main(args: Args) -> i32 {
-    let cleanups: Vec<Vec<String>> = match args.on_timeout.iter().map(|c| split_words(c)).collect() {
+    let cleanups: Vec<Vec<String>> = match args.on_timeout.iter().map(|c| split_words(c)).collect()
+    {
         Ok(v) => v,
         Err(e) => {
             eprintln!("nfsha guard: --on-timeout: {e}");
@@ -142,7 +143,10 @@ pub fn main(args: Args) -> i32 {
         }
     };
     if let Some(i) = cleanups.iter().position(|c| c.is_empty()) {
-        eprintln!("nfsha guard: --on-timeout {:?} is empty", args.on_timeout[i]);
+        eprintln!(
+            "nfsha guard: --on-timeout {:?} is empty",
+            args.on_timeout[i]
+        );
         return 2;
     }
     run(&args, &cleanups, &Real::new())
@@ -187,7 +191,10 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     eprintln!("nfsha guard: `{shown}` {why}: sending SIGTERM to its process group {pgid}");
     killpg(pgid, libc::SIGTERM);
     let ended = wait_until(&mut child, fd, Instant::now() + args.kill_grace).is_some() || {
-        eprintln!("nfsha guard: still running after {}: SIGKILL", fmt_duration(args.kill_grace));
+        eprintln!(
+            "nfsha guard: still running after {}: SIGKILL",
+            fmt_duration(args.kill_grace)
+        );
         killpg(pgid, libc::SIGKILL);
         INTERRUPTED.store(false, Ordering::SeqCst);
         wait_until(&mut child, fd, Instant::now() + Duration::from_secs(1)).is_some()
@@ -205,7 +212,11 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
             Ok(out) if out.success() => eprintln!("nfsha guard: cleanup `{}` done", cmd.display()),
             Ok(out) => {
                 cleanup_failed = true;
-                eprintln!("nfsha guard: cleanup `{}` failed: {}", cmd.display(), out.failure_text())
+                eprintln!(
+                    "nfsha guard: cleanup `{}` failed: {}",
+                    cmd.display(),
+                    out.failure_text()
+                )
             }
             Err(e) => {
                 cleanup_failed = true;
@@ -216,7 +227,11 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     eprintln!(
         "nfsha guard: `{shown}` killed after {:.1}s ({why}){}",
         started.elapsed().as_secs_f64(),
-        if cleanup_failed { "; a cleanup command failed" } else { "" }
+        if cleanup_failed {
+            "; a cleanup command failed"
+        } else {
+            ""
+        }
     );
     EXIT_TIMEOUT
 }
@@ -227,7 +242,10 @@ mod tests {
 
     #[test]
     fn words_split_without_a_shell() {
-        assert_eq!(split_words("virsh resume vm1").unwrap(), ["virsh", "resume", "vm1"]);
+        assert_eq!(
+            split_words("virsh resume vm1").unwrap(),
+            ["virsh", "resume", "vm1"]
+        );
         assert_eq!(
             split_words(r#"umount -f '/mnt/a b' "x\"y" c\ d $(rm)"#).unwrap(),
             ["umount", "-f", "/mnt/a b", "x\"y", "c d", "$(rm)"]

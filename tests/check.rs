@@ -46,8 +46,20 @@ fn reader(tmp: &Path) -> std::path::PathBuf {
 }
 
 fn check(cfg: &Path, wait: &str) -> (i32, String) {
-    let out = nfsha(&["heartbeat", "check", "--host", "kvm9", "--wait", wait, "--config", cfg.to_str().unwrap()]);
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = nfsha(&[
+        "heartbeat",
+        "check",
+        "--host",
+        "kvm9",
+        "--wait",
+        wait,
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn put(tmp: &Path, data: &[u8]) {
@@ -76,7 +88,10 @@ fn writer_an_hour_off_either_way_is_alive_then_dead() {
         let (stop, h) = writer(tmp.path(), skew);
         let (code, out) = check(&cfg, "3s");
         assert_eq!(code, 0, "{out}");
-        assert!(out.contains("alive") && out.contains("ignored"), "skew shown: {out}");
+        assert!(
+            out.contains("alive") && out.contains("ignored"),
+            "skew shown: {out}"
+        );
         stop.store(true, Ordering::SeqCst);
         h.join().unwrap();
         let t = Instant::now();
@@ -86,7 +101,11 @@ fn writer_an_hour_off_either_way_is_alive_then_dead() {
         let (code, out) = check(&cfg, "10s");
         assert_eq!(code, 1, "{out}");
         assert!(out.starts_with("kvm9: dead"), "{out}");
-        assert!(t.elapsed() >= Duration::from_secs(4), "dead only after dead_after: {:?}", t.elapsed());
+        assert!(
+            t.elapsed() >= Duration::from_secs(4),
+            "dead only after dead_after: {:?}",
+            t.elapsed()
+        );
     }
 }
 

@@ -45,7 +45,9 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
     let fs = Mounted::new(&tmp.path().join("mnt"));
     let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, ""));
     let mut d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "three renewals", |s| s.storages[0].totals.ok >= 3);
+    d.wait_for(Duration::from_secs(10), "three renewals", |s| {
+        s.storages[0].totals.ok >= 3
+    });
     let record = std::fs::read(fs.path.join(".nfsha/hb/kvm1")).unwrap();
     nfsha::heartbeat::record::Record::decode(&record).expect("a valid record on the storage");
 
@@ -53,38 +55,66 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
     let blocked_at = boottime_ms();
     // Each attempt is abandoned at io_timeout; the helper stays stuck in the
     // kernel and no second one is started while it is.
-    let s = d.wait_for(Duration::from_secs(5), "a timed-out attempt", |s| s.storages[0].totals.timeouts >= 1);
+    let s = d.wait_for(Duration::from_secs(5), "a timed-out attempt", |s| {
+        s.storages[0].totals.timeouts >= 1
+    });
     let st = &s.storages[0];
     let timeout_entry = st.history.iter().find(|h| h.result == "timeout").unwrap();
-    assert!(timeout_entry.error.as_deref().unwrap().contains("io_timeout 1s"));
-    assert!(s.updated_ms - timeout_entry.at_ms >= 1000, "abandoned no earlier than io_timeout");
+    assert!(timeout_entry
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("io_timeout 1s"));
+    assert!(
+        s.updated_ms - timeout_entry.at_ms >= 1000,
+        "abandoned no earlier than io_timeout"
+    );
     assert!(
         s.updated_ms.saturating_sub(blocked_at) < 3000,
         "abandoned soon after io_timeout, not later"
     );
-    d.wait_for(Duration::from_secs(3), "the stuck helper to be reported", |s| {
-        s.storages[0].stuck_helpers >= 1 && s.storages[0].totals.blocked >= 1
-    });
+    d.wait_for(
+        Duration::from_secs(3),
+        "the stuck helper to be reported",
+        |s| s.storages[0].stuck_helpers >= 1 && s.storages[0].totals.blocked >= 1,
+    );
 
     // `status` answers at once while the storage hangs, and says it is failing.
     let t = Instant::now();
     let out = nfsha(&["heartbeat", "status", "--config", cfg.to_str().unwrap()]);
-    assert!(t.elapsed() < Duration::from_secs(2), "status took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "status took {:?}",
+        t.elapsed()
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("storage pool"), "{text}");
     assert!(text.contains("timeout"), "{text}");
 
     // The fence decision comes at fence_after after the last good renewal began.
-    let s = d.wait_for(Duration::from_secs(8), "the fence decision", |s| s.fence.state == "fencing");
+    let s = d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
+        s.fence.state == "fencing"
+    });
     std::thread::sleep(Duration::from_millis(300));
     let lines = fence_lines(&run);
     assert_eq!(lines.len(), 1, "exactly one fence step: {lines:?}");
     let (at, step) = lines[0].split_once(' ').unwrap();
-    assert!(step.starts_with("reboot storage pool: no successful renewal for"), "{step}");
+    assert!(
+        step.starts_with("reboot storage pool: no successful renewal for"),
+        "{step}"
+    );
     let at: u64 = at.parse().unwrap();
     let t0 = s.storages[0].last_success_ms.unwrap();
-    assert!(at - t0 >= 3000, "fenced {} ms after the last renewal began: before fence_after", at - t0);
-    assert!(at - t0 < 4500, "fenced {} ms after the last renewal began: late", at - t0);
+    assert!(
+        at - t0 >= 3000,
+        "fenced {} ms after the last renewal began: before fence_after",
+        at - t0
+    );
+    assert!(
+        at - t0 < 4500,
+        "fenced {} ms after the last renewal began: late",
+        at - t0
+    );
     assert!(d.running(), "the daemon keeps running");
     let log = d.log_text();
     let decision = log.find("FENCE DECISION").expect("decision logged");
@@ -97,7 +127,11 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
     let before = d.status().unwrap().updated_ms;
     std::thread::sleep(Duration::from_millis(1500));
     assert!(d.status().unwrap().updated_ms > before);
-    assert_eq!(fence_lines(&run).len(), 1, "no second reboot step after a recorded one");
+    assert_eq!(
+        fence_lines(&run).len(),
+        1,
+        "no second reboot step after a recorded one"
+    );
 }
 
 #[test]
@@ -112,15 +146,25 @@ fn three_second_write_latency_with_fence_after_30s_never_fences() {
         .replace("fence_after = \"3s\"", "fence_after = \"30s\"");
     let cfg = write_config(tmp.path(), "hb.toml", &text);
     let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| s.storages[0].totals.ok >= 1);
+    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
+        s.storages[0].totals.ok >= 1
+    });
     // Like a DRBD resync: every data write takes 3 s more.
     fs.set(Mode::DelayWrites(Duration::from_secs(3)));
     let s = d.wait_for(Duration::from_secs(20), "three slow renewals", |s| {
-        s.storages[0].history.iter().filter(|h| h.result == "ok" && h.write_ms >= 3000).count() >= 3
+        s.storages[0]
+            .history
+            .iter()
+            .filter(|h| h.result == "ok" && h.write_ms >= 3000)
+            .count()
+            >= 3
     });
     assert_eq!(s.storages[0].totals.timeouts, 0);
     assert_eq!(s.fence.state, "healthy");
-    assert!(fence_lines(&run).is_empty(), "no fence decision for slow writes");
+    assert!(
+        fence_lines(&run).is_empty(),
+        "no fence decision for slow writes"
+    );
 }
 
 #[test]
@@ -132,17 +176,25 @@ fn outages_shorter_than_fence_after_never_fence() {
     let text = config(&fs.path, &run, "").replace("fence_after = \"3s\"", "fence_after = \"5s\"");
     let cfg = write_config(tmp.path(), "hb.toml", &text);
     let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| s.storages[0].totals.ok >= 1);
+    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
+        s.storages[0].totals.ok >= 1
+    });
     for _ in 0..3 {
         fs.set(Mode::Block);
         std::thread::sleep(Duration::from_secs(2));
         fs.set(Mode::Normal);
         let ok = d.status().unwrap().storages[0].totals.ok;
-        d.wait_for(Duration::from_secs(3), "recovery", |s| s.storages[0].totals.ok > ok);
+        d.wait_for(Duration::from_secs(3), "recovery", |s| {
+            s.storages[0].totals.ok > ok
+        });
         std::thread::sleep(Duration::from_millis(500));
     }
     let s = d.status().unwrap();
-    assert!(s.storages[0].totals.timeouts >= 2, "{:?}", s.storages[0].totals);
+    assert!(
+        s.storages[0].totals.timeouts >= 2,
+        "{:?}",
+        s.storages[0].totals
+    );
     assert_eq!(s.fence.state, "healthy");
     assert!(fence_lines(&run).is_empty(), "{:?}", fence_lines(&run));
 }
@@ -160,9 +212,13 @@ fn restart_agent_runs_the_hook_once_reports_not_fenced_and_withdraws() {
     );
     let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, &extra));
     let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| s.storages[0].totals.ok >= 1);
+    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
+        s.storages[0].totals.ok >= 1
+    });
     fs.set(Mode::Block);
-    d.wait_for(Duration::from_secs(8), "the not-fenced decision", |s| s.fence.state == "not-fenced");
+    d.wait_for(Duration::from_secs(8), "the not-fenced decision", |s| {
+        s.fence.state == "not-fenced"
+    });
     let t = Instant::now();
     while !hook.exists() && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(50));
@@ -174,9 +230,14 @@ fn restart_agent_runs_the_hook_once_reports_not_fenced_and_withdraws() {
     assert!(lines[0].contains("restart-agent touch"), "{lines:?}");
     assert!(d.log_text().contains("NOT fenced"));
     fs.set(Mode::Normal);
-    d.wait_for(Duration::from_secs(8), "healthy again", |s| s.fence.state == "healthy");
+    d.wait_for(Duration::from_secs(8), "healthy again", |s| {
+        s.fence.state == "healthy"
+    });
     // The records written meanwhile said so, and now say ok again.
-    let rec = nfsha::heartbeat::record::Record::decode(&std::fs::read(fs.path.join(".nfsha/hb/kvm1")).unwrap()).unwrap();
+    let rec = nfsha::heartbeat::record::Record::decode(
+        &std::fs::read(fs.path.join(".nfsha/hb/kvm1")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(rec.fence_action.name(), "restart-agent");
 }
 
@@ -195,12 +256,28 @@ fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str
         &config(&fs.path, &peer_run, "fence_action = \"log-only\"").replace("kvm1", "kvm2"),
     );
     let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| s.storages[0].totals.ok >= 2);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
     let check = |wait: &str| {
-        nfsha(&["heartbeat", "check", "--host", "kvm1", "--wait", wait, "--config", peer_cfg.to_str().unwrap()])
+        nfsha(&[
+            "heartbeat",
+            "check",
+            "--host",
+            "kvm1",
+            "--wait",
+            wait,
+            "--config",
+            peer_cfg.to_str().unwrap(),
+        ])
     };
     let out = check("5s");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("kvm1: alive"));
 
     fs.set(Mode::BlockWrites);
@@ -208,13 +285,22 @@ fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str
     // Never alive once the writer is silent for longer than the alive window.
     std::thread::sleep(Duration::from_secs(2));
     let out = check("1s");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = check("30s");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(want_exit), "{text}");
     assert!(text.starts_with(&format!("kvm1: {want_word}")), "{text}");
     // kvm1 promises dead_after of at least 5 s (log-only) / 10 s (reboot).
-    assert!(blocked.elapsed() >= Duration::from_secs(5), "{:?}", blocked.elapsed());
+    assert!(
+        blocked.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        blocked.elapsed()
+    );
     fs.set(Mode::Normal);
 }
 
@@ -238,9 +324,21 @@ fn unmounted_storage_is_a_failure_not_a_local_write() {
     std::fs::create_dir_all(&mnt).unwrap();
     let cfg = write_config(tmp.path(), "hb.toml", &config(&mnt, &run, ""));
     let d = Daemon::start(&cfg, &run);
-    let s = d.wait_for(Duration::from_secs(5), "failures", |s| s.storages[0].totals.errors >= 2);
+    let s = d.wait_for(Duration::from_secs(5), "failures", |s| {
+        s.storages[0].totals.errors >= 2
+    });
     assert_eq!(s.storages[0].state, "never-renewed");
-    assert!(s.storages[0].last_error.as_deref().unwrap().contains("is not mounted"));
-    assert!(!mnt.join(".nfsha").exists(), "nothing written under the empty mount point");
-    assert!(fence_lines(&run).is_empty(), "a storage that never worked does not fence");
+    assert!(s.storages[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("is not mounted"));
+    assert!(
+        !mnt.join(".nfsha").exists(),
+        "nothing written under the empty mount point"
+    );
+    assert!(
+        fence_lines(&run).is_empty(),
+        "a storage that never worked does not fence"
+    );
 }

@@ -68,7 +68,12 @@ impl Limits {
 
 /// Fold a valid record read at `now_ms` into an observation.
 pub fn observe(o: &mut PeerStatus, rec: &Record, now_ms: u64) {
-    let gen = format!("{:016x}", rec.generation);
+    observe_as(o, format!("{:016x}", rec.generation), rec, now_ms)
+}
+
+/// [`observe`] with a caller-chosen identity for the generation: any change
+/// of `gen` or of the record's seq counts as a sign of life.
+pub fn observe_as(o: &mut PeerStatus, gen: String, rec: &Record, now_ms: u64) {
     let first = o.generation.is_none();
     if !first && (o.generation.as_deref() != Some(gen.as_str()) || o.seq != rec.seq) {
         o.last_change_ms = now_ms;
@@ -111,7 +116,10 @@ pub fn empty_observation(host: &str, now_ms: u64) -> PeerStatus {
 pub fn judge(o: &PeerStatus, now_ms: u64, l: &Limits) -> (Verdict, String) {
     let secs = |ms: u64| format!("{:.1}s", ms as f64 / 1000.0);
     if o.generation.is_none() {
-        let why = o.error.clone().unwrap_or_else(|| "no valid record read yet".into());
+        let why = o
+            .error
+            .clone()
+            .unwrap_or_else(|| "no valid record read yet".into());
         return (Verdict::Unknown, why);
     }
     if let Some(e) = &o.error {
@@ -122,13 +130,16 @@ pub fn judge(o: &PeerStatus, now_ms: u64, l: &Limits) -> (Verdict, String) {
         + (l.io_timeout.as_millis() as u64).max(o.io_timeout_ms);
     let since = now_ms.saturating_sub(o.last_change_ms);
     let skew = if o.wall_skew_ms.abs() > 2000 {
-        format!("; writer's wall clock differs by {:+.0}s (ignored)", o.wall_skew_ms as f64 / 1000.0)
+        format!(
+            "; writer's wall clock differs by {:+.0}s (ignored)",
+            o.wall_skew_ms as f64 / 1000.0
+        )
     } else {
         String::new()
     };
     let writer_state = o.writer_state.as_deref().unwrap_or("?");
-    let self_fences = o.fence_action.is_some_and(|a| a.fences())
-        && writer_state != WriterState::NotFenced.name();
+    let self_fences =
+        o.fence_action.is_some_and(|a| a.fences()) && writer_state != WriterState::NotFenced.name();
     if o.changes > 0 && since <= alive_window {
         let note = match writer_state {
             "ok" => String::new(),
@@ -154,15 +165,32 @@ pub fn judge(o: &PeerStatus, now_ms: u64, l: &Limits) -> (Verdict, String) {
         }
         return (
             Verdict::Dead,
-            format!("seq {} unchanged for {} (dead_after {}){skew}", o.seq, secs(since), secs(dead_after)),
+            format!(
+                "seq {} unchanged for {} (dead_after {}){skew}",
+                o.seq,
+                secs(since),
+                secs(dead_after)
+            ),
         );
     }
     let why = if o.changes == 0 && since < dead_after {
-        format!("no change seen yet in {} of watching (alive needs a change, dead needs {})", secs(since), secs(dead_after))
+        format!(
+            "no change seen yet in {} of watching (alive needs a change, dead needs {})",
+            secs(since),
+            secs(dead_after)
+        )
     } else if since >= dead_after {
-        format!("unchanged for {}, but no fresh read confirms it", secs(since))
+        format!(
+            "unchanged for {}, but no fresh read confirms it",
+            secs(since)
+        )
     } else {
-        format!("seq {} unchanged for {}; dead only after {}", o.seq, secs(since), secs(dead_after))
+        format!(
+            "seq {} unchanged for {}; dead only after {}",
+            o.seq,
+            secs(since),
+            secs(dead_after)
+        )
     };
     (Verdict::Unknown, format!("{why}{skew}"))
 }
@@ -193,20 +221,21 @@ pub fn combine(vs: &[StorageVerdict]) -> Verdict {
     }
 }
 
-type Cache = BTreeMap<String, PeerStatus>;
+/// Observations kept between runs of `check` (on tmpfs, this boot only).
+pub type Cache = BTreeMap<String, PeerStatus>;
 
 fn cache_path(run_dir: &Path) -> PathBuf {
     run_dir.join("check-observations.json")
 }
 
-fn load_cache(run_dir: &Path) -> Cache {
+pub fn load_cache(run_dir: &Path) -> Cache {
     std::fs::read_to_string(cache_path(run_dir))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
 }
 
-fn save_cache(run_dir: &Path, c: &Cache) {
+pub fn save_cache(run_dir: &Path, c: &Cache) {
     let _ = std::fs::create_dir_all(run_dir);
     let p = cache_path(run_dir);
     let tmp = p.with_extension("json.tmp");
@@ -277,7 +306,12 @@ pub fn sample(
 }
 
 /// `nfsha heartbeat check`.
-pub fn check(cfg: &Config, host: &str, storage: Option<&str>, wait: Option<Duration>) -> Result<Vec<StorageVerdict>, String> {
+pub fn check(
+    cfg: &Config,
+    host: &str,
+    storage: Option<&str>,
+    wait: Option<Duration>,
+) -> Result<Vec<StorageVerdict>, String> {
     let storages: Vec<_> = match storage {
         Some(k) => vec![cfg
             .storage(k)
@@ -289,12 +323,15 @@ pub fn check(cfg: &Config, host: &str, storage: Option<&str>, wait: Option<Durat
         return Err("no [[storage]] configured".into());
     }
     let limits = Limits::of(cfg);
-    let status = Status::read(&cfg.status_file()).ok().filter(|s| s.stale_for(boottime_ms()).is_none());
+    let status = Status::read(&cfg.status_file())
+        .ok()
+        .filter(|s| s.stale_for(boottime_ms()).is_none());
     let mut out = Vec::new();
     for s in storages {
-        let from_daemon = status.as_ref().and_then(|st| st.storage(&s.name)).and_then(|ss| {
-            ss.peers.iter().find(|p| p.host == host).cloned()
-        });
+        let from_daemon = status
+            .as_ref()
+            .and_then(|st| st.storage(&s.name))
+            .and_then(|ss| ss.peers.iter().find(|p| p.host == host).cloned());
         let (verdict, reason, skew, source) = match from_daemon {
             Some(p) => {
                 let (v, r) = judge(&p, boottime_ms(), &limits);
@@ -302,7 +339,14 @@ pub fn check(cfg: &Config, host: &str, storage: Option<&str>, wait: Option<Durat
             }
             None => {
                 let wait = wait.unwrap_or(cfg.dead_after + cfg.io_timeout);
-                let (v, r, k) = sample(host, &s.name, &s.hb_dir().join(host), &cfg.run_dir, &limits, wait);
+                let (v, r, k) = sample(
+                    host,
+                    &s.name,
+                    &s.hb_dir().join(host),
+                    &cfg.run_dir,
+                    &limits,
+                    wait,
+                );
                 (v, r, k, "sampled")
             }
         };
@@ -321,7 +365,13 @@ pub fn check(cfg: &Config, host: &str, storage: Option<&str>, wait: Option<Durat
 pub fn render(host: &str, vs: &[StorageVerdict]) -> String {
     let mut out = format!("{host}: {}\n", combine(vs).name());
     for v in vs {
-        out.push_str(&format!("  {}: {} ({}, {})\n", v.storage, v.verdict.name(), v.reason, v.source));
+        out.push_str(&format!(
+            "  {}: {} ({}, {})\n",
+            v.storage,
+            v.verdict.name(),
+            v.reason,
+            v.source
+        ));
     }
     if combine(vs) == Verdict::NotFenced {
         out.push_str("  do NOT restart this host's VMs elsewhere: it has not fenced itself\n");
@@ -365,7 +415,11 @@ mod tests {
         for skew in [-3_600_000, 0, 3_600_000] {
             let mut o = empty_observation("kvm2", 0);
             observe(&mut o, &rec(1, skew, FenceAction::Reboot), 1000);
-            assert_eq!(judge(&o, 1000, &L).0, Verdict::Unknown, "one read is no evidence");
+            assert_eq!(
+                judge(&o, 1000, &L).0,
+                Verdict::Unknown,
+                "one read is no evidence"
+            );
             observe(&mut o, &rec(2, skew, FenceAction::Reboot), 2000);
             let (v, why) = judge(&o, 2500, &L);
             assert_eq!(v, Verdict::Alive, "{why}");
@@ -383,7 +437,11 @@ mod tests {
         // Writer promises 20 s, reader's own is 10 s: 20 s applies.
         observe(&mut o, &rec(2, 3_600_000, FenceAction::Reboot), 15_000);
         assert_eq!(judge(&o, 15_000, &L).0, Verdict::Unknown);
-        assert_eq!(judge(&o, 30_000, &L).0, Verdict::Unknown, "no fresh read after the window");
+        assert_eq!(
+            judge(&o, 30_000, &L).0,
+            Verdict::Unknown,
+            "no fresh read after the window"
+        );
         observe(&mut o, &rec(2, 3_600_000, FenceAction::Reboot), 22_500);
         assert_eq!(judge(&o, 22_500, &L).0, Verdict::Dead);
     }
@@ -418,9 +476,18 @@ mod tests {
             source: "daemon",
             wall_skew_ms: 0,
         };
-        assert_eq!(combine(&[v(Verdict::Dead), v(Verdict::Alive)]), Verdict::Alive);
-        assert_eq!(combine(&[v(Verdict::Dead), v(Verdict::Unknown)]), Verdict::Unknown);
-        assert_eq!(combine(&[v(Verdict::Dead), v(Verdict::Dead)]), Verdict::Dead);
+        assert_eq!(
+            combine(&[v(Verdict::Dead), v(Verdict::Alive)]),
+            Verdict::Alive
+        );
+        assert_eq!(
+            combine(&[v(Verdict::Dead), v(Verdict::Unknown)]),
+            Verdict::Unknown
+        );
+        assert_eq!(
+            combine(&[v(Verdict::Dead), v(Verdict::Dead)]),
+            Verdict::Dead
+        );
         assert_eq!(combine(&[]), Verdict::Unknown);
     }
 }

@@ -61,6 +61,8 @@ struct RawWatchdog {
 #[serde(deny_unknown_fields)]
 struct RawCloudStack {
     io_timeout: Option<String>,
+    interval: Option<String>,
+    dead_after: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -113,7 +115,13 @@ pub struct Config {
     pub history: usize,
     pub fence_record_file: Option<PathBuf>,
     pub watchdog: Option<Watchdog>,
+    /// `kvmheartbeat.sh`: bound on each mode's storage I/O.
     pub cloudstack_io_timeout: Duration,
+    /// `kvmheartbeat.sh`: how often the CloudStack agent writes (kvm.heartbeat.update.frequency).
+    pub cloudstack_interval: Duration,
+    /// `kvmheartbeat.sh`: the takeover time written into its records (the
+    /// CloudStack agent's own fence timeline).
+    pub cloudstack_dead_after: Duration,
     pub storages: Vec<Storage>,
 }
 
@@ -131,7 +139,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err("expected a duration such as 10s, 500ms or 2m".into());
         }
@@ -217,7 +227,11 @@ impl Config {
         let host_id = raw.host_id.clone().unwrap_or_else(hostname);
         check_host_id("host_id", &host_id)?;
         let interval = dur("interval", raw.interval.as_ref(), Duration::from_secs(10))?;
-        let io_timeout = dur("io_timeout", raw.io_timeout.as_ref(), Duration::from_secs(10))?;
+        let io_timeout = dur(
+            "io_timeout",
+            raw.io_timeout.as_ref(),
+            Duration::from_secs(10),
+        )?;
         if interval.is_zero() {
             return Err(ConfigError("interval must be greater than 0".into()));
         }
@@ -232,7 +246,11 @@ impl Config {
                 ))
             })?,
         };
-        let fence_after = dur("fence_after", raw.fence_after.as_ref(), Duration::from_secs(80))?;
+        let fence_after = dur(
+            "fence_after",
+            raw.fence_after.as_ref(),
+            Duration::from_secs(80),
+        )?;
         if fence_after < io_timeout + interval {
             return Err(ConfigError(format!(
                 "fence_after = {} is shorter than io_timeout + interval ({} + {}): a single slow write would fence the host",
@@ -293,7 +311,11 @@ impl Config {
         let watchdog = match &raw.watchdog {
             None => None,
             Some(w) => {
-                let timeout = dur("watchdog.timeout", w.timeout.as_ref(), Duration::from_secs(60))?;
+                let timeout = dur(
+                    "watchdog.timeout",
+                    w.timeout.as_ref(),
+                    Duration::from_secs(60),
+                )?;
                 if timeout < Duration::from_secs(1) {
                     return Err(ConfigError(format!(
                         "watchdog.timeout = {}: must be at least 1s",
@@ -313,10 +335,28 @@ impl Config {
                 })
             }
         };
+        let cs = raw.cloudstack.as_ref();
+        // Below the agent's 60 s heartbeat.update.timeout, so the answer is ours.
         let cloudstack_io_timeout = dur(
             "cloudstack.io_timeout",
-            raw.cloudstack.as_ref().and_then(|c| c.io_timeout.as_ref()),
+            cs.and_then(|c| c.io_timeout.as_ref()),
+            Duration::from_secs(50),
+        )?;
+        if cloudstack_io_timeout.is_zero() {
+            return Err(ConfigError(
+                "cloudstack.io_timeout must be greater than 0".into(),
+            ));
+        }
+        let cloudstack_interval = dur(
+            "cloudstack.interval",
+            cs.and_then(|c| c.interval.as_ref()),
             Duration::from_secs(60),
+        )?;
+        // KVMHAMonitor: 5 attempts × (60 s timeout + 10 s sleep), a 60 s round, then -c.
+        let cloudstack_dead_after = dur(
+            "cloudstack.dead_after",
+            cs.and_then(|c| c.dead_after.as_ref()),
+            Duration::from_secs(420),
         )?;
         let history = raw.history.unwrap_or(180);
         if history == 0 || history > 100_000 {
@@ -327,7 +367,9 @@ impl Config {
         let mut storages = Vec::new();
         for (i, s) in raw.storage.iter().enumerate() {
             let mount = s.mount.clone().ok_or_else(|| {
-                ConfigError(format!("storage[{i}].mount is required (the mount point, e.g. \"/mnt/primary\")"))
+                ConfigError(format!(
+                    "storage[{i}].mount is required (the mount point, e.g. \"/mnt/primary\")"
+                ))
             })?;
             if !mount.is_absolute() {
                 return Err(ConfigError(format!(
@@ -339,7 +381,10 @@ impl Config {
                 .name
                 .clone()
                 .unwrap_or_else(|| mount.display().to_string());
-            if storages.iter().any(|o: &Storage| o.name == name || o.mount == mount) {
+            if storages
+                .iter()
+                .any(|o: &Storage| o.name == name || o.mount == mount)
+            {
                 return Err(ConfigError(format!(
                     "storage[{i}]: name {name:?} or mount {:?} is listed twice",
                     mount.display().to_string()
@@ -370,6 +415,8 @@ impl Config {
             fence_record_file: raw.fence_record_file.clone(),
             watchdog,
             cloudstack_io_timeout,
+            cloudstack_interval,
+            cloudstack_dead_after,
             storages,
         };
         let tl = super::timeline::Timeline::of(&cfg);
@@ -427,7 +474,9 @@ mod tests {
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-        assert!(parse_duration("10").unwrap_err().contains("unit is required"));
+        assert!(parse_duration("10")
+            .unwrap_err()
+            .contains("unit is required"));
         assert!(parse_duration("10x").unwrap_err().contains("unknown unit"));
         assert_eq!(fmt_duration(Duration::from_secs(90)), "90s");
         assert_eq!(fmt_duration(Duration::from_secs(120)), "2m");
@@ -451,30 +500,49 @@ mod tests {
         let e = Config::parse(&base("bogus = 1")).unwrap_err().0;
         assert!(e.contains("bogus"), "{e}");
         let e = Config::parse(&base("io_timeout = \"-5s\"")).unwrap_err().0;
-        assert!(e.starts_with("io_timeout = \"-5s\": durations cannot be negative"), "{e}");
+        assert!(
+            e.starts_with("io_timeout = \"-5s\": durations cannot be negative"),
+            "{e}"
+        );
         let e = Config::parse(&base("io_timeout = \"30s\"\nfence_after = \"20s\""))
             .unwrap_err()
             .0;
-        assert!(e.starts_with("fence_after = 20s is shorter than io_timeout"), "{e}");
+        assert!(
+            e.starts_with("fence_after = 20s is shorter than io_timeout"),
+            "{e}"
+        );
         let e = Config::parse(&base("dead_after = \"30s\"")).unwrap_err().0;
-        assert!(e.starts_with("dead_after = \"30s\" is shorter than the fence timeline"), "{e}");
-        let e = Config::parse(&base("fence_action = \"sysrq\"")).unwrap_err().0;
+        assert!(
+            e.starts_with("dead_after = \"30s\" is shorter than the fence timeline"),
+            "{e}"
+        );
+        let e = Config::parse(&base("fence_action = \"sysrq\""))
+            .unwrap_err()
+            .0;
         assert!(e.starts_with("fence_action = \"sysrq\""), "{e}");
-        let e = Config::parse(&base("fence_action = \"graceful-reboot\"")).unwrap_err().0;
+        let e = Config::parse(&base("fence_action = \"graceful-reboot\""))
+            .unwrap_err()
+            .0;
         assert!(e.contains("escalate_after"), "{e}");
-        let e = Config::parse(&base("fence_action = \"log-only\"\nescalate_after = \"30s\""))
-            .unwrap_err()
-            .0;
+        let e = Config::parse(&base(
+            "fence_action = \"log-only\"\nescalate_after = \"30s\"",
+        ))
+        .unwrap_err()
+        .0;
         assert!(e.starts_with("escalate_after"), "{e}");
-        let e = Config::parse(&base("fence_action = \"log-only\"\n[watchdog]\ntimeout = \"60s\""))
-            .unwrap_err()
-            .0;
+        let e = Config::parse(&base(
+            "fence_action = \"log-only\"\n[watchdog]\ntimeout = \"60s\"",
+        ))
+        .unwrap_err()
+        .0;
         assert!(e.starts_with("[watchdog] with fence_action"), "{e}");
         let e = Config::parse("host_id = \"a b\"").unwrap_err().0;
         assert!(e.starts_with("host_id = \"a b\""), "{e}");
         let e = Config::parse("[[storage]]\nname = \"x\"").unwrap_err().0;
         assert!(e.starts_with("storage[0].mount is required"), "{e}");
-        let e = Config::parse(&base("[watchdog]\ntimeaut = \"1s\"")).unwrap_err().0;
+        let e = Config::parse(&base("[watchdog]\ntimeaut = \"1s\""))
+            .unwrap_err()
+            .0;
         assert!(e.contains("timeaut"), "{e}");
     }
 

@@ -202,7 +202,12 @@ impl<'a> Daemon<'a> {
                 st.last_success = Some(started);
                 st.last_error = None;
                 st.not_fenced_logged = false;
-                ("ok", write.as_millis() as u64, read.as_millis() as u64, None)
+                (
+                    "ok",
+                    write.as_millis() as u64,
+                    read.as_millis() as u64,
+                    None,
+                )
             }
             Outcome::Timeout => {
                 st.totals.timeouts += 1;
@@ -293,13 +298,18 @@ impl<'a> Daemon<'a> {
     }
 
     fn step_storage(&mut self, i: usize, now: Duration) {
-        self.storages[i].stuck.retain_mut(|j| j.try_finish().is_none());
+        self.storages[i]
+            .stuck
+            .retain_mut(|j| j.try_finish().is_none());
         if let Some(mut job) = self.storages[i].job.take() {
             let late = now > job.deadline + Duration::from_millis(100);
             match job.try_finish() {
                 Some(JobEnd::Done(report)) if !late => {
                     let started = job.started;
-                    match report.write_error().or_else(|| report.errors.first().cloned()) {
+                    match report
+                        .write_error()
+                        .or_else(|| report.errors.first().cloned())
+                    {
                         Some(e) => self.finish(i, started, Outcome::Error(e)),
                         None => {
                             self.take_peers(i, &report, now);
@@ -350,10 +360,18 @@ impl<'a> Daemon<'a> {
         let rec = self.record_for(st, seq, now);
         let dir = st.cfg.hb_dir();
         let req = IoRequest {
-            mkdirs: if st.need_mkdir { vec![dir.clone()] } else { vec![] },
+            mkdirs: if st.need_mkdir {
+                vec![dir.clone()]
+            } else {
+                vec![]
+            },
             writes: vec![(st.record_path.clone(), rec.encode().into_bytes())],
             reads: vec![],
-            read_dirs: if self.cfg.watch_peers { vec![dir] } else { vec![] },
+            read_dirs: if self.cfg.watch_peers {
+                vec![dir]
+            } else {
+                vec![]
+            },
         };
         let out = self
             .cfg
@@ -362,7 +380,11 @@ impl<'a> Daemon<'a> {
             .join(format!("{}-{}.report", i, seq));
         match Job::spawn(&req, out, self.cfg.io_timeout) {
             Ok(job) => self.storages[i].job = Some(job),
-            Err(e) => self.finish(i, now, Outcome::Error(format!("cannot start the I/O helper: {e}"))),
+            Err(e) => self.finish(
+                i,
+                now,
+                Outcome::Error(format!("cannot start the I/O helper: {e}")),
+            ),
         }
     }
 
@@ -382,11 +404,11 @@ impl<'a> Daemon<'a> {
                 st.not_fenced_logged = true;
             }
         }
-        let failing = self
-            .storages
-            .iter()
-            .filter(|s| s.cfg.fence)
-            .find_map(|s| s.since_success(now).filter(|d| *d >= fa).map(|d| (s.cfg.name.clone(), d)));
+        let failing = self.storages.iter().filter(|s| s.cfg.fence).find_map(|s| {
+            s.since_success(now)
+                .filter(|d| *d >= fa)
+                .map(|d| (s.cfg.name.clone(), d))
+        });
         let action = self.cfg.fence_action;
         match &mut self.fence {
             FenceState::Healthy => {
@@ -426,7 +448,10 @@ impl<'a> Daemon<'a> {
         std::thread::spawn(move || {
             let sys = Real::new();
             let fencer: Box<dyn Fencer> = match &cfg.fence_record_file {
-                Some(f) => Box::new(RecordingFencer { file: f.clone(), sys: &sys }),
+                Some(f) => Box::new(RecordingFencer {
+                    file: f.clone(),
+                    sys: &sys,
+                }),
                 None => Box::new(RealFencer { sys: &sys }),
             };
             match fencer.command(what, &argv, cfg.command_timeout) {
@@ -439,7 +464,14 @@ impl<'a> Daemon<'a> {
     fn act(&mut self, now: Duration) {
         let action = self.cfg.fence_action;
         let escalate_after = self.cfg.escalate_after;
-        let FenceState::Decided { at, reason, escalated, done, next_try } = &mut self.fence else {
+        let FenceState::Decided {
+            at,
+            reason,
+            escalated,
+            done,
+            next_try,
+        } = &mut self.fence
+        else {
             return;
         };
         if *done || now < *next_try {
@@ -470,7 +502,10 @@ impl<'a> Daemon<'a> {
                     "fence_action = graceful-reboot: running `{}`{}",
                     argv.join(" "),
                     escalate_after
-                        .map(|e| format!("; reboot(2) follows in {} if still running", fmt_duration(e)))
+                        .map(|e| format!(
+                            "; reboot(2) follows in {} if still running",
+                            fmt_duration(e)
+                        ))
                         .unwrap_or_default()
                 );
                 self.run_hook_in_background("graceful-reboot", argv);
@@ -507,7 +542,11 @@ impl<'a> Daemon<'a> {
         let (fstate, decided_ms, reason) = match &self.fence {
             FenceState::Healthy => ("healthy", None, None),
             FenceState::Decided { at, reason, .. } => (
-                if self.cfg.fence_action.fences() { "fencing" } else { "not-fenced" },
+                if self.cfg.fence_action.fences() {
+                    "fencing"
+                } else {
+                    "not-fenced"
+                },
                 Some(at.as_millis() as u64),
                 Some(reason.clone()),
             ),
@@ -535,7 +574,11 @@ impl<'a> Daemon<'a> {
                     w.cfg.device.display(),
                     fmt_duration(w.cfg.timeout),
                     w.pets,
-                    if self.healthy_for_watchdog(now) { "petting" } else { "NOT petting: storage unhealthy" }
+                    if self.healthy_for_watchdog(now) {
+                        "petting"
+                    } else {
+                        "NOT petting: storage unhealthy"
+                    }
                 )
             }),
             storages: self
@@ -555,7 +598,9 @@ impl<'a> Daemon<'a> {
                     };
                     // A hung attempt in flight is failing before its deadline report.
                     let state = if state == "ok"
-                        && s.job.as_ref().is_some_and(|j| now.saturating_sub(j.started) > self.cfg.io_timeout)
+                        && s.job
+                            .as_ref()
+                            .is_some_and(|j| now.saturating_sub(j.started) > self.cfg.io_timeout)
                     {
                         "failing"
                     } else {
@@ -569,7 +614,8 @@ impl<'a> Daemon<'a> {
                         fence: s.cfg.fence,
                         seq: s.seq,
                         last_success_ms: s.last_success.map(|t| t.as_millis() as u64),
-                        failing_ms: s.failing_for(now).as_millis() as u64 * u64::from(s.consecutive_failures > 0),
+                        failing_ms: s.failing_for(now).as_millis() as u64
+                            * u64::from(s.consecutive_failures > 0),
                         in_flight_ms: s
                             .job
                             .iter()
@@ -593,8 +639,14 @@ impl<'a> Daemon<'a> {
     pub fn run(mut self) -> i32 {
         // SAFETY: installing an async-signal-safe handler that sets an atomic.
         unsafe {
-            libc::signal(libc::SIGTERM, on_stop_signal as *const () as libc::sighandler_t);
-            libc::signal(libc::SIGINT, on_stop_signal as *const () as libc::sighandler_t);
+            libc::signal(
+                libc::SIGTERM,
+                on_stop_signal as *const () as libc::sighandler_t,
+            );
+            libc::signal(
+                libc::SIGINT,
+                on_stop_signal as *const () as libc::sighandler_t,
+            );
         }
         let _ = std::fs::create_dir_all(self.cfg.run_dir.join("io"));
         let status_path = self.cfg.status_file();
@@ -652,7 +704,12 @@ impl<'a> Daemon<'a> {
             if self.watchdog.is_some() {
                 wake = wake.min(self.next_pet);
             }
-            if let FenceState::Decided { next_try, done: false, .. } = &self.fence {
+            if let FenceState::Decided {
+                next_try,
+                done: false,
+                ..
+            } = &self.fence
+            {
                 wake = wake.min(*next_try);
             }
             let now = boottime();

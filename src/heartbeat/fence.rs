@@ -66,7 +66,11 @@ fn run_argv(sys: &dyn System, argv: &[String], timeout: Duration) -> Result<(), 
     let cmd = Cmd::new(prog).args(args.iter().cloned());
     match sys.run(&cmd, Deadline::after(timeout)) {
         Ok(out) if out.success() => Ok(()),
-        Ok(out) => Err(format!("`{}` failed: {}", cmd.display(), out.failure_text())),
+        Ok(out) => Err(format!(
+            "`{}` failed: {}",
+            cmd.display(),
+            out.failure_text()
+        )),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -96,6 +100,9 @@ pub struct RecordingFencer<'a> {
 
 impl RecordingFencer<'_> {
     fn record(&self, line: &str) -> Result<(), String> {
+        if let Some(dir) = self.file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -157,7 +164,11 @@ mod tests {
         .unwrap();
         f.command(
             "restart-agent",
-            &["systemctl".into(), "restart".into(), "cloudstack-agent".into()],
+            &[
+                "systemctl".into(),
+                "restart".into(),
+                "cloudstack-agent".into(),
+            ],
             Duration::from_secs(1),
         )
         .unwrap();

@@ -126,7 +126,12 @@ pub fn main(args: Args) -> i32 {
                     c.run_dir.display().to_string()
                 );
                 for s in &c.storages {
-                    println!("[[storage]] name = {:?} mount = {:?} fence = {}", s.name, s.mount.display().to_string(), s.fence);
+                    println!(
+                        "[[storage]] name = {:?} mount = {:?} fence = {}",
+                        s.name,
+                        s.mount.display().to_string(),
+                        s.fence
+                    );
                 }
                 0
             }
@@ -184,7 +189,8 @@ pub fn main(args: Args) -> i32 {
                 Ok(vs) => {
                     let overall = check::combine(&vs);
                     if json {
-                        let v = serde_json::json!({"host": host, "verdict": overall, "storages": vs});
+                        let v =
+                            serde_json::json!({"host": host, "verdict": overall, "storages": vs});
                         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
                     } else {
                         print!("{}", check::render(&host, &vs));
@@ -201,13 +207,19 @@ pub fn main(args: Args) -> i32 {
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
                 Err(e) => {
-                    eprintln!("nfsha heartbeat mounts: cannot read {}: {e}", file.display());
+                    eprintln!(
+                        "nfsha heartbeat mounts: cannot read {}: {e}",
+                        file.display()
+                    );
                     return 2;
                 }
             };
             let findings = mounts::lint_mounts(&text);
             if json {
-                println!("{}", serde_json::to_string_pretty(&findings).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).unwrap_or_default()
+                );
             } else {
                 for f in &findings {
                     let sev = match f.severity {
@@ -215,10 +227,20 @@ pub fn main(args: Args) -> i32 {
                         mounts::Severity::Warning => "warning",
                         mounts::Severity::Error => "error",
                     };
-                    println!("{}:{}: {sev}[{}]: {}", file.display(), f.line, f.code, f.message);
+                    println!(
+                        "{}:{}: {sev}[{}]: {}",
+                        file.display(),
+                        f.line,
+                        f.code,
+                        f.message
+                    );
                 }
             }
-            i32::from(findings.iter().any(|f| f.severity >= mounts::Severity::Warning))
+            i32::from(
+                findings
+                    .iter()
+                    .any(|f| f.severity >= mounts::Severity::Warning),
+            )
         }
     }
 }

@@ -19,7 +19,9 @@ fn unescape(s: &str) -> String {
     while i < b.len() {
         let octal = i + 4 <= b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c));
         if b[i] == b'\\' && octal {
-            let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
             out.push(v as u8);
             i += 4;
         } else {
@@ -79,7 +81,8 @@ enum Role {
 
 fn role(mp: &str, src: &str) -> Role {
     let l = mp.to_ascii_lowercase();
-    if l.contains("backup") || l.contains("csbackup") || src.to_ascii_lowercase().contains("backup") {
+    if l.contains("backup") || l.contains("csbackup") || src.to_ascii_lowercase().contains("backup")
+    {
         return Role::Backup;
     }
     let last = l.rsplit('/').next().unwrap_or("");
@@ -125,9 +128,16 @@ pub fn lint_mounts(text: &str) -> Vec<MountFinding> {
         let soft = has("soft") || has("softerr");
         let udp = get("proto").is_some_and(|p| p.starts_with("udp"));
         let v4 = fstype == "nfs4"
-            || get("vers").or_else(|| get("nfsvers")).is_some_and(|v| v.starts_with('4'));
-        let timeo: u64 = get("timeo").and_then(|v| v.parse().ok()).unwrap_or(if udp { 11 } else { 600 });
-        let retrans: u64 = get("retrans").and_then(|v| v.parse().ok()).unwrap_or(if udp { 3 } else { 2 });
+            || get("vers")
+                .or_else(|| get("nfsvers"))
+                .is_some_and(|v| v.starts_with('4'));
+        let timeo: u64 =
+            get("timeo")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(if udp { 11 } else { 600 });
+        let retrans: u64 = get("retrans")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if udp { 3 } else { 2 });
         let bound = rpc_bound_ds(timeo, retrans) as f64 / 10.0;
         let role = role(&mp, src);
         let push = |out: &mut Vec<MountFinding>, code, severity, message: String| {
@@ -142,7 +152,11 @@ pub fn lint_mounts(text: &str) -> Vec<MountFinding> {
         let bound_text = format!(
             "per-RPC timeout timeo×(retrans+1) = {timeo}ds×{} = {bound:.1}s{}",
             retrans + 1,
-            if timeo * (retrans + 1) > 6000 { " (capped at 600s)" } else { "" }
+            if timeo * (retrans + 1) > 6000 {
+                " (capped at 600s)"
+            } else {
+                ""
+            }
         );
         match (role, soft) {
             (Role::Backup, false) => push(
@@ -181,7 +195,11 @@ pub fn lint_mounts(text: &str) -> Vec<MountFinding> {
                 "{mp} ({}, {}): {bound_text}; {}",
                 if v4 { "NFSv4" } else { "NFSv3 or auto" },
                 if soft { "soft" } else { "hard" },
-                if soft { "a call fails after this" } else { "a call is retried forever after this" }
+                if soft {
+                    "a call fails after this"
+                } else {
+                    "a call is retried forever after this"
+                }
             ),
         );
     }
@@ -213,11 +231,28 @@ srv:/backup2 /mnt/backup nfs soft,timeo=50,retrans=3,vers=3 0 0
         let codes: Vec<_> = f.iter().map(|f| (f.line, f.code)).collect();
         assert!(codes.contains(&(1, "hard-backup-mount")), "{codes:?}");
         assert!(codes.contains(&(2, "soft-vm-disk-mount")), "{codes:?}");
-        assert!(!codes.iter().any(|c| c.0 == 3 && c.1 != "rpc-timeout"), "{codes:?}");
-        let info3 = f.iter().find(|f| f.line == 3 && f.code == "rpc-timeout").unwrap();
-        assert!(info3.message.contains("50ds×4 = 20.0s"), "{}", info3.message);
-        let info1 = f.iter().find(|f| f.line == 1 && f.code == "rpc-timeout").unwrap();
-        assert!(info1.message.contains("600ds×3 = 180.0s"), "{}", info1.message);
+        assert!(
+            !codes.iter().any(|c| c.0 == 3 && c.1 != "rpc-timeout"),
+            "{codes:?}"
+        );
+        let info3 = f
+            .iter()
+            .find(|f| f.line == 3 && f.code == "rpc-timeout")
+            .unwrap();
+        assert!(
+            info3.message.contains("50ds×4 = 20.0s"),
+            "{}",
+            info3.message
+        );
+        let info1 = f
+            .iter()
+            .find(|f| f.line == 1 && f.code == "rpc-timeout")
+            .unwrap();
+        assert!(
+            info1.message.contains("600ds×3 = 180.0s"),
+            "{}",
+            info1.message
+        );
         assert!(!codes.iter().any(|c| c.0 == 4));
     }
 
@@ -226,6 +261,10 @@ srv:/backup2 /mnt/backup nfs soft,timeo=50,retrans=3,vers=3 0 0
         let f = lint_mounts("srv:/x /srv/jobs nfs4 soft,timeo=100,retrans=3 0 0\n");
         assert!(f.iter().any(|f| f.code == "soft-nfs4-unbounded"));
         let big = lint_mounts("srv:/x /srv/jobs nfs hard,timeo=1000,retrans=6 0 0\n");
-        assert!(big[0].message.contains("capped at 600s"), "{}", big[0].message);
+        assert!(
+            big[0].message.contains("capped at 600s"),
+            "{}",
+            big[0].message
+        );
     }
 }

@@ -151,7 +151,8 @@ impl Record {
                 .ok_or_else(|| format!("expected {key}=, found {line:?}"))
         };
         fn num<T: std::str::FromStr>(key: &str, v: String) -> Result<T, String> {
-            v.parse().map_err(|_| format!("{key}={v:?} is not a number"))
+            v.parse()
+                .map_err(|_| format!("{key}={v:?} is not a number"))
         }
         let host = field("host")?;
         let generation = u64::from_str_radix(&field("generation")?, 16)

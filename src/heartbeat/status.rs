@@ -142,7 +142,10 @@ impl Status {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?,
+        )?;
         std::fs::rename(&tmp, path)
     }
 
@@ -157,7 +160,8 @@ impl Status {
                 format!("cannot read {}: {e}", path.display())
             }
         })?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a status file: {e}", path.display()))
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a status file: {e}", path.display()))
     }
 
     /// The human rendering.
@@ -170,7 +174,11 @@ impl Status {
             self.pid,
             self.generation,
             self.fence.action.name(),
-            if self.fence.dry_run { " (DRY RUN: recorded only)" } else { "" },
+            if self.fence.dry_run {
+                " (DRY RUN: recorded only)"
+            } else {
+                ""
+            },
             self.fence.state
         );
         if let Some(r) = &self.fence.reason {
@@ -207,7 +215,11 @@ impl Status {
             ));
             out.push_str(&format!(
                 "  attempts {}  ok {}  timeouts {}  errors {}  blocked {}\n",
-                s.totals.attempts, s.totals.ok, s.totals.timeouts, s.totals.errors, s.totals.blocked
+                s.totals.attempts,
+                s.totals.ok,
+                s.totals.timeouts,
+                s.totals.errors,
+                s.totals.blocked
             ));
             if let Some(e) = &s.last_error {
                 out.push_str(&format!("  last error: {e}\n"));
@@ -219,7 +231,10 @@ impl Status {
                     h.result,
                     h.write_ms,
                     h.read_ms,
-                    h.error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
+                    h.error
+                        .as_deref()
+                        .map(|e| format!("  {e}"))
+                        .unwrap_or_default()
                 ));
             }
             for p in &s.peers {
@@ -230,7 +245,10 @@ impl Status {
                     secs(now.saturating_sub(p.last_change_ms)),
                     p.writer_state.as_deref().unwrap_or("?"),
                     p.wall_skew_ms as f64 / 1000.0,
-                    p.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+                    p.error
+                        .as_deref()
+                        .map(|e| format!("  ({e})"))
+                        .unwrap_or_default()
                 ));
             }
         }

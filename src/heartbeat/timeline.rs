@@ -188,7 +188,10 @@ mod tests {
         let text = t.render(&c);
         assert!(text.contains("T+80s"), "{text}");
         assert!(text.contains("dead_after:    106s"), "{text}");
-        assert!(text.contains("hung or killed daemon never fences"), "{text}");
+        assert!(
+            text.contains("hung or killed daemon never fences"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -207,6 +210,8 @@ mod tests {
         let c = Config::parse("host_id = \"h\"\nfence_action = \"log-only\"\n").unwrap();
         let t = Timeline::of(&c);
         assert_eq!(t.fence_done, None);
-        assert!(t.render(&c).contains("never (this host does not fence itself)"));
+        assert!(t
+            .render(&c)
+            .contains("never (this host does not fence itself)"));
     }
 }

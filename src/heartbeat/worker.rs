@@ -107,7 +107,10 @@ fn one_line(s: &str) -> String {
 /// Write `data` to `path` so readers see the old or the new content only.
 pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
@@ -145,12 +148,19 @@ pub fn run_child(args: &IoArgs) -> i32 {
     let mut failed = false;
     for d in &args.mkdir {
         if let Err(e) = std::fs::create_dir_all(d) {
-            lines.push(format!("error\tmkdir {}: {}", d.display(), one_line(&e.to_string())));
+            lines.push(format!(
+                "error\tmkdir {}: {}",
+                d.display(),
+                one_line(&e.to_string())
+            ));
             failed = true;
         }
     }
     for pair in args.write.chunks(2) {
-        let (path, data) = (Path::new(&pair[0]), unhex(pair.get(1).map(String::as_str).unwrap_or("")));
+        let (path, data) = (
+            Path::new(&pair[0]),
+            unhex(pair.get(1).map(String::as_str).unwrap_or("")),
+        );
         let Some(data) = data else {
             lines.push(format!("write\t{}\terr\tbad hex data", path.display()));
             failed = true;
@@ -206,7 +216,11 @@ pub fn run_child(args: &IoArgs) -> i32 {
             }
             Err(e) => {
                 failed = true;
-                lines.push(format!("error\tlist {}: {}", d.display(), one_line(&e.to_string())))
+                lines.push(format!(
+                    "error\tlist {}: {}",
+                    d.display(),
+                    one_line(&e.to_string())
+                ))
             }
         }
     }
@@ -214,7 +228,10 @@ pub fn run_child(args: &IoArgs) -> i32 {
     text.push('\n');
     // The report goes to local storage; a failure here is reported by exit code.
     let tmp = args.out.with_extension("tmp");
-    if std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &args.out)).is_err() {
+    if std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, &args.out))
+        .is_err()
+    {
         return 2;
     }
     i32::from(failed)
@@ -385,7 +402,11 @@ impl std::fmt::Display for IoFailure {
 
 /// Run one I/O job to completion or `timeout`, whichever is first; the
 /// caller is never blocked longer than `timeout` (plus a few milliseconds).
-pub fn run_bounded(req: &IoRequest, run_dir: &Path, timeout: Duration) -> Result<IoReport, IoFailure> {
+pub fn run_bounded(
+    req: &IoRequest,
+    run_dir: &Path,
+    timeout: Duration,
+) -> Result<IoReport, IoFailure> {
     let _ = std::fs::create_dir_all(run_dir);
     let out = run_dir.join(format!(
         "io-{}-{}.report",
@@ -405,7 +426,10 @@ pub fn run_bounded(req: &IoRequest, run_dir: &Path, timeout: Duration) -> Result
             job.kill();
             return Err(IoFailure::Timeout(now - job.started));
         }
-        wait_readable(&[job.pollable()], (job.deadline - now).min(Duration::from_millis(50)));
+        wait_readable(
+            &[job.pollable()],
+            (job.deadline - now).min(Duration::from_millis(50)),
+        );
     }
 }
 
@@ -455,7 +479,10 @@ mod tests {
         assert_eq!(r.reads[0].1, Err(ReadError::Missing));
         assert_eq!(r.reads[1].1.as_ref().unwrap().1, b"hello");
         // No temporary file is left behind.
-        let names: Vec<_> = std::fs::read_dir(&hb).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(&hb)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("kvm1")]);
     }
 }

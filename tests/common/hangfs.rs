@@ -18,8 +18,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    FileAttr, FileType, Filesystem, MountOption, ReplyAttr, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, Request, TimeOrNow,
+    FileAttr, FileType, Filesystem, MountOption, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyWrite, Request, TimeOrNow,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +85,11 @@ impl Inner {
             ctime: n.mtime,
             crtime: n.mtime,
             kind: n.kind,
-            perm: if n.kind == FileType::Directory { 0o755 } else { 0o644 },
+            perm: if n.kind == FileType::Directory {
+                0o755
+            } else {
+                0o644
+            },
             nlink: if n.kind == FileType::Directory { 2 } else { 1 },
             uid: 0,
             gid: 0,
@@ -111,7 +115,11 @@ impl Inner {
                 mtime: SystemTime::now(),
             },
         );
-        self.nodes.get_mut(&parent).unwrap().children.insert(name.to_owned(), ino);
+        self.nodes
+            .get_mut(&parent)
+            .unwrap()
+            .children
+            .insert(name.to_owned(), ino);
         Ok(ino)
     }
 }
@@ -138,7 +146,10 @@ impl Filesystem for HangFs {
     fn lookup(&mut self, _r: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
         let name = name.to_owned();
         self.later(false, false, move |fs| {
-            let ino = fs.nodes.get(&parent).and_then(|p| p.children.get(&name).copied());
+            let ino = fs
+                .nodes
+                .get(&parent)
+                .and_then(|p| p.children.get(&name).copied());
             match ino.and_then(|i| fs.attr(i)) {
                 Some(a) => reply.entry(&TTL, &a, 0),
                 None => reply.error(libc::ENOENT),
@@ -180,11 +191,21 @@ impl Filesystem for HangFs {
             }
         });
     }
-    fn mkdir(&mut self, _r: &Request<'_>, parent: u64, name: &OsStr, _m: u32, _u: u32, reply: ReplyEntry) {
+    fn mkdir(
+        &mut self,
+        _r: &Request<'_>,
+        parent: u64,
+        name: &OsStr,
+        _m: u32,
+        _u: u32,
+        reply: ReplyEntry,
+    ) {
         let name = name.to_owned();
-        self.later(true, false, move |fs| match fs.add(parent, &name, FileType::Directory) {
-            Ok(ino) => reply.entry(&TTL, &fs.attr(ino).unwrap(), 0),
-            Err(e) => reply.error(e),
+        self.later(true, false, move |fs| {
+            match fs.add(parent, &name, FileType::Directory) {
+                Ok(ino) => reply.entry(&TTL, &fs.attr(ino).unwrap(), 0),
+                Err(e) => reply.error(e),
+            }
         });
     }
     fn create(
@@ -198,12 +219,14 @@ impl Filesystem for HangFs {
         reply: ReplyCreate,
     ) {
         let name = name.to_owned();
-        self.later(true, false, move |fs| match fs.add(parent, &name, FileType::RegularFile) {
-            Ok(ino) => {
-                fs.nodes.get_mut(&ino).unwrap().data.clear();
-                reply.created(&TTL, &fs.attr(ino).unwrap(), 0, 0, 0)
+        self.later(true, false, move |fs| {
+            match fs.add(parent, &name, FileType::RegularFile) {
+                Ok(ino) => {
+                    fs.nodes.get_mut(&ino).unwrap().data.clear();
+                    reply.created(&TTL, &fs.attr(ino).unwrap(), 0, 0, 0)
+                }
+                Err(e) => reply.error(e),
             }
-            Err(e) => reply.error(e),
         });
     }
     fn open(&mut self, _r: &Request<'_>, ino: u64, _flags: i32, reply: ReplyOpen) {
@@ -280,10 +303,17 @@ impl Filesystem for HangFs {
     ) {
         let (name, newname) = (name.to_owned(), newname.to_owned());
         self.later(true, false, move |fs| {
-            let Some(ino) = fs.nodes.get_mut(&parent).and_then(|p| p.children.remove(&name)) else {
+            let Some(ino) = fs
+                .nodes
+                .get_mut(&parent)
+                .and_then(|p| p.children.remove(&name))
+            else {
                 return reply.error(libc::ENOENT);
             };
-            let old = fs.nodes.get_mut(&newparent).and_then(|p| p.children.insert(newname, ino));
+            let old = fs
+                .nodes
+                .get_mut(&newparent)
+                .and_then(|p| p.children.insert(newname, ino));
             if let Some(o) = old {
                 fs.nodes.remove(&o);
             }
@@ -296,7 +326,11 @@ impl Filesystem for HangFs {
     fn unlink(&mut self, _r: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let name = name.to_owned();
         self.later(true, false, move |fs| {
-            match fs.nodes.get_mut(&parent).and_then(|p| p.children.remove(&name)) {
+            match fs
+                .nodes
+                .get_mut(&parent)
+                .and_then(|p| p.children.remove(&name))
+            {
                 Some(ino) => {
                     fs.nodes.remove(&ino);
                     reply.ok()
@@ -305,7 +339,14 @@ impl Filesystem for HangFs {
             }
         });
     }
-    fn readdir(&mut self, _r: &Request<'_>, ino: u64, _fh: u64, offset: i64, mut reply: ReplyDirectory) {
+    fn readdir(
+        &mut self,
+        _r: &Request<'_>,
+        ino: u64,
+        _fh: u64,
+        offset: i64,
+        mut reply: ReplyDirectory,
+    ) {
         self.later(false, false, move |fs| {
             let Some(n) = fs.nodes.get(&ino) else {
                 return reply.error(libc::ENOENT);
