@@ -342,3 +342,49 @@ fn unmounted_storage_is_a_failure_not_a_local_write() {
         "a storage that never worked does not fence"
     );
 }
+
+#[test]
+fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, ""));
+    let d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| s.storages[0].totals.ok >= 2);
+    let agent = |action: &str| {
+        let t = Instant::now();
+        let out = std::process::Command::new(common::bin())
+            .args(["agent", "storagehb", action])
+            .env("OCF_RESKEY_mount", &fs.path)
+            .env("OCF_RESKEY_config", &cfg)
+            .env("OCF_RESKEY_CRM_meta_interval", "10000")
+            .env("OCF_RESOURCE_INSTANCE", "hb:0")
+            .env("HA_RSCTMP", tmp.path().join("rsctmp"))
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned(), t.elapsed())
+    };
+    std::fs::create_dir_all(tmp.path().join("rsctmp")).unwrap();
+    assert_eq!(agent("monitor").0, 7);
+    assert_eq!(agent("start").0, 0);
+    assert_eq!(agent("monitor").0, 0);
+    fs.set(Mode::Block);
+    let t = Instant::now();
+    let failed = loop {
+        let (rc, err, took) = agent("monitor");
+        assert!(took < Duration::from_secs(2), "monitor took {took:?}");
+        if rc == 1 {
+            break err;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "monitor never failed");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(failed.contains("ocf-exit-reason:heartbeat on"), "{failed}");
+    assert!(t.elapsed() < Duration::from_millis(2500), "failed after {:?}", t.elapsed());
+    fs.set(Mode::Normal);
+    d.wait_for(Duration::from_secs(5), "recovery", |s| s.storages[0].state == "ok");
+    assert_eq!(agent("monitor").0, 0);
+    assert_eq!(agent("stop").0, 0);
+    assert_eq!(agent("monitor").0, 7);
+}
