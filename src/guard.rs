@@ -6,11 +6,15 @@
 //! command (argv, split like a shell would split words but never run by a
 //! shell, each with its own deadline) and exits 124. It never waits for a
 //! child stuck in D state on a hung mount: such a child is reported and
-//! abandoned.
+//! abandoned. The job's output is relayed through guard's own pipes, so a
+//! stuck child never holds the caller's stdout open (a caller reading it to
+//! the end, as the CloudStack agent does, would otherwise hang with it).
 
+use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::heartbeat::config::{fmt_duration, parse_duration};
@@ -133,6 +137,35 @@ fn wait_until(child: &mut std::process::Child, fd: Option<i32>, until: Instant) 
     }
 }
 
+/// Copy the child's stdout and stderr to ours on two threads; each sends on
+/// the returned channel when its pipe closes.
+fn relay_output(child: &mut std::process::Child) -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    fn pump(mut from: impl Read, to: &mut dyn Write) {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            let _ = to.flush();
+        }
+    }
+    if let Some(out) = child.stdout.take() {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            pump(out, &mut std::io::stdout());
+            let _ = tx.send(());
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        std::thread::spawn(move || {
+            pump(err, &mut std::io::stderr());
+            let _ = tx.send(());
+        });
+    }
+    rx
+}
+
 pub fn main(args: Args) -> i32 {
     let cleanups: Vec<Vec<String>> = match args.on_timeout.iter().map(|c| split_words(c)).collect()
     {
@@ -162,6 +195,8 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     let started = Instant::now();
     let mut child = match Command::new(&args.command[0])
         .args(&args.command[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
     {
@@ -171,6 +206,7 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
+    let relays_done = relay_output(&mut child);
     let pgid = child.id();
     let fd = pidfd(pgid);
     let close = |fd: Option<i32>| {
@@ -181,6 +217,12 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     };
     if let Some(code) = wait_until(&mut child, fd, started + args.timeout) {
         close(fd);
+        // Let the relays drain, but not forever: a background grandchild may
+        // keep the pipes open.
+        let until = Instant::now() + Duration::from_secs(2);
+        for _ in 0..2 {
+            let _ = relays_done.recv_timeout(until.saturating_duration_since(Instant::now()));
+        }
         return code;
     }
     let why = if INTERRUPTED.load(Ordering::SeqCst) {

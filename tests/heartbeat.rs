@@ -351,7 +351,9 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
     let fs = Mounted::new(&tmp.path().join("mnt"));
     let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, ""));
     let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| s.storages[0].totals.ok >= 2);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
     let agent = |action: &str| {
         let t = Instant::now();
         let out = std::process::Command::new(common::bin())
@@ -363,7 +365,11 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
             .env("HA_RSCTMP", tmp.path().join("rsctmp"))
             .output()
             .unwrap();
-        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned(), t.elapsed())
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            t.elapsed(),
+        )
     };
     std::fs::create_dir_all(tmp.path().join("rsctmp")).unwrap();
     assert_eq!(agent("monitor").0, 7);
@@ -381,9 +387,15 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(failed.contains("ocf-exit-reason:heartbeat on"), "{failed}");
-    assert!(t.elapsed() < Duration::from_millis(2500), "failed after {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(2500),
+        "failed after {:?}",
+        t.elapsed()
+    );
     fs.set(Mode::Normal);
-    d.wait_for(Duration::from_secs(5), "recovery", |s| s.storages[0].state == "ok");
+    d.wait_for(Duration::from_secs(5), "recovery", |s| {
+        s.storages[0].state == "ok"
+    });
     assert_eq!(agent("monitor").0, 0);
     assert_eq!(agent("stop").0, 0);
     assert_eq!(agent("monitor").0, 7);

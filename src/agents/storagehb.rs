@@ -86,16 +86,18 @@ fn status_path(ctx: &Ctx) -> OcfResult<PathBuf> {
     }
     let cfg_path = PathBuf::from(ctx.params.str("config").unwrap_or(DEFAULT_PATH));
     match ctx.sys.read_to_string(&cfg_path) {
-        Ok(text) => Config::parse(&text)
-            .map(|c| c.status_file())
-            .map_err(|e| OcfError::configured(format!("config={:?}: {e}", cfg_path.display().to_string()))),
+        Ok(text) => Config::parse(&text).map(|c| c.status_file()).map_err(|e| {
+            OcfError::configured(format!("config={:?}: {e}", cfg_path.display().to_string()))
+        }),
         Err(_) => Ok(status_file_in(std::path::Path::new("/run/nfsha"))),
     }
 }
 
 fn active_file(ctx: &Ctx) -> PathBuf {
     let inst = ctx.instance.replace(['/', ':'], "_");
-    ctx.sys.state_dir().join(format!("nfsha-storagehb-{inst}.active"))
+    ctx.sys
+        .state_dir()
+        .join(format!("nfsha-storagehb-{inst}.active"))
 }
 
 /// The heartbeat's health on our mount, from the daemon's status.
@@ -108,8 +110,9 @@ fn health(ctx: &Ctx) -> OcfResult {
             path.display()
         ))
     })?;
-    let status: Status = serde_json::from_str(&text)
-        .map_err(|e| OcfError::generic(format!("{}: not a heartbeat status: {e}", path.display())))?;
+    let status: Status = serde_json::from_str(&text).map_err(|e| {
+        OcfError::generic(format!("{}: not a heartbeat status: {e}", path.display()))
+    })?;
     if let Some(age) = status.stale_for(boottime_ms()) {
         return Err(OcfError::generic(format!(
             "the heartbeat daemon has not updated {} for {:.0}s: it is stopped or hung",
@@ -128,7 +131,12 @@ fn health(ctx: &Ctx) -> OcfResult {
     let st = status.storage(mount).ok_or_else(|| {
         OcfError::generic(format!(
             "mount={mount:?} is not a [[storage]] of the heartbeat daemon (it renews: {})",
-            status.storages.iter().map(|s| s.mount.as_str()).collect::<Vec<_>>().join(", ")
+            status
+                .storages
+                .iter()
+                .map(|s| s.mount.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
     let max_failing_ms = ctx.params.int("max_failing").unwrap_or(0).max(0) as u64 * 1000;
@@ -143,8 +151,14 @@ fn health(ctx: &Ctx) -> OcfResult {
             "heartbeat on {mount} is {} (failing for {:.1}s{}): {}",
             st.state,
             st.failing_ms as f64 / 1000.0,
-            if overdue { ", an attempt is overdue" } else { "" },
-            st.last_error.as_deref().unwrap_or("no successful renewal yet")
+            if overdue {
+                ", an attempt is overdue"
+            } else {
+                ""
+            },
+            st.last_error
+                .as_deref()
+                .unwrap_or("no successful renewal yet")
         )));
     }
     Ok(())
@@ -231,11 +245,14 @@ mod tests {
     }
 
     fn go(sys: &Fake, action: &str, extra: &[(&str, &str)]) -> (i32, String) {
-        let mut env: BTreeMap<String, String> = [("mount", "/mnt/primary"), ("status_file", "/run/nfsha/s.json")]
-            .iter()
-            .chain(extra)
-            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-            .collect();
+        let mut env: BTreeMap<String, String> = [
+            ("mount", "/mnt/primary"),
+            ("status_file", "/run/nfsha/s.json"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
+        .collect();
         env.insert("OCF_RESKEY_CRM_meta_interval".into(), "10000".into());
         env.insert("OCF_RESOURCE_INSTANCE".into(), "hb:0".into());
         let (mut o, mut e) = (Vec::new(), Vec::new());
@@ -250,12 +267,25 @@ mod tests {
         f.file("/run/nfsha/s.json", &status("ok", 0, boottime_ms()));
         assert_eq!(go(&f, "start", &[]).0, 0);
         assert_eq!(go(&f, "monitor", &[]).0, 0);
-        f.file("/run/nfsha/s.json", &status("failing", 12_000, boottime_ms()));
+        f.file(
+            "/run/nfsha/s.json",
+            &status("failing", 12_000, boottime_ms()),
+        );
         let (rc, err) = go(&f, "monitor", &[]);
         assert_eq!(rc, 1);
-        assert!(err.contains("heartbeat on /mnt/primary is failing (failing for 12.0s)"), "{err}");
-        assert_eq!(go(&f, "monitor", &[("max_failing", "30")]).0, 0, "tolerated");
-        f.file("/run/nfsha/s.json", &status("ok", 0, boottime_ms().saturating_sub(120_000)));
+        assert!(
+            err.contains("heartbeat on /mnt/primary is failing (failing for 12.0s)"),
+            "{err}"
+        );
+        assert_eq!(
+            go(&f, "monitor", &[("max_failing", "30")]).0,
+            0,
+            "tolerated"
+        );
+        f.file(
+            "/run/nfsha/s.json",
+            &status("ok", 0, boottime_ms().saturating_sub(120_000)),
+        );
         let (rc, err) = go(&f, "monitor", &[]);
         assert_eq!(rc, 1);
         assert!(err.contains("stopped or hung"), "{err}");
@@ -272,7 +302,10 @@ mod tests {
         f.file("/run/nfsha/s.json", &status("ok", 0, boottime_ms()));
         let (rc, err) = go(&f, "start", &[("mount", "/mnt/other")]);
         assert_eq!(rc, 1);
-        assert!(err.contains("mount=\"/mnt/other\" is not a [[storage]]"), "{err}");
+        assert!(
+            err.contains("mount=\"/mnt/other\" is not a [[storage]]"),
+            "{err}"
+        );
         let (rc, err) = go(&f, "start", &[("host_id", "kvm7")]);
         assert_eq!(rc, 1);
         assert!(err.contains("the daemon renews as \"kvm1\""), "{err}");
