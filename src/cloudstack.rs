@@ -28,7 +28,7 @@ use crate::heartbeat::config::{fmt_duration, Config, DEFAULT_PATH};
 use crate::heartbeat::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
 use crate::heartbeat::mounts::is_mounted;
 use crate::heartbeat::record::{Record, WriterState};
-use crate::heartbeat::worker::{run_bounded, IoRequest, ReadError};
+use crate::heartbeat::worker::{run_bounded, IoRequest, ReadError, ReadResult};
 use crate::sys::{Real, System};
 
 /// The parsed command line (`getopts 'i:p:m:h:t:rc'`).
@@ -52,8 +52,7 @@ pub fn parse_flags(args: &[String]) -> Result<Flags, String> {
         let Some(opts) = a.strip_prefix('-').filter(|o| !o.is_empty()) else {
             return Err(format!("unexpected argument {a:?}"));
         };
-        let mut chars = opts.char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in opts.char_indices() {
             match c {
                 'r' => f.read = true,
                 'c' => f.fence = true,
@@ -422,11 +421,7 @@ fn read(flags: &Flags, cfg: &Config) -> (i32, String) {
     answer
 }
 
-fn legacy_verdict(
-    file: &Path,
-    data: Option<Result<(Duration, Vec<u8>), ReadError>>,
-    max_s: u64,
-) -> (i32, String) {
+fn legacy_verdict(file: &Path, data: Option<ReadResult>, max_s: u64) -> (i32, String) {
     let data = match data {
         Some(Ok((_, d))) => d,
         Some(Err(ReadError::Missing)) | None => {

@@ -400,3 +400,54 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
     assert_eq!(agent("stop").0, 0);
     assert_eq!(agent("monitor").0, 7);
 }
+
+#[test]
+fn watchdog_is_petted_only_while_healthy_and_disarmed_on_a_clean_stop() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let fs = Mounted::new(&tmp.path().join("mnt"));
+    // A plain file stands in for /dev/watchdog: each pet is one byte.
+    let wd = tmp.path().join("watchdog");
+    std::fs::write(&wd, b"").unwrap();
+    let extra = format!(
+        "[watchdog]\ndevice = \"{}\"\ntimeout = \"3s\"",
+        wd.display()
+    );
+    let text =
+        config(&fs.path, &run, "").replace("\n[[storage]]", &format!("\n{extra}\n[[storage]]"));
+    let cfg = write_config(tmp.path(), "hb.toml", &text);
+    let mut d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
+    let size = || std::fs::metadata(&wd).unwrap().len();
+    let before = size();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(size() > before, "petted while healthy");
+    fs.set(Mode::Block);
+    d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
+        s.fence.state == "fencing"
+    });
+    let s = d.status().unwrap();
+    assert!(
+        s.watchdog.as_deref().unwrap().contains("NOT petting"),
+        "{:?}",
+        s.watchdog
+    );
+    let stopped_at = size();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(size(), stopped_at, "no pets once unhealthy");
+    fs.set(Mode::Normal);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    while d.running() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read(&wd).unwrap().last(),
+        Some(&b'V'),
+        "magic close on a clean stop"
+    );
+}

@@ -54,11 +54,14 @@ pub enum ReadError {
     Io(String),
 }
 
+/// One read: its latency and the bytes, or why there are none.
+pub type ReadResult = Result<(Duration, Vec<u8>), ReadError>;
+
 /// What the child did, with per-operation latency.
 #[derive(Clone, Debug, Default)]
 pub struct IoReport {
     pub writes: Vec<(PathBuf, Result<Duration, String>)>,
-    pub reads: Vec<(PathBuf, Result<(Duration, Vec<u8>), ReadError>)>,
+    pub reads: Vec<(PathBuf, ReadResult)>,
     /// Set when a directory could not be listed or created.
     pub errors: Vec<String>,
 }
