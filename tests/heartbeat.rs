@@ -402,7 +402,7 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
 }
 
 #[test]
-fn watchdog_is_petted_only_while_healthy_and_disarmed_on_a_clean_stop() {
+fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
     need_fuse!();
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
@@ -417,14 +417,32 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_on_a_clean_stop() {
     let text =
         config(&fs.path, &run, "").replace("\n[[storage]]", &format!("\n{extra}\n[[storage]]"));
     let cfg = write_config(tmp.path(), "hb.toml", &text);
+    let size = || std::fs::metadata(&wd).unwrap().len();
+    let last = || std::fs::read(&wd).unwrap().last().copied();
+    let stop = |d: &mut Daemon| {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
+        let t = Instant::now();
+        while d.running() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!d.running());
+    };
+
     let mut d = Daemon::start(&cfg, &run);
     d.wait_for(Duration::from_secs(10), "renewals", |s| {
         s.storages[0].totals.ok >= 2
     });
-    let size = || std::fs::metadata(&wd).unwrap().len();
     let before = size();
     std::thread::sleep(Duration::from_millis(2500));
     assert!(size() > before, "petted while healthy");
+    stop(&mut d);
+    assert_eq!(last(), Some(b'V'), "magic close on a clean, healthy stop");
+
+    let mut d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
     fs.set(Mode::Block);
     d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
         s.fence.state == "fencing"
@@ -438,16 +456,55 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_on_a_clean_stop() {
     let stopped_at = size();
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(size(), stopped_at, "no pets once unhealthy");
-    fs.set(Mode::Normal);
+    stop(&mut d);
+    assert_ne!(
+        last(),
+        Some(b'V'),
+        "a stop while fencing leaves the watchdog armed"
+    );
+    assert!(d.log_text().contains("leaving the watchdog armed"));
+}
+
+#[test]
+fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let extra = "fence_action = \"graceful-reboot\"\nescalate_after = \"2s\"";
+    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, extra));
+    let mut d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
+    fs.set(Mode::Block);
+    d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
+        s.fence.state == "fencing"
+    });
+    // The graceful reboot stops services, this daemon included.
     // SAFETY: signalling our own child.
     unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(d.running(), "still there to escalate");
     let t = Instant::now();
     while d.running() && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(
-        std::fs::read(&wd).unwrap().last(),
-        Some(&b'V'),
-        "magic close on a clean stop"
+    let lines = fence_lines(&run);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("graceful-reboot systemctl reboot"),
+        "{lines:?}"
     );
+    assert!(
+        lines[1].contains("reboot graceful reboot did not finish within escalate_after"),
+        "{lines:?}"
+    );
+    let gap: u64 = lines[1].split(' ').next().unwrap().parse::<u64>().unwrap()
+        - lines[0].split(' ').next().unwrap().parse::<u64>().unwrap();
+    assert!(
+        (1900..3500).contains(&gap),
+        "escalated {gap} ms after the graceful step"
+    );
+    assert!(!d.running(), "exits once the fence is done");
 }

@@ -528,6 +528,12 @@ impl<'a> Daemon<'a> {
         }
     }
 
+    /// A fencing action has been decided and not yet carried out.
+    fn fence_in_progress(&self) -> bool {
+        matches!(self.fence, FenceState::Decided { done: false, .. })
+            && self.cfg.fence_action.fences()
+    }
+
     fn healthy_for_watchdog(&self, now: Duration) -> bool {
         matches!(self.fence, FenceState::Healthy)
             && self.storages.iter().filter(|s| s.cfg.fence).all(|s| {
@@ -662,7 +668,22 @@ impl<'a> Daemon<'a> {
             fmt_duration(self.cfg.dead_after),
             if self.cfg.fence_record_file.is_some() { " (DRY RUN: fence steps recorded only)" } else { "" }
         );
-        while !STOP.load(Ordering::SeqCst) {
+        let mut told_holding = false;
+        loop {
+            if STOP.load(Ordering::SeqCst) {
+                // A fence under way is not abandoned because systemd is
+                // shutting us down as part of that very reboot: the
+                // escalation to reboot(2) must still happen.
+                if !self.fence_in_progress() {
+                    break;
+                }
+                if !told_holding {
+                    tracing::warn!(
+                        "stop requested while fencing: staying until the fence completes"
+                    );
+                    told_holding = true;
+                }
+            }
             let now = boottime();
             for i in 0..self.storages.len() {
                 self.step_storage(i, now);
@@ -718,8 +739,15 @@ impl<'a> Daemon<'a> {
             }
         }
         tracing::info!("stopping on signal");
+        let healthy = self.healthy_for_watchdog(boottime());
         if let Some(w) = self.watchdog.take() {
-            w.disarm();
+            if healthy {
+                w.disarm();
+            } else {
+                // Unhealthy storage: a stop must not cancel the reset.
+                tracing::warn!("storage unhealthy: leaving the watchdog armed");
+                drop(w);
+            }
         }
         let _ = std::fs::remove_file(&status_path);
         0
