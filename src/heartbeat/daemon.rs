@@ -372,6 +372,7 @@ impl<'a> Daemon<'a> {
             } else {
                 vec![]
             },
+            skip: Some(self.cfg.host_id.clone()),
         };
         let out = self
             .cfg

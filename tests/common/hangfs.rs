@@ -36,6 +36,8 @@ pub enum Mode {
 struct Gate {
     mode: Mutex<Mode>,
     cv: Condvar,
+    /// Operations seen, by name (for the benchmark's IOPS figures).
+    ops: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Gate {
@@ -133,7 +135,14 @@ const TTL: Duration = Duration::ZERO;
 
 impl HangFs {
     /// Run `f` after the gate lets it pass, on its own thread when it may wait.
-    fn later(&self, mutating: bool, data_write: bool, f: impl FnOnce(&mut Inner) + Send + 'static) {
+    fn later(
+        &self,
+        op: &'static str,
+        mutating: bool,
+        data_write: bool,
+        f: impl FnOnce(&mut Inner) + Send + 'static,
+    ) {
+        *self.gate.ops.lock().unwrap().entry(op).or_default() += 1;
         let (inner, gate) = (self.inner.clone(), self.gate.clone());
         std::thread::spawn(move || {
             gate.pass(mutating, data_write);
@@ -145,7 +154,7 @@ impl HangFs {
 impl Filesystem for HangFs {
     fn lookup(&mut self, _r: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEntry) {
         let name = name.to_owned();
-        self.later(false, false, move |fs| {
+        self.later("lookup", false, false, move |fs| {
             let ino = fs
                 .nodes
                 .get(&parent)
@@ -157,7 +166,7 @@ impl Filesystem for HangFs {
         });
     }
     fn getattr(&mut self, _r: &Request<'_>, ino: u64, _fh: Option<u64>, reply: ReplyAttr) {
-        self.later(false, false, move |fs| match fs.attr(ino) {
+        self.later("getattr", false, false, move |fs| match fs.attr(ino) {
             Some(a) => reply.attr(&TTL, &a),
             None => reply.error(libc::ENOENT),
         });
@@ -180,7 +189,7 @@ impl Filesystem for HangFs {
         _flags: Option<u32>,
         reply: ReplyAttr,
     ) {
-        self.later(true, false, move |fs| {
+        self.later("setattr", true, false, move |fs| {
             if let (Some(sz), Some(n)) = (size, fs.nodes.get_mut(&ino)) {
                 n.data.resize(sz as usize, 0);
                 n.mtime = SystemTime::now();
@@ -201,7 +210,7 @@ impl Filesystem for HangFs {
         reply: ReplyEntry,
     ) {
         let name = name.to_owned();
-        self.later(true, false, move |fs| {
+        self.later("mkdir", true, false, move |fs| {
             match fs.add(parent, &name, FileType::Directory) {
                 Ok(ino) => reply.entry(&TTL, &fs.attr(ino).unwrap(), 0),
                 Err(e) => reply.error(e),
@@ -219,7 +228,7 @@ impl Filesystem for HangFs {
         reply: ReplyCreate,
     ) {
         let name = name.to_owned();
-        self.later(true, false, move |fs| {
+        self.later("create", true, false, move |fs| {
             match fs.add(parent, &name, FileType::RegularFile) {
                 Ok(ino) => {
                     fs.nodes.get_mut(&ino).unwrap().data.clear();
@@ -230,7 +239,7 @@ impl Filesystem for HangFs {
         });
     }
     fn open(&mut self, _r: &Request<'_>, ino: u64, _flags: i32, reply: ReplyOpen) {
-        self.later(false, false, move |fs| {
+        self.later("open", false, false, move |fs| {
             if fs.nodes.contains_key(&ino) {
                 // direct_io: every read and write goes to us, no page cache.
                 reply.opened(0, fuser::consts::FOPEN_DIRECT_IO)
@@ -250,7 +259,7 @@ impl Filesystem for HangFs {
         _lock: Option<u64>,
         reply: ReplyData,
     ) {
-        self.later(false, false, move |fs| match fs.nodes.get(&ino) {
+        self.later("read", false, false, move |fs| match fs.nodes.get(&ino) {
             Some(n) => {
                 let start = (offset as usize).min(n.data.len());
                 let end = (start + size as usize).min(n.data.len());
@@ -272,24 +281,27 @@ impl Filesystem for HangFs {
         reply: ReplyWrite,
     ) {
         let data = data.to_vec();
-        self.later(true, true, move |fs| match fs.nodes.get_mut(&ino) {
-            Some(n) => {
-                let end = offset as usize + data.len();
-                if n.data.len() < end {
-                    n.data.resize(end, 0);
+        self.later("write", true, true, move |fs| {
+            match fs.nodes.get_mut(&ino) {
+                Some(n) => {
+                    let end = offset as usize + data.len();
+                    if n.data.len() < end {
+                        n.data.resize(end, 0);
+                    }
+                    n.data[offset as usize..end].copy_from_slice(&data);
+                    n.mtime = SystemTime::now();
+                    reply.written(data.len() as u32)
                 }
-                n.data[offset as usize..end].copy_from_slice(&data);
-                n.mtime = SystemTime::now();
-                reply.written(data.len() as u32)
+                None => reply.error(libc::ENOENT),
             }
-            None => reply.error(libc::ENOENT),
         });
     }
     fn flush(&mut self, _r: &Request<'_>, _ino: u64, _fh: u64, _lock: u64, reply: ReplyEmpty) {
+        *self.gate.ops.lock().unwrap().entry("flush").or_default() += 1;
         reply.ok();
     }
     fn fsync(&mut self, _r: &Request<'_>, _ino: u64, _fh: u64, _ds: bool, reply: ReplyEmpty) {
-        self.later(true, false, move |_| reply.ok());
+        self.later("fsync", true, false, move |_| reply.ok());
     }
     fn rename(
         &mut self,
@@ -302,7 +314,7 @@ impl Filesystem for HangFs {
         reply: ReplyEmpty,
     ) {
         let (name, newname) = (name.to_owned(), newname.to_owned());
-        self.later(true, false, move |fs| {
+        self.later("rename", true, false, move |fs| {
             let Some(ino) = fs
                 .nodes
                 .get_mut(&parent)
@@ -325,7 +337,7 @@ impl Filesystem for HangFs {
     }
     fn unlink(&mut self, _r: &Request<'_>, parent: u64, name: &OsStr, reply: ReplyEmpty) {
         let name = name.to_owned();
-        self.later(true, false, move |fs| {
+        self.later("unlink", true, false, move |fs| {
             match fs
                 .nodes
                 .get_mut(&parent)
@@ -347,7 +359,7 @@ impl Filesystem for HangFs {
         offset: i64,
         mut reply: ReplyDirectory,
     ) {
-        self.later(false, false, move |fs| {
+        self.later("readdir", false, false, move |fs| {
             let Some(n) = fs.nodes.get(&ino) else {
                 return reply.error(libc::ENOENT);
             };
@@ -367,6 +379,7 @@ impl Filesystem for HangFs {
         });
     }
     fn access(&mut self, _r: &Request<'_>, _ino: u64, _mask: i32, reply: ReplyEmpty) {
+        *self.gate.ops.lock().unwrap().entry("access").or_default() += 1;
         reply.ok();
     }
 }
@@ -395,6 +408,7 @@ impl Mounted {
         let gate = Arc::new(Gate {
             mode: Mutex::new(Mode::Normal),
             cv: Condvar::new(),
+            ops: Mutex::new(BTreeMap::new()),
         });
         let fs = HangFs {
             inner: Arc::new(Mutex::new(Inner { nodes, next: 2 })),
@@ -418,6 +432,11 @@ impl Mounted {
             gate,
             session: Some(session),
         }
+    }
+
+    /// Operations served so far, by name.
+    pub fn ops(&self) -> BTreeMap<&'static str, u64> {
+        self.gate.ops.lock().unwrap().clone()
     }
 
     pub fn set(&self, mode: Mode) {
