@@ -1,12 +1,13 @@
 //! `nfsha guard`: deadlines for NAS jobs, with the whole process group killed,
 //! cleanup run, and a child stuck in D state on a hung mount abandoned.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::hangfs::{Mode, Mounted};
-use common::{fuse_available, nfsha};
+use common::nfsha;
 
 fn procs_with_arg(arg: &str) -> usize {
     std::fs::read_dir("/proc")
@@ -74,10 +75,7 @@ fn the_whole_group_is_killed_at_the_deadline_and_cleanup_runs() {
 
 #[test]
 fn a_child_stuck_on_a_hung_mount_is_abandoned_not_waited_for() {
-    if !fuse_available() {
-        eprintln!("skipped: no FUSE");
-        return;
-    }
+    need_fuse!();
     let tmp = tempfile::tempdir().unwrap();
     let fs = Mounted::new(&tmp.path().join("mnt"));
     std::fs::write(fs.path.join("backup.img"), b"data").unwrap();

@@ -3,12 +3,13 @@
 //! decisions at fence_after (recorded, never carried out), no decision for
 //! latency spikes below the bound, and peers' verdicts.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::hangfs::{Mode, Mounted};
-use common::{fuse_available, nfsha, write_config, Daemon};
+use common::{nfsha, write_config, Daemon};
 use nfsha::heartbeat::clock::boottime_ms;
 
 fn config(mount: &std::path::Path, run_dir: &std::path::Path, extra: &str) -> String {
@@ -26,15 +27,6 @@ fn fence_lines(run_dir: &std::path::Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-macro_rules! need_fuse {
-    () => {
-        if !fuse_available() {
-            eprintln!("skipped: no /dev/fuse or fusermount3");
-            return;
-        }
-    };
 }
 
 #[test]

@@ -17,7 +17,7 @@ use super::clock::{boottime, boottime_ms, wall_ms};
 use super::config::{fmt_duration, Config};
 use super::record::{Record, WriterState};
 use super::status::{PeerStatus, Status};
-use super::worker::{run_bounded, IoRequest, ReadError};
+use super::worker::{run_bounded, IoRequest, ReadError, ReadResult};
 
 /// The answer about one peer. Exit codes in `docs/heartbeat.md`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -246,32 +246,36 @@ pub fn save_cache(run_dir: &Path, c: &Cache) {
     }
 }
 
+/// Fold one read of `path` (the record of `o.host`) into `o`: a valid
+/// record is observed; anything else only sets the error (never a change).
+pub fn fold_read(o: &mut PeerStatus, path: &Path, r: &ReadResult, now_ms: u64) {
+    let err = match r {
+        Ok((_, data)) => match Record::decode(data) {
+            Ok(rec) if rec.host == o.host => {
+                observe(o, &rec, now_ms);
+                return;
+            }
+            Ok(rec) => format!("record names host {:?}", rec.host),
+            Err(e) => format!("corrupt record: {e}"),
+        },
+        Err(ReadError::Missing) => format!("no record at {}", path.display()),
+        Err(ReadError::Io(e)) => format!("cannot read {}: {e}", path.display()),
+    };
+    o.error = Some(err);
+}
+
 /// Read `path` once (bounded) and fold it into `o`.
 pub fn sample_once(o: &mut PeerStatus, path: &Path, run_dir: &Path, io_timeout: Duration) {
     let req = IoRequest {
         reads: vec![path.to_path_buf()],
         ..Default::default()
     };
-    let r = run_bounded(&req, &run_dir.join("io"), io_timeout);
-    let now = boottime_ms();
-    let err = match r {
-        Err(e) => Some(e.to_string()),
-        Ok(rep) => match rep.reads.into_iter().next().map(|(_, r)| r) {
-            Some(Ok((_, data))) => match Record::decode(&data) {
-                Ok(rec) if rec.host == o.host => {
-                    observe(o, &rec, now);
-                    None
-                }
-                Ok(rec) => Some(format!("record names host {:?}", rec.host)),
-                Err(e) => Some(format!("corrupt record: {e}")),
-            },
-            Some(Err(ReadError::Missing)) => Some(format!("no record at {}", path.display())),
-            Some(Err(ReadError::Io(e))) => Some(format!("cannot read {}: {e}", path.display())),
-            None => Some("no report".into()),
+    match run_bounded(&req, &run_dir.join("io"), io_timeout) {
+        Err(e) => o.error = Some(e.to_string()),
+        Ok(rep) => match rep.reads.first() {
+            Some((_, r)) => fold_read(o, path, r, boottime_ms()),
+            None => o.error = Some("the I/O helper reported nothing".into()),
         },
-    };
-    if err.is_some() {
-        o.error = err;
     }
 }
 

@@ -269,31 +269,11 @@ impl<'a> Daemon<'a> {
             if name == me {
                 continue;
             }
-            let entry = st.peers.entry(name.clone()).or_insert_with(|| PeerStatus {
-                host: name.clone(),
-                generation: None,
-                seq: 0,
-                changes: 0,
-                last_change_ms: now_ms,
-                last_read_ms: 0,
-                fence_action: None,
-                writer_state: None,
-                dead_after_ms: 0,
-                interval_ms: 0,
-                io_timeout_ms: 0,
-                wall_skew_ms: 0,
-                error: None,
-            });
-            match r {
-                Ok((_, data)) => match Record::decode(data) {
-                    Ok(rec) if rec.host == name => {
-                        super::check::observe(entry, &rec, now_ms);
-                    }
-                    Ok(rec) => entry.error = Some(format!("record names host {:?}", rec.host)),
-                    Err(e) => entry.error = Some(format!("corrupt record: {e}")),
-                },
-                Err(e) => entry.error = Some(format!("unreadable: {e:?}")),
-            }
+            let entry = st
+                .peers
+                .entry(name.clone())
+                .or_insert_with(|| super::check::empty_observation(&name, now_ms));
+            super::check::fold_read(entry, path, r, now_ms);
         }
     }
 

@@ -5,6 +5,17 @@
 
 pub mod hangfs;
 
+/// Skip a test (with a note) where FUSE is not available.
+#[allow(unused_macros)]
+macro_rules! need_fuse {
+    () => {
+        if !$crate::common::fuse_available() {
+            eprintln!("skipped: no /dev/fuse or fusermount3");
+            return;
+        }
+    };
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
