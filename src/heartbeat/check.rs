@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::clock::{boottime, boottime_ms, wall_ms};
-use super::config::{fmt_duration, Config};
+use super::config::Config;
 use super::record::{Record, WriterState};
 use super::status::{PeerStatus, Status};
 use super::worker::{run_bounded, IoRequest, ReadError, ReadResult};
@@ -383,9 +383,6 @@ pub fn render(host: &str, vs: &[StorageVerdict]) -> String {
     out
 }
 
-pub fn fmt_limits(l: &Limits) -> String {
-    format!("dead_after {}", fmt_duration(l.dead_after))
-}
 
 #[cfg(test)]
 mod tests {
