@@ -182,7 +182,7 @@ fn bench() {
         with8 / 10.0
     );
     let _ = writeln!(md, "\nBreakdown, own record only: {nowatch_ops:?}\n\nBreakdown, no peers (directory listed): {alone_ops:?}\n\nBreakdown with 8 peers: {with8_ops:?}\n");
-    let _ = writeln!(md, "The write itself is one WRITE of about 260 bytes plus create, fsync and rename; reading a peer costs a lookup, open, read and release. CloudStack's script writes one file per pool every 60 s with no bound; the Xen thread's per-VHD leases cost ~33 IOPS for 20,000 VMs; this is per host and independent of the number of VMs.\n");
+    let _ = writeln!(md, "The write itself is one WRITE of about 260 bytes plus create, fsync and rename; reading a peer costs a lookup, open, two reads (data, end of file) and a release, about 7 operations per peer per renewal here. CloudStack's script writes one file per pool every 60 s with no bound; the Xen thread's per-VHD leases cost ~33 IOPS for 20,000 VMs; this is per host and independent of the number of VMs.\n");
     let mut runs = Vec::new();
     for _ in 0..3 {
         runs.push(hang_timing());
@@ -200,7 +200,7 @@ fn bench() {
             t.peer_dead_ms as f64 / 1000.0
         );
     }
-    let _ = writeln!(md, "\nThe fence step comes at fence_after (8 s) after the start of the last good renewal, as the timeline says; the peer's dead verdict needs dead_after = 8 s + 1 s + 5 s (reboot settle) + 2 s = 16 s without a change on its own clock, counted from its last observed change, so it always comes after the fence. With the defaults (interval 10 s, io_timeout 10 s, fence_after 80 s, margin 20 s) the same timeline gives abandonment at 10 s, the fence at 80 s + 1 s and dead_after 106 s (`nfsha heartbeat timeline`).");
+    let _ = writeln!(md, "\nThe fence step comes at fence_after (8 s) after the start of the last good renewal, as the timeline says; the peer's dead verdict needs dead_after = 8 s + 1 s + 5 s (reboot settle) + 2 s = 16 s without a change on its own clock, counted from its last observed change, so it always comes after the fence. With the defaults (interval 10 s, io_timeout 10 s, fence_after 80 s, margin 20 s) an attempt is abandoned within interval + io_timeout (20 s) of the hang, the fence step comes 80 s after the last good renewal began (+1 s slack, +5 s for the reset) and peers take over after dead_after = 106 s (`nfsha heartbeat timeline`).");
     match std::env::var_os("NFSHA_BENCH_OUT") {
         Some(p) => std::fs::write(p, md).unwrap(),
         None => println!("{md}"),

@@ -383,7 +383,6 @@ pub fn render(host: &str, vs: &[StorageVerdict]) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
