@@ -500,3 +500,40 @@ fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
     );
     assert!(!d.running(), "exits once the fence is done");
 }
+
+#[test]
+fn log_only_keeps_writing_an_explicit_not_fenced_state() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, "fence_action = \"log-only\""));
+    let d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals", |s| s.storages[0].totals.ok >= 2);
+    let record = fs.path.join(".nfsha/hb/kvm1");
+    let state = || {
+        std::fs::read(&record)
+            .ok()
+            .and_then(|b| nfsha::heartbeat::record::Record::decode(&b).ok())
+            .map(|r| r.state.name())
+    };
+    assert_eq!(state(), Some("ok"));
+    fs.set(Mode::BlockWrites);
+    d.wait_for(Duration::from_secs(8), "the log-only decision", |s| s.fence.state == "not-fenced");
+    assert!(d.log_text().contains("fence_action = log-only: NOT fencing"));
+    // Writes get through again: the first record written says so explicitly.
+    fs.set(Mode::Normal);
+    let t = Instant::now();
+    let mut seen = Vec::new();
+    while t.elapsed() < Duration::from_secs(4) {
+        if let Some(s) = state() {
+            if seen.last() != Some(&s) {
+                seen.push(s);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(seen.contains(&"not-fenced"), "states seen: {seen:?}");
+    assert_eq!(seen.last(), Some(&"ok"), "back to ok once healthy: {seen:?}");
+    assert!(fence_lines(&run).is_empty(), "log-only records no fence step");
+}
