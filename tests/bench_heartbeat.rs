@@ -200,7 +200,7 @@ fn bench() {
             t.peer_dead_ms as f64 / 1000.0
         );
     }
-    let _ = writeln!(md, "\nThe fence step comes at fence_after (8 s) after the start of the last good renewal, as the timeline says; the peer's dead verdict needs dead_after = 8 s + 1 s + 5 s (reboot settle) + 2 s = 16 s without a change on its own clock, counted from its last observed change, so it always comes after the fence. With the defaults (interval 10 s, io_timeout 10 s, fence_after 80 s, margin 20 s) an attempt is abandoned within interval + io_timeout (20 s) of the hang, the fence step comes 80 s after the last good renewal began (+1 s slack, +5 s for the reset) and peers take over after dead_after = 106 s (`nfsha heartbeat timeline`).");
+    let _ = writeln!(md, "\nThe fence step comes at fence_after (8 s) after the start of the last good renewal, as the timeline says; the peer's dead verdict needs dead_after = 8 s + 1 s (slack) + 2 s (journal flush) + 5 s (reset) + 2 s (margin) = 18 s without a change on its own clock, counted from its last observed change, so it always comes after the fence. With the defaults (interval 10 s, io_timeout 10 s, fence_after 80 s, margin 20 s) an attempt is abandoned within interval + io_timeout (20 s) of the hang, the fence step comes 80 s after the last good renewal began (+1 s slack, at most 2 s journal flush, 5 s for the reset) and peers take over after dead_after = 108 s (`nfsha heartbeat timeline`).");
     match std::env::var_os("NFSHA_BENCH_OUT") {
         Some(p) => std::fs::write(p, md).unwrap(),
         None => println!("{md}"),

@@ -75,8 +75,21 @@ fn run_argv(sys: &dyn System, argv: &[String], timeout: Duration) -> Result<(), 
     }
 }
 
+/// How long the journal may take to reach the local disk before a reset.
+pub const JOURNAL_FLUSH_BOUND: Duration = Duration::from_secs(2);
+
 impl Fencer for RealFencer<'_> {
     fn reboot_now(&self, _why: &str) -> Result<(), String> {
+        // Give the decision just logged a bounded chance to reach the local
+        // journal files (a targeted fsync of local files, not sync(2), which
+        // could hang on the dead mount).
+        if self.sys.has_program("journalctl") {
+            let _ = run_argv(
+                self.sys,
+                &["journalctl".into(), "--sync".into()],
+                JOURNAL_FLUSH_BOUND,
+            );
+        }
         // SAFETY: reboot(2) with RB_AUTOBOOT: resets the machine at once,
         // without syncing filesystems (a sync could hang on the dead mount).
         let rc = unsafe { libc::reboot(libc::RB_AUTOBOOT) };

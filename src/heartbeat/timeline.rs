@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use super::config::{fmt_duration, Config};
-use super::fence::FenceAction;
+use super::fence::{FenceAction, JOURNAL_FLUSH_BOUND};
 
 /// Time allowed for `reboot(2)` without sync to reset the machine.
 pub const REBOOT_SETTLE: Duration = Duration::from_secs(5);
@@ -55,8 +55,11 @@ impl Timeline {
         let decided = c.fence_after + SCHED_SLACK;
         let action_done = match c.fence_action {
             FenceAction::Reboot => {
-                steps.push((decided, "reboot(2) without sync".into()));
-                Some(decided + REBOOT_SETTLE)
+                steps.push((
+                    decided,
+                    "journalctl --sync (at most 2s), then reboot(2) without sync".into(),
+                ));
+                Some(decided + JOURNAL_FLUSH_BOUND + REBOOT_SETTLE)
             }
             FenceAction::GracefulReboot => {
                 steps.push((
@@ -68,7 +71,7 @@ impl Timeline {
                         decided + e,
                         "still running after escalate_after: reboot(2) without sync".into(),
                     ));
-                    decided + e + REBOOT_SETTLE
+                    decided + e + JOURNAL_FLUSH_BOUND + REBOOT_SETTLE
                 })
             }
             FenceAction::RestartAgent => {
@@ -182,12 +185,12 @@ mod tests {
     fn reboot_timeline_and_minimum() {
         let c = Config::parse("host_id = \"h\"\n").unwrap();
         let t = Timeline::of(&c);
-        assert_eq!(t.fence_done, Some(Duration::from_secs(86)));
-        assert_eq!(t.dead_after_min, Duration::from_secs(106));
+        assert_eq!(t.fence_done, Some(Duration::from_secs(88)));
+        assert_eq!(t.dead_after_min, Duration::from_secs(108));
         assert_eq!(c.dead_after, t.dead_after_min);
         let text = t.render(&c);
         assert!(text.contains("T+80s"), "{text}");
-        assert!(text.contains("dead_after:    106s"), "{text}");
+        assert!(text.contains("dead_after:    108s"), "{text}");
         assert!(
             text.contains("hung or killed daemon never fences"),
             "{text}"
