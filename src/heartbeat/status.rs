@@ -237,10 +237,17 @@ impl Status {
                         .unwrap_or_default()
                 ));
             }
+            let limits = super::check::Limits {
+                dead_after: Duration::from_millis(self.dead_after_ms),
+                interval: Duration::from_millis(self.interval_ms),
+                io_timeout: Duration::from_millis(self.io_timeout_ms),
+            };
             for p in &s.peers {
+                let (verdict, _) = super::check::judge(p, now, &limits);
                 out.push_str(&format!(
-                    "  peer {:<16} seq {:<8} changed {} ago  writer {}  skew {:+.1}s{}\n",
+                    "  peer {:<16} {:<10} seq {:<8} changed {} ago  writer {}  skew {:+.1}s{}\n",
                     p.host,
+                    verdict.name(),
                     p.seq,
                     secs(now.saturating_sub(p.last_change_ms)),
                     p.writer_state.as_deref().unwrap_or("?"),
@@ -253,5 +260,77 @@ impl Status {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_shows_each_peers_verdict() {
+        let now = boottime_ms();
+        let peer = |host: &str, changes, last_change_ms, fa| PeerStatus {
+            host: host.into(),
+            generation: Some("1".into()),
+            seq: 5,
+            changes,
+            last_change_ms,
+            last_read_ms: now,
+            fence_action: Some(fa),
+            writer_state: Some("ok".into()),
+            dead_after_ms: 20_000,
+            interval_ms: 1000,
+            io_timeout_ms: 1000,
+            wall_skew_ms: 3_600_000,
+            error: None,
+        };
+        let s = Status {
+            version: 1,
+            pid: 1,
+            host_id: "kvm1".into(),
+            generation: "0".into(),
+            updated_ms: now,
+            interval_ms: 1000,
+            io_timeout_ms: 1000,
+            fence_after_ms: 3000,
+            dead_after_ms: 10_000,
+            fence: FenceStatus {
+                action: FenceAction::Reboot,
+                state: "healthy".into(),
+                decided_ms: None,
+                reason: None,
+                dry_run: true,
+            },
+            watchdog: None,
+            storages: vec![StorageStatus {
+                name: "pool".into(),
+                mount: "/mnt/pool".into(),
+                record: "/mnt/pool/.nfsha/hb/kvm1".into(),
+                state: "ok".into(),
+                fence: true,
+                seq: 3,
+                last_success_ms: Some(now),
+                failing_ms: 0,
+                in_flight_ms: 0,
+                stuck_helpers: 0,
+                consecutive_failures: 0,
+                last_error: None,
+                totals: Totals::default(),
+                history: vec![],
+                peers: vec![
+                    peer("kvm2", 3, now, FenceAction::Reboot),
+                    peer("kvm3", 1, now.saturating_sub(30_000), FenceAction::Reboot),
+                    peer("kvm4", 1, now.saturating_sub(30_000), FenceAction::LogOnly),
+                ],
+            }],
+        };
+        let text = s.render();
+        assert!(text.contains("DRY RUN"), "{text}");
+        assert!(text.contains("peer kvm2             alive"), "{text}");
+        assert!(text.contains("peer kvm3             dead"), "{text}");
+        assert!(text.contains("peer kvm4             not-fenced"), "{text}");
+        assert!(text.contains("skew +3600.0s"), "{text}");
+        assert!(s.healthy());
     }
 }
