@@ -233,11 +233,9 @@ fn write(flags: &Flags, cfg: &Config) -> (i32, String) {
         io_timeout_ms: cfg.cloudstack_io_timeout.as_millis() as u64,
         dead_after_ms: cfg.dead_after.max(cfg.cloudstack_dead_after).as_millis() as u64,
         fence_action: cfg.fence_action,
-        state: if cfg.fence_action.fences() {
-            WriterState::Ok
-        } else {
-            WriterState::NotFenced
-        },
+        // What happens on failure is in fence_action; the agent decides
+        // about failures, so this writer only ever reports itself ok.
+        state: WriterState::Ok,
         failing_ms: 0,
     };
     let legacy = legacy_file(&flags.mount, &flags.host);
