@@ -111,6 +111,23 @@ fn write_mode_keeps_cloudstacks_decimal_file_and_adds_a_record() {
     )
     .unwrap();
     assert_eq!(rec.host, "10.0.0.21");
+    // A host still running CloudStack's unmodified script reads it with this
+    // (check_hbLog of kvmheartbeat.sh, current main).
+    let hb_file = fs.path.join("KVMHA/hb-10.0.0.21");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"now=$(date +%s); hb=$(cat "$1"); diff=`expr $now - $hb`
+               if [ $diff -gt 60 ]; then echo "=====> DEAD [$diff] <======"; else echo "=====> ALIVE <====="; fi"#,
+        )
+        .arg("check_hbLog")
+        .arg(&hb_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "=====> ALIVE <=====\n"
+    );
     let out2 = write(&e, &fs.path, "10.0.0.21");
     assert_eq!(out2.status.code(), Some(0));
     let rec2 = nfsha::heartbeat::record::Record::decode(

@@ -380,7 +380,7 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
     };
     assert!(failed.contains("ocf-exit-reason:heartbeat on"), "{failed}");
     assert!(
-        t.elapsed() < Duration::from_millis(2500),
+        t.elapsed() < Duration::from_secs(4),
         "failed after {:?}",
         t.elapsed()
     );
