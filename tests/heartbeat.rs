@@ -554,3 +554,42 @@ fn log_only_keeps_writing_an_explicit_not_fenced_state() {
         "log-only records no fence step"
     );
 }
+
+#[test]
+fn check_answers_at_once_from_a_running_daemons_observations() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let (run1, run2) = (tmp.path().join("run1"), tmp.path().join("run2"));
+    let cfg1 = write_config(tmp.path(), "kvm1.toml", &config(&fs.path, &run1, ""));
+    let cfg2 = write_config(
+        tmp.path(),
+        "kvm2.toml",
+        &config(&fs.path, &run2, "").replace("kvm1", "kvm2"),
+    );
+    let _d1 = Daemon::start(&cfg1, &run1);
+    let d2 = Daemon::start(&cfg2, &run2);
+    d2.wait_for(Duration::from_secs(10), "kvm2 to see kvm1 change", |s| {
+        s.storages[0]
+            .peers
+            .iter()
+            .any(|p| p.host == "kvm1" && p.changes >= 2)
+    });
+    let t = Instant::now();
+    let out = nfsha(&[
+        "heartbeat",
+        "check",
+        "--host",
+        "kvm1",
+        "--json",
+        "--config",
+        cfg2.to_str().unwrap(),
+    ]);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["verdict"], "alive");
+    assert_eq!(v["storages"][0]["source"], "daemon");
+    let out = nfsha(&["heartbeat", "status", "--config", cfg2.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("peer kvm1             alive"));
+}
