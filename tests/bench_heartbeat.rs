@@ -3,6 +3,7 @@
 //! time against the hanging FUSE filesystem. Writes Markdown to
 //! `$NFSHA_BENCH_OUT` (or stdout).
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use common::hangfs::{Mode, Mounted};
-use common::{fuse_available, write_config, Daemon};
+use common::{write_config, Daemon};
 use nfsha::heartbeat::clock::boottime_ms;
 
 fn total(ops: &BTreeMap<&'static str, u64>) -> u64 {
@@ -151,10 +152,7 @@ fn hang_timing() -> Timing {
 #[test]
 #[ignore = "benchmark: run benches/heartbeat.sh"]
 fn bench() {
-    if !fuse_available() {
-        eprintln!("skipped: no FUSE");
-        return;
-    }
+    need_fuse!();
     let mut md = String::new();
     let (alone, alone_ops) = ops_per_renewal(0, true);
     let (with8, with8_ops) = ops_per_renewal(8, true);
