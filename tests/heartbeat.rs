@@ -431,6 +431,8 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
     stop(&mut d);
     assert_eq!(last(), Some(b'V'), "magic close on a clean, healthy stop");
 
+    // Fresh "device": the daemon writes from offset 0, as to a real one.
+    std::fs::write(&wd, b"").unwrap();
     let mut d = Daemon::start(&cfg, &run);
     d.wait_for(Duration::from_secs(10), "renewals", |s| {
         s.storages[0].totals.ok >= 2
