@@ -287,7 +287,14 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
             std::thread::sleep(Duration::from_millis(200));
         }
     });
-    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    while !fs.path.join("KVMHA/nfsha-hb-10.0.0.40").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the writer never wrote"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let out = check(&e, &fs.path, "10.0.0.40");
     assert_eq!(
         (out.status.code(), text(&out).trim()),
