@@ -595,3 +595,45 @@ fn check_answers_at_once_from_a_running_daemons_observations() {
     let out = nfsha(&["heartbeat", "status", "--config", cfg2.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("peer kvm1             alive"));
 }
+
+#[test]
+fn one_hung_storage_does_not_delay_the_others() {
+    need_fuse!();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let hung = Mounted::new(&tmp.path().join("hung"));
+    let good = Mounted::new(&tmp.path().join("good"));
+    let text = format!(
+        "{}[[storage]]\nname = \"good\"\nmount = \"{}\"\n",
+        config(&hung.path, &run, "fence_action = \"log-only\""),
+        good.path.display()
+    );
+    let cfg = write_config(tmp.path(), "hb.toml", &text);
+    let d = Daemon::start(&cfg, &run);
+    d.wait_for(Duration::from_secs(10), "renewals on both", |s| {
+        s.storages.iter().all(|st| st.totals.ok >= 2)
+    });
+    hung.set(Mode::Block);
+    std::thread::sleep(Duration::from_millis(300));
+    let before = d.status().unwrap().storages[1].totals.ok;
+    std::thread::sleep(Duration::from_secs(3));
+    let s = d.status().unwrap();
+    assert!(
+        s.storages[0].totals.timeouts >= 1,
+        "{:?}",
+        s.storages[0].totals
+    );
+    let renewed = s.storages[1].totals.ok - before;
+    // interval 200 ms: about 15 renewals in 3 s; ask for a third of that.
+    assert!(
+        renewed >= 5,
+        "the healthy storage renewed only {renewed} times"
+    );
+    assert_eq!(s.storages[1].state, "ok");
+    assert!(s.storages[1]
+        .history
+        .iter()
+        .rev()
+        .take(5)
+        .all(|h| h.result == "ok"));
+}

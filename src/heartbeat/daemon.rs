@@ -572,26 +572,28 @@ impl<'a> Daemon<'a> {
                 .storages
                 .iter()
                 .map(|s| {
-                    let ws = self.writer_state(s, now);
+                    // This storage's own health: a host-level "not fenced"
+                    // decision caused by another storage does not make a
+                    // storage whose renewals work look failed.
+                    let overdue = s
+                        .job
+                        .as_ref()
+                        .is_some_and(|j| now.saturating_sub(j.started) > self.cfg.io_timeout);
+                    let past = s
+                        .since_success(now)
+                        .is_some_and(|d| d >= self.cfg.fence_after);
                     let state = if s.last_success.is_none() {
                         "never-renewed"
-                    } else {
-                        match ws {
-                            WriterState::Ok => "ok",
-                            WriterState::Failing => "failing",
+                    } else if s.consecutive_failures == 0 && !overdue {
+                        "ok"
+                    } else if past {
+                        match self.writer_state(s, now) {
                             WriterState::Fencing => "fencing",
                             WriterState::NotFenced => "not-fenced",
+                            _ => "failing",
                         }
-                    };
-                    // A hung attempt in flight is failing before its deadline report.
-                    let state = if state == "ok"
-                        && s.job
-                            .as_ref()
-                            .is_some_and(|j| now.saturating_sub(j.started) > self.cfg.io_timeout)
-                    {
-                        "failing"
                     } else {
-                        state
+                        "failing"
                     };
                     StorageStatus {
                         name: s.cfg.name.clone(),
