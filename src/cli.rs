@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, dropin, install, lint, ocf, order, sys};
+use crate::{agents, dropin, guard, heartbeat, install, lint, ocf, order, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -54,6 +54,10 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// The KVM-host storage heartbeat: daemon, status, peer check, fence timeline.
+    Heartbeat(heartbeat::Args),
+    /// Run a command with a hard deadline: kill its process group, run a cleanup.
+    Guard(guard::Args),
     /// Send address announcements (used by the vip agent; runs detached).
     #[command(hide = true)]
     Announce {
@@ -133,6 +137,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 1
             }
         },
+        Command::Heartbeat(args) => heartbeat::main(args),
+        Command::Guard(args) => guard::main(args),
         Command::Announce {
             nic,
             ip,

@@ -4,11 +4,16 @@
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads and address announcements.
 //! - [`ordering`]: run-time checks that the NFS group is ordered right.
+//! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
+//!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider.
 
 pub mod agents;
 pub mod cli;
+pub mod cloudstack;
 pub mod dropin;
+pub mod guard;
+pub mod heartbeat;
 pub mod install;
 pub mod lint;
 pub mod model;

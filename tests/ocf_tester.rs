@@ -153,5 +153,50 @@ fn ocf_tester_passes_for_every_agent() {
     tested.push("vip");
 
     assert_eq!(n.agent("nfsstate", "stop", &p(&n.state_params())).0, 0);
+
+    // storagehb: a real heartbeat daemon renewing on a real (tmpfs) mount;
+    // fencing is recorded to a file, never carried out.
+    let hb = n.path("hb");
+    let mnt = hb.join("mnt");
+    let run = hb.join("run");
+    std::fs::create_dir_all(&mnt).unwrap();
+    common::run_ok("mount", &["-t", "tmpfs", "nfsha-hb", mnt.to_str().unwrap()]);
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = common::run("umount", &["-l", self.0.to_str().unwrap()]);
+        }
+    }
+    let _unmount = Unmount(mnt.clone());
+    let cfg = common::hb::write_config(
+        &hb,
+        "hb.toml",
+        &format!(
+            "host_id = \"kvm1\"\ninterval = \"200ms\"\nio_timeout = \"1s\"\nfence_after = \"3s\"\n\
+             takeover_margin = \"1s\"\nrun_dir = \"{}\"\nfence_record_file = \"{}\"\n\
+             [[storage]]\nname = \"pool\"\nmount = \"{}\"\n",
+            run.display(),
+            hb.join("fence.log").display(),
+            mnt.display()
+        ),
+    );
+    let daemon = common::hb::Daemon::start(&cfg, &run);
+    daemon.wait_for(std::time::Duration::from_secs(10), "renewals", |s| {
+        s.storages[0].totals.ok >= 2
+    });
+    ocf_tester(
+        &log,
+        &[],
+        &env,
+        "it-storagehb",
+        &[
+            ("mount", mnt.to_str().unwrap()),
+            ("config", cfg.to_str().unwrap()),
+        ],
+        &agent_link(&links, "storagehb"),
+    );
+    tested.push("storagehb");
+    drop(daemon);
+
     every_agent_is_covered(&tested);
 }

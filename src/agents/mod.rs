@@ -4,18 +4,20 @@
 pub mod exportfs;
 pub mod nfsserver;
 pub mod nfsstate;
+pub mod storagehb;
 mod util;
 pub mod vip;
 
 use crate::ocf::Agent;
 
-/// Every agent, in the order they start in an NFS group.
+/// Every agent: the NFS server group in start order, then the KVM-host agent.
 pub fn all() -> &'static [&'static dyn Agent] {
     &[
         &nfsstate::NfsState,
         &nfsserver::NfsServer,
         &exportfs::ExportFs,
         &vip::Vip,
+        &storagehb::StorageHb,
     ]
 }
 

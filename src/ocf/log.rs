@@ -57,6 +57,12 @@ impl LogOptions {
     }
 }
 
+/// The syslog socket from the process environment: `NFSHA_SYSLOG_SOCKET`
+/// or `/dev/log`.
+pub fn default_syslog_socket() -> Option<String> {
+    Some(std::env::var("NFSHA_SYSLOG_SOCKET").unwrap_or_else(|_| "/dev/log".to_string()))
+}
+
 fn facility_number(name: &str) -> Option<u8> {
     Some(match name {
         "kern" => 0,

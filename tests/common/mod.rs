@@ -4,6 +4,21 @@
 
 #![allow(dead_code)]
 
+/// Skip a test (with a note) where FUSE is not available; under CI a
+/// missing tool is a failure, not a skip.
+#[allow(unused_macros)]
+macro_rules! need_fuse {
+    () => {
+        if !$crate::common::fuse_available() {
+            if std::env::var_os("CI").is_some() {
+                panic!("FUSE is required: /dev/fuse and fusermount3 (apt-get install fuse3)");
+            }
+            eprintln!("skipped: no /dev/fuse or fusermount3");
+            return;
+        }
+    };
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -375,5 +390,12 @@ impl Drop for Node {
     }
 }
 
+pub mod hangfs;
+pub mod hb;
 pub mod net;
 pub mod pacemaker;
+
+/// Whether FUSE tests can run here: /dev/fuse and fusermount3.
+pub fn fuse_available() -> bool {
+    Path::new("/dev/fuse").exists() && which::which("fusermount3").is_ok()
+}

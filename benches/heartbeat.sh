@@ -1,0 +1,10 @@
+#!/bin/bash
+# Benchmark of the storage heartbeat: filesystem operations per renewal (IOPS
+# per host), detection time and fence time, against the FUSE filesystem the
+# tests use (needs /dev/fuse and fusermount3: apt-get install fuse3).
+# Writes docs/heartbeat-bench.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/heartbeat-bench.md}"
+NFSHA_BENCH_OUT="$(realpath -m "$out")" cargo test --release --test bench_heartbeat -- --ignored --nocapture --test-threads=1
+echo "wrote $out"

@@ -1,0 +1,149 @@
+//! `nfsha heartbeat check` on records written by the test itself: a writer
+//! whose wall clock is an hour off either way, and stale, missing, corrupt
+//! and future-dated records, which are never `alive`.
+
+mod common;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::hb::{nfsha, write_config};
+use nfsha::heartbeat::clock::{boottime_ms, wall_ms};
+use nfsha::heartbeat::fence::FenceAction;
+use nfsha::heartbeat::record::{Record, WriterState};
+
+fn record(seq: u64, skew_ms: i64) -> Record {
+    Record {
+        host: "kvm9".into(),
+        generation: 0xabc,
+        seq,
+        mono_ms: boottime_ms(),
+        wall_ms: wall_ms() + skew_ms,
+        interval_ms: 200,
+        io_timeout_ms: 1000,
+        dead_after_ms: 2000,
+        fence_action: FenceAction::Reboot,
+        state: WriterState::Ok,
+        failing_ms: 0,
+    }
+}
+
+/// The reader's config: dead_after 5 s (log-only: fence_after 3s + 1s + 1s margin).
+fn reader(tmp: &Path) -> std::path::PathBuf {
+    let mnt = tmp.join("mnt");
+    std::fs::create_dir_all(mnt.join(".nfsha/hb")).unwrap();
+    write_config(
+        tmp,
+        "reader.toml",
+        &format!(
+            "host_id = \"kvm1\"\ninterval = \"200ms\"\nio_timeout = \"1s\"\nfence_after = \"3s\"\ntakeover_margin = \"1s\"\nfence_action = \"log-only\"\nrun_dir = \"{}\"\n[[storage]]\nname = \"pool\"\nmount = \"{}\"\n",
+            tmp.join("run").display(),
+            mnt.display()
+        ),
+    )
+}
+
+fn check(cfg: &Path, wait: &str) -> (i32, String) {
+    let out = nfsha(&[
+        "heartbeat",
+        "check",
+        "--host",
+        "kvm9",
+        "--wait",
+        wait,
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn put(tmp: &Path, data: &[u8]) {
+    nfsha::heartbeat::worker::write_atomic(&tmp.join("mnt/.nfsha/hb/kvm9"), data).unwrap();
+}
+
+fn writer(tmp: &Path, skew_ms: i64) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (s, dir) = (stop.clone(), tmp.to_path_buf());
+    let h = std::thread::spawn(move || {
+        let mut seq = 1;
+        while !s.load(Ordering::SeqCst) {
+            put(&dir, record(seq, skew_ms).encode().as_bytes());
+            seq += 1;
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (stop, h)
+}
+
+#[test]
+fn writer_an_hour_off_either_way_is_alive_then_dead() {
+    for skew in [3_600_000i64, -3_600_000] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = reader(tmp.path());
+        let (stop, h) = writer(tmp.path(), skew);
+        let (code, out) = check(&cfg, "3s");
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains("alive") && out.contains("ignored"),
+            "skew shown: {out}"
+        );
+        stop.store(true, Ordering::SeqCst);
+        h.join().unwrap();
+        // This look may still see the writer's last record as a change since
+        // the previous look (a change is dated to when it is seen).
+        check(&cfg, "300ms");
+        let t = Instant::now();
+        // Past the alive window (2 intervals + io_timeout) it is no longer alive.
+        std::thread::sleep(Duration::from_secs(2));
+        assert_eq!(check(&cfg, "300ms").0, 3);
+        let (code, out) = check(&cfg, "10s");
+        assert_eq!(code, 1, "{out}");
+        assert!(out.starts_with("kvm9: dead"), "{out}");
+        assert!(
+            t.elapsed() >= Duration::from_secs(4),
+            "dead only after dead_after: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+#[test]
+fn missing_and_corrupt_records_are_unknown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = reader(tmp.path());
+    let (code, out) = check(&cfg, "500ms");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("no record at"), "{out}");
+    let good = record(5, 0).encode();
+    put(tmp.path(), good.replace("seq=5", "seq=6").as_bytes());
+    let (code, out) = check(&cfg, "500ms");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("checksum mismatch"), "{out}");
+    put(tmp.path(), &good.as_bytes()[..good.len() / 2]);
+    assert_eq!(check(&cfg, "500ms").0, 3);
+    put(tmp.path(), b"1795305661\n");
+    assert_eq!(check(&cfg, "500ms").0, 3);
+    // Even after the full dead_after, a corrupt record is unknown, not dead.
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(check(&cfg, "500ms").0, 3);
+}
+
+#[test]
+fn stale_and_future_dated_records_are_never_alive() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = reader(tmp.path());
+    // A day in the future, and never changing.
+    put(tmp.path(), record(7, 86_400_000).encode().as_bytes());
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(4) {
+        let (code, out) = check(&cfg, "300ms");
+        assert_eq!(code, 3, "a record that does not change is not alive: {out}");
+    }
+    let (code, out) = check(&cfg, "5s");
+    assert_eq!(code, 1, "{out}");
+}
