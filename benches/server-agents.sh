@@ -58,6 +58,10 @@ cat > "$T/bin/drbdsetup" <<EOS
 # STAND-IN for drbdsetup (no DRBD here): always Primary.
 printf '[{"name":"bench","role":"Primary","devices":[{"volume":0,"minor":$MINOR,"disk-state":"UpToDate"}]}]\n'
 EOS
+# STAND-IN for /proc/drbd as DRBD 8.4 (Debian 12's module) shows it: the
+# role is read from this file, no process is started. (DRBD 9 has no
+# per-minor lines there; nfsstate then runs `drbdsetup status --json`.)
+printf 'version: 8.4.11 (api:1/proto:86-101)\n%s: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' "$MINOR" > "$T/proc_drbd"
 for d in rpc.mountd nfsdcld nfsd; do
     printf '#!/bin/sh\n# STAND-IN for %s: runs until signalled.\nwhile :; do sleep 1; done\n' "$d" > "$T/bin/$d"
 done
@@ -68,7 +72,7 @@ mount -t tmpfs -o size=1m nfsha-bench "$T/export"
 
 export PATH="$T/bin:$PATH" HA_RSCTMP="$T/rsctmp" OCF_ROOT=/usr/lib/ocf
 export NFSHA_PROC_NFSD="$T/nfsd" NFSHA_NFS_CONF="$T/nfs.conf" NFSHA_NFS_CONF_D="$T/none"
-export NFSHA_PROC_DRBD="$T/none" NFSHA_RUN_SYSTEMD="$T/none" NFSHA_RUN_DIR="$T/run"
+export NFSHA_PROC_DRBD="$T/proc_drbd" NFSHA_RUN_SYSTEMD="$T/none" NFSHA_RUN_DIR="$T/run"
 export OCF_RESKEY_CRM_meta_interval=10000 OCF_RESKEY_CRM_meta_timeout=20000
 
 # Parameters are exported in the forked child, so no extra `env` process

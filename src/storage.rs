@@ -98,6 +98,18 @@ pub fn drbd_state(
 ) -> Result<DrbdState, String> {
     let step = deadline.within(Duration::from_secs(5));
     let mut tried = Vec::new();
+    // DRBD 8.4 lists every minor in /proc/drbd: a file read, no process.
+    // DRBD 9's /proc/drbd holds only its version, so it falls through.
+    match sys.read_to_string(&sys.paths().proc_drbd) {
+        Ok(text) => match from_proc_drbd(&text, minor) {
+            Some(s) => return Ok(s),
+            None => tried.push(format!(
+                "{} lists no minor {minor}",
+                sys.paths().proc_drbd.display()
+            )),
+        },
+        Err(e) => tried.push(format!("{}: {e}", sys.paths().proc_drbd.display())),
+    }
     if sys.has_program("drbdsetup") {
         match sys.run(&Cmd::new("drbdsetup").args(["status", "--json"]), step) {
             Ok(out) if out.success() => match from_status_json(&out.stdout, minor)? {
@@ -113,20 +125,9 @@ pub fn drbd_state(
                 }
                 None => tried.push(format!("drbdsetup status --json lists no minor {minor}")),
             },
-            // DRBD 8.4's drbdsetup has no --json: fall through to /proc/drbd.
             Ok(out) => tried.push(format!("drbdsetup status --json: {}", out.failure_text())),
             Err(e) => tried.push(e.to_string()),
         }
-    }
-    match sys.read_to_string(&sys.paths().proc_drbd) {
-        Ok(text) => match from_proc_drbd(&text, minor) {
-            Some(s) => return Ok(s),
-            None => tried.push(format!(
-                "{} lists no minor {minor}",
-                sys.paths().proc_drbd.display()
-            )),
-        },
-        Err(e) => tried.push(format!("{}: {e}", sys.paths().proc_drbd.display())),
     }
     if let Some(res) = resource {
         if sys.has_program("drbdadm") {
