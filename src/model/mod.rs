@@ -188,7 +188,7 @@ impl fmt::Display for Agent {
 }
 
 /// What an agent does in an HA-NFS stack, for both ClusterLabs' and nfsha's agents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Part {
     NfsServer,
     Exportfs,

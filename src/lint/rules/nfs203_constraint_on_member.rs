@@ -67,8 +67,11 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         }));
     for (kind, id, loc, refs) in constraints {
         let groups: Vec<Option<usize>> = refs.iter().map(|r| group_of(r)).collect();
-        if let Some(g) =
-            groups[0].filter(|g| refs.len() > 1 && groups.iter().all(|x| *x == Some(*g)))
+        if let Some(g) = groups
+            .first()
+            .copied()
+            .flatten()
+            .filter(|g| refs.len() > 1 && groups.iter().all(|x| *x == Some(*g)))
         {
             out.push(
                 Finding::new(&RULE, format!("{kind} `{id}` is between members of group `{}`, whose own order and placement already apply", ctx.id(g)))
