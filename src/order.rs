@@ -210,6 +210,19 @@ impl StartOrder {
         if a == b {
             return false;
         }
+        // Steps strictly increase along every edge outside a loop, so only
+        // primitives in an earlier step than `b` can lead to it: that prunes
+        // the search to the slice of the graph between the two.
+        let in_loop = |x: usize| self.cycle.contains(&x);
+        let limit = match (self.step(a), self.step(b)) {
+            (Some(sa), Some(sb)) if !in_loop(a) && !in_loop(b) => {
+                if sa >= sb {
+                    return false;
+                }
+                Some(sb)
+            }
+            _ => None,
+        };
         let mut seen = HashSet::new();
         let mut stack = vec![a];
         while let Some(x) = stack.pop() {
@@ -217,7 +230,8 @@ impl StartOrder {
                 if s == b {
                     return true;
                 }
-                if seen.insert(s) {
+                let useful = limit.map_or(true, |sb| self.step(s).map_or(true, |ss| ss < sb));
+                if useful && seen.insert(s) {
                     stack.push(s);
                 }
             }

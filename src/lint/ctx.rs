@@ -369,7 +369,7 @@ impl Ctx<'_> {
         if !is_drbd {
             return None;
         }
-        let drbds: Vec<usize> = self.m.of_part(Part::Drbd).map(|(i, _)| i).collect();
+        let drbds = self.part(Part::Drbd);
         let pick = by_name
             .as_deref()
             .and_then(|n| {
@@ -379,10 +379,11 @@ impl Ctx<'_> {
                     .find(|&d| self.param(d, "drbd_resource") == Some(n))
             })
             .or_else(|| {
-                let near: Vec<usize> = drbds
+                let near: Vec<usize> = self
+                    .placed_with(fs)
                     .iter()
                     .copied()
-                    .filter(|&d| self.together(d, fs))
+                    .filter(|&d| self.m.resources[d].part() == Part::Drbd)
                     .collect();
                 (near.len() == 1).then(|| near[0])
             })
