@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     /// Filesystems with their mount points, per component.
     comp_mounts: HashMap<usize, Vec<(usize, String)>>,
     mounts: Vec<(usize, String)>,
+    /// DRBD primitives by their `drbd_resource`.
+    drbd_by_name: HashMap<String, usize>,
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -97,9 +99,16 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut drbd_by_name = HashMap::new();
+        for &d in parts.get(&Part::Drbd).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(p) = m.param(d, "drbd_resource") {
+                drbd_by_name.entry(p.value.clone()).or_insert(d);
+            }
+        }
         Ctx {
             m,
             order: StartOrder::compute(m),
+            drbd_by_name,
             comp,
             members,
             parts,
@@ -372,12 +381,7 @@ impl Ctx<'_> {
         let drbds = self.part(Part::Drbd);
         let pick = by_name
             .as_deref()
-            .and_then(|n| {
-                drbds
-                    .iter()
-                    .copied()
-                    .find(|&d| self.param(d, "drbd_resource") == Some(n))
-            })
+            .and_then(|n| self.drbd_by_name.get(n).copied())
             .or_else(|| {
                 let near: Vec<usize> = self
                     .placed_with(fs)
