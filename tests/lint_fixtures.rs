@@ -59,7 +59,7 @@ fn every_rule_has_fixtures() {
 #[test]
 fn base_setups_are_clean() {
     for base in files(Path::new(FIXTURES), "base.") {
-        let (findings, text) = run(&[base.clone()]);
+        let (findings, text) = run(std::slice::from_ref(&base));
         assert!(
             findings.is_empty(),
             "{} should be clean:\n{text}",

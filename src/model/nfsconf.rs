@@ -59,7 +59,7 @@ fn parse_nfs_conf_depth(
         let key = k.trim().to_ascii_lowercase();
         let mut value = v.trim();
         if let Some(i) = value
-            .find(|c| c == '#' || c == ';')
+            .find(['#', ';'])
             .filter(|_| !value.starts_with('"'))
         {
             value = value[..i].trim();
