@@ -58,10 +58,7 @@ fn parse_nfs_conf_depth(
         };
         let key = k.trim().to_ascii_lowercase();
         let mut value = v.trim();
-        if let Some(i) = value
-            .find(['#', ';'])
-            .filter(|_| !value.starts_with('"'))
-        {
+        if let Some(i) = value.find(['#', ';']).filter(|_| !value.starts_with('"')) {
             value = value[..i].trim();
         }
         let value = value.trim_matches('"').to_string();
