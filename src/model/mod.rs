@@ -17,7 +17,7 @@ pub mod nfsconf;
 pub mod pcs;
 pub mod words;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -652,15 +652,6 @@ impl Model {
     /// A cluster property; `fencing-enabled` is Pacemaker 3's name for `stonith-enabled`.
     pub fn property(&self, name: &str) -> Option<&NvPair> {
         self.properties.iter().find(|p| p.name == name)
-    }
-
-    /// The ids of all constraints that reference anything, for suppressions.
-    pub fn constraint_ids(&self) -> BTreeSet<&str> {
-        self.orders
-            .iter()
-            .map(|o| o.id.as_str())
-            .chain(self.colocations.iter().map(|c| c.id.as_str()))
-            .collect()
     }
 
     /// Finish a model after parsing: merge templates, record template users.
