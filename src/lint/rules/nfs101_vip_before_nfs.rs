@@ -21,7 +21,7 @@ with `portblock action=block` before it and unblocks it with
 `portblock action=unblock` after the exports. That is accepted.
 
 ## Example
-```
+```text
 group g-nfs vip-nfs fs-nfs nfsserver exportfs-nfs
 ```
 

@@ -15,7 +15,7 @@ start then resets; at stop, the server must stop after the exports are gone.
 Every vendor order is storage → nfsserver → exportfs → address.
 
 ## Example
-```
+```text
 group g-nfs fs-nfs exportfs-nfs nfsserver vip-nfs
 ```
 

@@ -17,7 +17,7 @@ reclaim their locks; the export filesystems must be mounted before nfsd (and
 unmounted after it stops, which the reverse order gives).
 
 ## Example
-```
+```text
 group g-nfs nfsserver fs-nfs-state fs-nfs-share exportfs-nfs vip-nfs
 ```
 

@@ -22,7 +22,7 @@ A DRBD device can only be mounted where it is Primary. Mounting races the
 promotion: the start fails, the group moves or the node is fenced.
 
 ## Example
-```
+```text
 order o-drbd-before-nfs Mandatory: cl-drbd-nfs:promote g-nfs
 ```
 

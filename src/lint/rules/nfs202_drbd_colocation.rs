@@ -23,7 +23,7 @@ Pacemaker places the DRBD clone after the group instead of the group on the
 Primary.
 
 ## Example
-```
+```text
 colocation col-nfs-on-drbd inf: cl-drbd-nfs:Promoted g-nfs
 ```
 

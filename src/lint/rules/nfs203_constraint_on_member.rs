@@ -16,7 +16,7 @@ order between members of one group contradicts the group's own order and
 "may block Pacemaker"; pcs refuses to create one since 0.10.14/0.11.3.
 
 ## Example
-```
+```text
 group g-nfs fs-nfs nfsserver exportfs-nfs vip-nfs
 colocation c-nfs inf: nfsserver cl-drbd-nfs:Promoted
 ```

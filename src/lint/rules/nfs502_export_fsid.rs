@@ -23,7 +23,7 @@ longer sets fsids), but for other filesystems or devices whose numbers differ
 between nodes, clients see "stale file handle" after every failover.
 
 ## Example
-```
+```text
 primitive exportfs-a exportfs params directory=/srv/a clientspec=* fsid=1
 primitive exportfs-b exportfs params directory=/srv/b clientspec=* fsid=1
 ```

@@ -24,7 +24,7 @@ One directory exported to several client networks by separate resources is
 fine (one `exportfs` per client spec is the agent's own advice).
 
 ## Example
-```
+```text
 primitive exportfs-a exportfs params directory=/srv/nfs clientspec=10.0.0.0/24 fsid=1
 primitive exportfs-b exportfs params directory=/srv/nfs clientspec=10.0.0.0/24 fsid=1
 ```
