@@ -108,7 +108,11 @@ fn fifty_megabyte_inputs_finish_in_bounded_time() {
     // 50 MB with `cargo test --release` (timings in docs/lint-bench.md); an
     // unoptimised build runs the same inputs at 10 MB to keep `cargo test`
     // within minutes on a shared 2-core machine.
-    const SIZE: usize = if cfg!(debug_assertions) { 10 << 20 } else { 50 << 20 };
+    const SIZE: usize = if cfg!(debug_assertions) {
+        10 << 20
+    } else {
+        50 << 20
+    };
     let limit = Duration::from_secs(if cfg!(debug_assertions) { 240 } else { 60 });
     let mut rng = Rng(42);
     let junk: Vec<u8> = (0..SIZE).map(|_| rng.next() as u8).collect();
