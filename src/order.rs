@@ -20,12 +20,39 @@
 //! (rules read them from the model directly).
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::model::{self, Action, Dialect, Kind, Model, OrderKind};
+
+/// A multiply-rotate hasher for the integer keys of the order graph (the
+/// rustc "Fx" hash): the graph of a 10,000-resource CIB is hashed millions of
+/// times, and SipHash's DoS resistance buys nothing for indices we made.
+#[derive(Default, Clone, Copy)]
+pub struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type Fast = BuildHasherDefault<IndexHasher>;
+type IndexMap<V> = HashMap<usize, V, Fast>;
 
 /// Why an edge exists, for `nfsha order` and for rule messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +81,8 @@ pub struct StartOrder {
     pub sequence: Vec<Vec<usize>>,
     /// Primitives caught in an ordering loop (Pacemaker cannot start them).
     pub cycle: Vec<usize>,
-    succ: HashMap<usize, Vec<usize>>,
-    step_of: HashMap<usize, usize>,
+    succ: IndexMap<Vec<usize>>,
+    step_of: IndexMap<usize>,
 }
 
 /// One set member as a list of ordered units: a resource is one unit (all
@@ -80,7 +107,7 @@ fn is_start_edge(first: Action, then: Action) -> bool {
 impl StartOrder {
     pub fn compute(m: &Model) -> StartOrder {
         let mut so = StartOrder::default();
-        let mut seen: HashSet<(usize, usize)> = HashSet::new();
+        let mut seen: HashSet<(usize, usize), Fast> = HashSet::default();
         let mut add = |so: &mut StartOrder, a: usize, b: usize, src: &EdgeSource| {
             if a != b && seen.insert((a, b)) {
                 so.edges.push((a, b, src.clone()));
@@ -157,11 +184,11 @@ impl StartOrder {
     /// latest step of anything that must start before it.
     fn layer(&mut self, m: &Model) {
         let prims: Vec<usize> = m.primitives().map(|(i, _)| i).collect();
-        let mut indeg: HashMap<usize, usize> = prims.iter().map(|&p| (p, 0)).collect();
+        let mut indeg: IndexMap<usize> = prims.iter().map(|&p| (p, 0)).collect();
         for (_, b, _) in &self.edges {
             *indeg.entry(*b).or_default() += 1;
         }
-        let mut level: HashMap<usize, usize> = HashMap::new();
+        let mut level: IndexMap<usize> = IndexMap::default();
         let mut queue: VecDeque<usize> = prims.iter().copied().filter(|p| indeg[p] == 0).collect();
         for &p in &queue {
             level.insert(p, 0);
@@ -210,14 +237,28 @@ impl StartOrder {
         if a == b {
             return false;
         }
-        let mut seen = HashSet::new();
+        // Steps strictly increase along every edge outside a loop, so only
+        // primitives in an earlier step than `b` can lead to it: that prunes
+        // the search to the slice of the graph between the two.
+        let in_loop = |x: usize| self.cycle.contains(&x);
+        let limit = match (self.step(a), self.step(b)) {
+            (Some(sa), Some(sb)) if !in_loop(a) && !in_loop(b) => {
+                if sa >= sb {
+                    return false;
+                }
+                Some(sb)
+            }
+            _ => None,
+        };
+        let mut seen: HashSet<usize, Fast> = HashSet::default();
         let mut stack = vec![a];
         while let Some(x) = stack.pop() {
             for &s in self.succ.get(&x).map(Vec::as_slice).unwrap_or(&[]) {
                 if s == b {
                     return true;
                 }
-                if seen.insert(s) {
+                let useful = limit.map_or(true, |sb| self.step(s).map_or(true, |ss| ss < sb));
+                if useful && seen.insert(s) {
                     stack.push(s);
                 }
             }
@@ -227,7 +268,7 @@ impl StartOrder {
 
     /// The chain of edge sources that orders `a` before `b`, for messages.
     pub fn path(&self, a: usize, b: usize) -> Option<Vec<usize>> {
-        let mut prev: HashMap<usize, usize> = HashMap::new();
+        let mut prev: IndexMap<usize> = IndexMap::default();
         let mut queue = VecDeque::from([a]);
         while let Some(x) = queue.pop_front() {
             for &s in self.succ.get(&x).map(Vec::as_slice).unwrap_or(&[]) {

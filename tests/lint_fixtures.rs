@@ -59,7 +59,7 @@ fn every_rule_has_fixtures() {
 #[test]
 fn base_setups_are_clean() {
     for base in files(Path::new(FIXTURES), "base.") {
-        let (findings, text) = run(&[base.clone()]);
+        let (findings, text) = run(std::slice::from_ref(&base));
         assert!(
             findings.is_empty(),
             "{} should be clean:\n{text}",
@@ -129,4 +129,43 @@ fn bad_fixtures_trigger_and_good_ones_do_not() {
         "only {dialects_checked} bad fixtures"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The same configuration gives the same findings and the same start order
+/// whether it is read as crm text, as the CIB crmsh made from it, or as the
+/// `pcs config` text pcs printed for that CIB.
+#[test]
+fn dialects_agree() {
+    use std::collections::BTreeSet;
+    let codes = |p: &Path| -> BTreeSet<&'static str> {
+        run(&[p.to_path_buf()]).0.iter().map(|f| f.code).collect()
+    };
+    let mut compared = 0;
+    for dir in rule_dirs() {
+        let forms: Vec<PathBuf> = ["bad.crm", "bad.xml", "bad.pcs-config.txt"]
+            .iter()
+            .map(|f| dir.join(f))
+            .filter(|p| p.exists())
+            .collect();
+        let first = codes(&forms[0]);
+        for f in &forms[1..] {
+            assert_eq!(codes(f), first, "{} vs {}", f.display(), forms[0].display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 35, "only {compared} comparisons");
+    let edges = |p: &str| -> BTreeSet<(String, String)> {
+        let inputs = lint::read_inputs(&[PathBuf::from(p)], None).unwrap();
+        let m = &inputs.clusters[0];
+        let so = nfsha::order::StartOrder::compute(m);
+        so.edges
+            .iter()
+            .map(|(a, b, _)| (m.resources[*a].id.clone(), m.resources[*b].id.clone()))
+            .collect()
+    };
+    let crm = edges("tests/fixtures/lint/base.crm");
+    // Four group edges, and the promote order to each of the five members.
+    assert_eq!(crm.len(), 9, "{crm:?}");
+    assert_eq!(edges("tests/fixtures/lint/base.xml"), crm);
+    assert_eq!(edges("tests/fixtures/lint/base.pcs-config.txt"), crm);
 }

@@ -61,10 +61,15 @@ pub fn human(
         writeln!(out)?;
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    let names: Vec<String> = files
-        .iter()
-        .map(|(f, d)| format!("{f} ({})", d.name()))
-        .collect();
+    // Name the inputs when there are few; a corpus run just counts them.
+    let names: Vec<String> = if files.len() <= 5 {
+        files
+            .iter()
+            .map(|(f, d)| format!("{f} ({})", d.name()))
+            .collect()
+    } else {
+        vec![format!("{} and {} more", files[0].0, files.len() - 1)]
+    };
     if findings.is_empty() {
         writeln!(
             out,

@@ -7,6 +7,7 @@
 //! built from them (the primitive's own values win); `<master>` becomes a
 //! promotable clone.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,27 +20,45 @@ use super::*;
 /// than risking the stack while walking.
 const MAX_DEPTH: usize = 200;
 
+/// One element. Names, keys and unescaped values borrow from the input
+/// text, which keeps a 10,000-resource CIB to a few allocations per element.
 #[derive(Debug, Default)]
-struct El {
-    name: String,
-    attrs: Vec<(String, String)>,
+struct El<'a> {
+    name: &'a str,
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
     children: Vec<usize>,
     line: u32,
     comments: Vec<String>,
 }
 
-impl El {
+impl El<'_> {
     fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
     }
 }
 
-struct Doc {
-    els: Vec<El>,
-    ids: HashMap<String, usize>,
+struct Doc<'a> {
+    els: Vec<El<'a>>,
+    ids: HashMap<&'a str, usize>,
+}
+
+/// The part of `text` that `part` (a slice quick-xml handed out) occupies,
+/// when it is a plain sub-slice of the input; `None` for decoded copies.
+fn within<'a>(text: &'a str, part: &[u8]) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    text.get(start..start.checked_add(part.len())?)
+        .filter(|s| s.as_ptr() == part.as_ptr())
+}
+
+/// A string that borrows from `text` when it can, else an owned copy.
+fn text_or_owned<'a>(text: &'a str, part: &[u8]) -> Cow<'a, str> {
+    match within(text, part) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(String::from_utf8_lossy(part).into_owned()),
+    }
 }
 
 fn err(file: &str, line: u32, message: impl Into<String>) -> ParseError {
@@ -71,7 +90,7 @@ impl Lines<'_> {
     }
 }
 
-fn read_doc(text: &str, file: &str) -> Result<Doc, ParseError> {
+fn read_doc<'a>(text: &'a str, file: &str) -> Result<Doc<'a>, ParseError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
     let mut lines = Lines {
@@ -114,7 +133,8 @@ fn read_doc(text: &str, file: &str) -> Result<Doc, ParseError> {
             .position(|&b| b == b'<')
             .map_or(before, |p| before + p);
         let line = lines.at(tag_pos);
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let local = e.local_name();
+        let name: &'a str = within(text, local.as_ref()).unwrap_or("?");
         if stack.len() == 1 && name == "status" && !empty {
             // Run-time state: skip the whole subtree without building it.
             reader
@@ -140,10 +160,11 @@ fn read_doc(text: &str, file: &str) -> Result<Doc, ParseError> {
         for a in e.attributes().with_checks(false) {
             let a =
                 a.map_err(|x| err(file, line, format!("malformed attribute in <{name}>: {x}")))?;
-            let key = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+            let key: &'a str = within(text, a.key.local_name().as_ref()).unwrap_or("?");
             let value = match a.unescape_value() {
-                Ok(v) => v.into_owned(),
-                Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+                Ok(Cow::Borrowed(v)) => text_or_owned(text, v.as_bytes()),
+                Ok(Cow::Owned(v)) => Cow::Owned(v),
+                Err(_) => text_or_owned(text, &a.value),
             };
             attrs.push((key, value));
         }
@@ -185,8 +206,9 @@ fn read_doc(text: &str, file: &str) -> Result<Doc, ParseError> {
     }
     let mut ids = HashMap::new();
     for (i, el) in els.iter().enumerate() {
-        if let Some(id) = el.attr("id") {
-            ids.entry(id.to_string()).or_insert(i);
+        // XML ids contain no entities, so they always borrow from the text.
+        if let Some((_, Cow::Borrowed(id))) = el.attrs.iter().find(|(k, _)| *k == "id") {
+            ids.entry(*id).or_insert(i);
         }
     }
     Ok(Doc { els, ids })
@@ -206,7 +228,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
         },
         templates: HashMap::new(),
     };
-    match root.name.as_str() {
+    match root.name {
         "cib" => {
             for &c in &root.children {
                 if doc.els[c].name == "configuration" {
@@ -236,14 +258,14 @@ struct Template {
 }
 
 struct Parser<'d> {
-    doc: &'d Doc,
+    doc: &'d Doc<'d>,
     file: Arc<str>,
     model: Model,
     templates: HashMap<String, Template>,
 }
 
 impl<'d> Parser<'d> {
-    fn el(&self, i: usize) -> &'d El {
+    fn el(&self, i: usize) -> &'d El<'d> {
         &self.doc.els[i]
     }
     fn loc(&self, i: usize) -> Loc {
@@ -283,7 +305,7 @@ impl<'d> Parser<'d> {
     }
 
     fn section(&mut self, i: usize) {
-        match self.el(i).name.as_str() {
+        match self.el(i).name {
             "crm_config" => {
                 for s in self.children(i, "cluster_property_set") {
                     let pairs = self.nvset(s);
@@ -427,7 +449,7 @@ impl<'d> Parser<'d> {
 
     fn resource(&mut self, i: usize, parent: Option<usize>) {
         let el = self.el(i);
-        let kind = match el.name.as_str() {
+        let kind = match el.name {
             "primitive" => Kind::Primitive(Self::agent(el)),
             "group" => Kind::Group,
             "clone" => Kind::Clone { promotable: false },
@@ -515,7 +537,7 @@ impl<'d> Parser<'d> {
         if !ignores.is_empty() {
             self.model.constraint_ignores.insert(id.clone(), ignores);
         }
-        match el.name.as_str() {
+        match el.name {
             "rsc_order" => {
                 let kind = el
                     .attr("kind")

@@ -17,7 +17,7 @@ pub mod nfsconf;
 pub mod pcs;
 pub mod words;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,7 +188,7 @@ impl fmt::Display for Agent {
 }
 
 /// What an agent does in an HA-NFS stack, for both ClusterLabs' and nfsha's agents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Part {
     NfsServer,
     Exportfs,
@@ -204,32 +204,43 @@ pub enum Part {
 }
 
 impl Agent {
+    /// Classify the agent. Called for every primitive by several rules, so
+    /// it compares case-insensitively without allocating.
     pub fn part(&self) -> Part {
-        let ty = self.ty.to_ascii_lowercase();
-        let class = self.class.to_ascii_lowercase();
-        let provider = self.provider.as_deref().unwrap_or("");
-        if class == "stonith" {
+        let is = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let class = self.class.as_str();
+        let ty = self.ty.as_str();
+        if is(class, "stonith") {
             return Part::Fence;
         }
-        match (class.as_str(), provider, ty.as_str()) {
-            ("ocf", _, "nfsserver") => Part::NfsServer,
-            ("systemd" | "service" | "lsb", _, t)
-                if matches!(
-                    t.trim_end_matches(".service"),
-                    "nfs-server" | "nfs-kernel-server" | "nfsserver" | "nfs"
-                ) =>
-            {
-                Part::NfsServer
-            }
-            ("ocf", _, "exportfs") => Part::Exportfs,
-            ("ocf", _, "ipaddr2" | "ipaddr" | "vip") => Part::Vip,
-            ("ocf", _, "filesystem") => Part::Filesystem,
-            ("ocf", "nfsha", "nfsstate") => Part::NfsState,
-            ("ocf", _, "drbd") => Part::Drbd,
-            ("ocf", _, "portblock") => Part::PortBlock,
-            ("ocf", _, "nfsnotify") => Part::NfsNotify,
-            _ => Part::Other,
+        if is(class, "systemd") || is(class, "service") || is(class, "lsb") {
+            let unit = ty.strip_suffix(".service").unwrap_or(ty);
+            let server = ["nfs-server", "nfs-kernel-server", "nfsserver", "nfs"]
+                .iter()
+                .any(|n| is(unit, n));
+            return if server { Part::NfsServer } else { Part::Other };
         }
+        if !is(class, "ocf") {
+            return Part::Other;
+        }
+        let nfsha = self.provider.as_deref().is_some_and(|p| is(p, "nfsha"));
+        const OCF: &[(&str, Part)] = &[
+            ("nfsserver", Part::NfsServer),
+            ("exportfs", Part::Exportfs),
+            ("IPaddr2", Part::Vip),
+            ("IPaddr", Part::Vip),
+            ("vip", Part::Vip),
+            ("Filesystem", Part::Filesystem),
+            ("drbd", Part::Drbd),
+            ("portblock", Part::PortBlock),
+            ("nfsnotify", Part::NfsNotify),
+        ];
+        if nfsha && is(ty, "nfsstate") {
+            return Part::NfsState;
+        }
+        OCF.iter()
+            .find(|(n, _)| is(ty, n))
+            .map_or(Part::Other, |(_, p)| *p)
     }
     pub fn is_nfsha(&self) -> bool {
         self.provider.as_deref() == Some("nfsha")
@@ -641,15 +652,6 @@ impl Model {
     /// A cluster property; `fencing-enabled` is Pacemaker 3's name for `stonith-enabled`.
     pub fn property(&self, name: &str) -> Option<&NvPair> {
         self.properties.iter().find(|p| p.name == name)
-    }
-
-    /// The ids of all constraints that reference anything, for suppressions.
-    pub fn constraint_ids(&self) -> BTreeSet<&str> {
-        self.orders
-            .iter()
-            .map(|o| o.id.as_str())
-            .chain(self.colocations.iter().map(|c| c.id.as_str()))
-            .collect()
     }
 
     /// Finish a model after parsing: merge templates, record template users.

@@ -15,7 +15,7 @@ still reference `ms-<drbd>` although the DRBD wizard now creates
 `promotable-<drbd>`: the DRBD promote → mount ordering is then missing.
 
 ## Example
-```
+```text
 clone promotable-drbd0 drbd0 meta promotable=true
 order o-drbd-first Mandatory: ms-drbd0:promote g-nfs:start
 ```

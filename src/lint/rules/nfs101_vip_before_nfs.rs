@@ -21,7 +21,7 @@ with `portblock action=block` before it and unblocks it with
 `portblock action=unblock` after the exports. That is accepted.
 
 ## Example
-```
+```text
 group g-nfs vip-nfs fs-nfs nfsserver exportfs-nfs
 ```
 
@@ -51,22 +51,23 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
     let blocks = |action: &str| -> Vec<usize> {
-        m.of_part(Part::PortBlock)
-            .filter(|(i, _)| {
-                ctx.param(*i, "action")
+        ctx.part(Part::PortBlock)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                ctx.param(i, "action")
                     .is_some_and(|a| a.eq_ignore_ascii_case(action))
             })
-            .map(|(i, _)| i)
             .collect()
     };
     let (block, unblock) = (blocks("block"), blocks("unblock"));
-    for (v, vr) in m.of_part(Part::Vip) {
-        let late: Vec<usize> = m
-            .primitives()
-            .filter(|(s, r)| {
-                matches!(r.part(), Part::Exportfs | Part::NfsServer) && ctx.together(*s, v)
-            })
-            .map(|(s, _)| s)
+    for &v in ctx.part(Part::Vip) {
+        let vr = &m.resources[v];
+        let late: Vec<usize> = ctx
+            .placed_with(v)
+            .iter()
+            .copied()
+            .filter(|&s| matches!(m.resources[s].part(), Part::Exportfs | Part::NfsServer))
             .filter(|&s| !ctx.order.starts_before(s, v))
             .filter(|&s| {
                 // Port 2049 blocked before the address and unblocked after s.

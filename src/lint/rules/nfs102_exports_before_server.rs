@@ -15,7 +15,7 @@ start then resets; at stop, the server must stop after the exports are gone.
 Every vendor order is storage → nfsserver → exportfs → address.
 
 ## Example
-```
+```text
 group g-nfs fs-nfs exportfs-nfs nfsserver vip-nfs
 ```
 
@@ -43,8 +43,9 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     for s in ctx.servers() {
-        for (e, er) in ctx.m.of_part(Part::Exportfs) {
-            if !ctx.together(s, e) || ctx.order.starts_before(s, e) {
+        for &e in ctx.placed_with(s) {
+            let er = &ctx.m.resources[e];
+            if er.part() != Part::Exportfs || ctx.order.starts_before(s, e) {
                 continue;
             }
             out.push(

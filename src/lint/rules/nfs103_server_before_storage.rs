@@ -17,7 +17,7 @@ reclaim their locks; the export filesystems must be mounted before nfsd (and
 unmounted after it stops, which the reverse order gives).
 
 ## Example
-```
+```text
 group g-nfs nfsserver fs-nfs-state fs-nfs-share exportfs-nfs vip-nfs
 ```
 
@@ -63,13 +63,13 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             ctx.mount_holding("/var/lib/nfs", Some(s)),
             "/var/lib/nfs".into(),
         );
-        for (st, _) in m.of_part(Part::NfsState) {
-            if ctx.together(st, s) {
-                need(Some(st), "its NFS state".into());
+        for &x in ctx.placed_with(s) {
+            if m.resources[x].part() == Part::NfsState {
+                need(Some(x), "its NFS state".into());
             }
         }
-        for (e, _) in m.of_part(Part::Exportfs) {
-            if !ctx.together(e, s) {
+        for &e in ctx.placed_with(s) {
+            if m.resources[e].part() != Part::Exportfs {
                 continue;
             }
             for dir in ctx.param(e, "directory").unwrap_or("").split_whitespace() {

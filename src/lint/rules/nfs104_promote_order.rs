@@ -1,7 +1,9 @@
 //! NFS104 promote-order.
 
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::Action;
+use std::collections::HashMap;
+
+use crate::model::{Action, Order};
 
 macro_rules! rule_doc {
     () => {
@@ -20,7 +22,7 @@ A DRBD device can only be mounted where it is Primary. Mounting races the
 promotion: the start fails, the group moves or the node is fenced.
 
 ## Example
-```
+```text
 order o-drbd-before-nfs Mandatory: cl-drbd-nfs:promote g-nfs
 ```
 
@@ -47,45 +49,68 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// One ordered pair of sets from an order constraint, expanded once.
+struct Step<'a> {
+    order: &'a Order,
+    first: Action,
+    then: Action,
+    then_prims: Vec<usize>,
+}
+
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
+    // Index, once, every adjacent pair of sets by the primitives of its first
+    // side, so each mount only looks at the orders that name its DRBD.
+    let mut by_first: HashMap<usize, Vec<Step>> = HashMap::new();
+    for o in &m.orders {
+        let acts = o.actions();
+        for w in 0..o.sets.len().saturating_sub(1) {
+            let then_prims: Vec<usize> = o.sets[w + 1]
+                .resources
+                .iter()
+                .flat_map(|r| m.expand(r))
+                .collect();
+            for r in &o.sets[w].resources {
+                for p in m.expand(r) {
+                    by_first.entry(p).or_default().push(Step {
+                        order: o,
+                        first: acts[w],
+                        then: acts[w + 1],
+                        then_prims: then_prims.clone(),
+                    });
+                }
+            }
+        }
+    }
     // One finding per top-level resource (the group) and DRBD, not per mount.
     let mut reported = Vec::new();
-    for (fs, _) in ctx.mounts() {
+    for &(fs, _) in ctx.mounts() {
         let Some((Some(drbd), clone)) = ctx.drbd_for_mount(fs) else {
             continue;
         };
         if reported.contains(&(m.top(fs), drbd)) {
             continue;
         }
-        let drbd_side = |r: &str| m.expand(r).contains(&drbd);
-        // Does `then` (expanded) contain fs, or start before fs?
-        let covers = |r: &str| {
-            m.expand(r)
+        let covers = |prims: &[usize]| {
+            prims
                 .iter()
                 .any(|&p| p == fs || ctx.order.starts_before(p, fs))
         };
         let mut ok = false;
         let mut trap = None;
         let mut after_start = None;
-        for o in &m.orders {
-            let acts = o.actions();
-            for w in 0..o.sets.len().saturating_sub(1) {
-                let firsts = &o.sets[w].resources;
-                let thens = &o.sets[w + 1].resources;
-                if !firsts.iter().any(|r| drbd_side(r)) || !thens.iter().any(|r| covers(r)) {
-                    continue;
+        for st in by_first.get(&drbd).map(Vec::as_slice).unwrap_or(&[]) {
+            if !covers(&st.then_prims) {
+                continue;
+            }
+            let o = st.order;
+            match (st.first, st.then) {
+                (Action::Promote, Action::Start) => ok = true,
+                (Action::Promote, Action::Promote) if o.simple && o.sets[1].action.is_none() => {
+                    trap = Some(o)
                 }
-                match (acts[w], acts[w + 1]) {
-                    (Action::Promote, Action::Start) => ok = true,
-                    (Action::Promote, Action::Promote)
-                        if o.simple && o.sets[1].action.is_none() =>
-                    {
-                        trap = Some(o)
-                    }
-                    (Action::Start, Action::Start) => after_start = Some(o),
-                    _ => {}
-                }
+                (Action::Start, Action::Start) => after_start = Some(o),
+                _ => {}
             }
         }
         if ok {

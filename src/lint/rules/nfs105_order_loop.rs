@@ -13,7 +13,7 @@ Pacemaker cannot satisfy a mandatory ordering loop: the resources involved do
 not start, or the scheduler produces an invalid transition.
 
 ## Example
-```
+```text
 group g-nfs fs nfsserver exportfs
 order o-bad Mandatory: exportfs fs
 ```

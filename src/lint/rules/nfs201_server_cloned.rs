@@ -23,7 +23,7 @@ resource-agents PR #943): suppress the finding for that clone, or set
 `allow_clone=true` on `ocf:nfsha:nfsserver`.
 
 ## Example
-```
+```text
 primitive nfsserver systemd:nfs-server
 clone cl-nfsserver nfsserver meta interleave=true
 ```

@@ -1,7 +1,9 @@
 //! NFS202 drbd-colocation.
 
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::{Role, INFINITY};
+use std::collections::HashMap;
+
+use crate::model::{ColocPair, Colocation, Role, INFINITY};
 
 macro_rules! rule_doc {
     () => {
@@ -21,7 +23,7 @@ Pacemaker places the DRBD clone after the group instead of the group on the
 Primary.
 
 ## Example
-```
+```text
 colocation col-nfs-on-drbd inf: cl-drbd-nfs:Promoted g-nfs
 ```
 
@@ -51,7 +53,32 @@ pub const RULE: Rule = Rule {
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
     let mut reported_tops = Vec::new();
-    for (fs, _) in ctx.mounts() {
+    // Index the mandatory colocation pairs once, by the primitives of each side.
+    type ByPrimary<'a> = HashMap<usize, Vec<(&'a Colocation, ColocPair, Vec<usize>)>>;
+    let mut with_primary: ByPrimary = HashMap::new();
+    let mut with_dependent: HashMap<usize, Vec<(&Colocation, Vec<usize>)>> = HashMap::new();
+    for c in &m.colocations {
+        for p in c.pairs() {
+            if p.score < INFINITY {
+                continue;
+            }
+            let deps = m.expand(&p.dependent);
+            let prims = m.expand(&p.primary);
+            for &d in &deps {
+                with_dependent
+                    .entry(d)
+                    .or_default()
+                    .push((c, prims.clone()));
+            }
+            for &x in &prims {
+                with_primary
+                    .entry(x)
+                    .or_default()
+                    .push((c, p.clone(), deps.clone()));
+            }
+        }
+    }
+    for &(fs, _) in ctx.mounts() {
         let Some((drbd, clone)) = ctx.drbd_for_mount(fs) else {
             continue;
         };
@@ -97,24 +124,21 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             ));
             continue;
         }
-        let contains = |r: &str, x: usize| m.expand(r).contains(&x);
         let mut good = false;
         let mut wrong_role = None;
         let mut reversed = None;
-        for c in &m.colocations {
-            for p in c.pairs() {
-                if p.score < INFINITY {
-                    continue;
+        for (c, p, deps) in with_primary.get(&drbd).map(Vec::as_slice).unwrap_or(&[]) {
+            if deps.contains(&fs) {
+                if p.primary_role == Role::Promoted {
+                    good = true;
+                } else {
+                    wrong_role = Some(*c);
                 }
-                if contains(&p.dependent, fs) && contains(&p.primary, drbd) {
-                    if p.primary_role == Role::Promoted {
-                        good = true;
-                    } else {
-                        wrong_role = Some(c);
-                    }
-                } else if contains(&p.dependent, drbd) && contains(&p.primary, fs) {
-                    reversed = Some(c);
-                }
+            }
+        }
+        for (c, primaries) in with_dependent.get(&drbd).map(Vec::as_slice).unwrap_or(&[]) {
+            if primaries.contains(&fs) {
+                reversed = Some(*c);
             }
         }
         if good {

@@ -16,7 +16,7 @@ order between members of one group contradicts the group's own order and
 "may block Pacemaker"; pcs refuses to create one since 0.10.14/0.11.3.
 
 ## Example
-```
+```text
 group g-nfs fs-nfs nfsserver exportfs-nfs vip-nfs
 colocation c-nfs inf: nfsserver cl-drbd-nfs:Promoted
 ```
@@ -67,8 +67,11 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         }));
     for (kind, id, loc, refs) in constraints {
         let groups: Vec<Option<usize>> = refs.iter().map(|r| group_of(r)).collect();
-        if let Some(g) =
-            groups[0].filter(|g| refs.len() > 1 && groups.iter().all(|x| *x == Some(*g)))
+        if let Some(g) = groups
+            .first()
+            .copied()
+            .flatten()
+            .filter(|g| refs.len() > 1 && groups.iter().all(|x| *x == Some(*g)))
         {
             out.push(
                 Finding::new(&RULE, format!("{kind} `{id}` is between members of group `{}`, whose own order and placement already apply", ctx.id(g)))

@@ -24,7 +24,7 @@ usually set to shorten `wait_for_leasetime_on_stop` delays, which should not
 be used at all (NFS501).
 
 ## Example
-```
+```text
 primitive nfsserver nfsserver params nfsd_args="-G 20 -L 15"
 ```
 

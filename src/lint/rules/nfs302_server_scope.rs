@@ -16,7 +16,7 @@ which defaults to the node's hostname. After failover to a node with another
 hostname every reclaim is refused, and clients lose their locks and opens.
 
 ## Example
-```
+```text
 primitive nfsserver nfsserver
 ```
 

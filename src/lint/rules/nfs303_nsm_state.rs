@@ -22,7 +22,7 @@ client records are checked by NFS401, and 4.1+ also needs a fixed server
 scope, NFS302.)
 
 ## Example
-```
+```text
 primitive nfsserver nfsserver params nfs_server_scope=SUSE
 group g-nfs fs-nfs-share nfsserver exportfs-nfs vip-nfs
 ```

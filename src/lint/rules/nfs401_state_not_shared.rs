@@ -19,7 +19,7 @@ applications see EIO. A state directory that is not on a filesystem resource
 (or on one that runs elsewhere) is each node's own local copy.
 
 ## Example
-```
+```text
 primitive nfsserver nfsserver params nfs_shared_infodir=/srv/nfs/info
 primitive fs-nfs-share Filesystem params directory=/srv/nfs/share …
 ```

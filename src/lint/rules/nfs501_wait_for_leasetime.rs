@@ -18,7 +18,7 @@ filesystem is not busy and the wait is unnecessary. It is the usual reason
 people lower the lease time (NFS301). crmsh's NFS wizard still sets it.
 
 ## Example
-```
+```text
 primitive exportfs-nfs exportfs params directory=/srv/nfs/share clientspec=10.0.0.0/24 wait_for_leasetime_on_stop=true
 ```
 

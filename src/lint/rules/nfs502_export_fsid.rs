@@ -23,7 +23,7 @@ longer sets fsids), but for other filesystems or devices whose numbers differ
 between nodes, clients see "stale file handle" after every failover.
 
 ## Example
-```
+```text
 primitive exportfs-a exportfs params directory=/srv/a clientspec=* fsid=1
 primitive exportfs-b exportfs params directory=/srv/b clientspec=* fsid=1
 ```
@@ -134,6 +134,11 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         if dirs.len() < 2 {
             continue; // the same directory to several clients shares its fsid legitimately
         }
+        if list.len() < 2 {
+            // One export of several directories: the agent numbers them
+            // fsid, fsid+1, … itself.
+            continue;
+        }
         let names: Vec<&str> = list.iter().map(|e| e.object.as_str()).collect();
         out.push(
             Finding::new(
@@ -144,15 +149,35 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 ),
             )
             .objects(names.iter().copied())
-            .at(&list[1].loc)
+            .at(&list[list.len() - 1].loc)
             .help(format!(
                 "crm: crm resource param {} set fsid <another unique value>",
-                names[1]
+                names[names.len() - 1]
             ))
             .help(format!(
                 "pcs: pcs resource update {} fsid=<another unique value>",
-                names[1]
+                names[names.len() - 1]
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::lint::{lint_model, Config};
+
+    /// Found by the `cib` and `crm` fuzz targets: one export of two
+    /// directories used to be indexed as if it were two exports.
+    #[test]
+    fn one_export_of_several_directories() {
+        let m = crate::model::crm::parse(
+            "primitive e exportfs params directory=\"/a /b\" clientspec=* fsid=1 op monitor interval=10s\n",
+            &Arc::from("t"),
+        )
+        .unwrap();
+        let f = lint_model(&m, &Config::default());
+        assert!(!f.iter().any(|x| x.code == "NFS502"), "{f:?}");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::nfs101_vip_before_nfs::quote_list;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
 macro_rules! rule_doc {
@@ -23,7 +24,7 @@ One directory exported to several client networks by separate resources is
 fine (one `exportfs` per client spec is the agent's own advice).
 
 ## Example
-```
+```text
 primitive exportfs-a exportfs params directory=/srv/nfs clientspec=10.0.0.0/24 fsid=1
 primitive exportfs-b exportfs params directory=/srv/nfs clientspec=10.0.0.0/24 fsid=1
 ```
@@ -59,38 +60,60 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     for (dir, list) in by_dir {
-        for (i, a) in list.iter().enumerate() {
-            for b in &list[i + 1..] {
-                let same_client = a.client == b.client;
-                let fsid_differs = matches!((&a.fsid, &b.fsid), (Some(x), Some(y)) if x != y);
-                if !same_client && !fsid_differs {
-                    continue;
-                }
-                let what = if same_client {
-                    format!(
-                        "`{}` and `{}` both export {dir} to {}",
-                        a.object,
-                        b.object,
-                        if a.client.is_empty() {
-                            "the same clients"
-                        } else {
-                            &a.client
-                        }
-                    )
-                } else {
-                    format!(
-                        "`{}` and `{}` export {dir} with different fsids",
-                        a.object, b.object
-                    )
-                };
-                out.push(
-                    Finding::new(&RULE, what)
-                        .objects([a.object.as_str(), b.object.as_str()])
-                        .at(&b.loc)
-                        .help(format!("crm: keep one export of {dir} per client spec, with one fsid (crm configure delete <the other>)"))
-                        .help("pcs: pcs resource delete <the other>; remove cluster-managed directories from /etc/exports"),
-                );
+        // One finding per (directory, clients) with several owners, and one
+        // per directory with several fsids: linear, whatever the count.
+        let mut by_client: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for e in &list {
+            by_client
+                .entry(e.client.as_str())
+                .or_default()
+                .push(e.object.as_str());
+        }
+        for (client, owners) in by_client {
+            if owners.len() < 2 {
+                continue;
             }
+            let who = if client.is_empty() {
+                "the same clients"
+            } else {
+                client
+            };
+            let last = list
+                .iter()
+                .rev()
+                .find(|e| e.client == client)
+                .expect("owner listed");
+            out.push(
+                Finding::new(&RULE, format!("{} all export {dir} to {who}", quote_list(&owners)))
+                    .objects(owners.iter().copied())
+                    .at(&last.loc)
+                    .help(format!("crm: keep one export of {dir} per client spec (crm configure delete <the others>)"))
+                    .help("pcs: pcs resource delete <the others>; remove cluster-managed directories from /etc/exports"),
+            );
+        }
+        let mut fsids: Vec<(&str, &str)> = list
+            .iter()
+            .filter_map(|e| Some((e.fsid.as_deref()?, e.object.as_str())))
+            .collect();
+        fsids.sort_unstable();
+        fsids.dedup_by_key(|x| x.0);
+        if fsids.len() > 1 {
+            let owners: Vec<&str> = fsids.iter().map(|x| x.1).collect();
+            let values: Vec<&str> = fsids.iter().map(|x| x.0).collect();
+            out.push(
+                Finding::new(
+                    &RULE,
+                    format!(
+                        "{} export {dir} with different fsids ({})",
+                        quote_list(&owners),
+                        values.join(", ")
+                    ),
+                )
+                .objects(owners.iter().copied())
+                .at(&list[list.len() - 1].loc)
+                .help(format!("crm: give every export of {dir} the same fsid"))
+                .help("pcs: pcs resource update <export> fsid=<the common value>"),
+            );
         }
     }
 }

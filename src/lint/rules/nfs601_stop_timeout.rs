@@ -20,7 +20,7 @@ by fencing the node. Unmounting a busy filesystem, unexporting with lock
 release, or waiting out the lease routinely take longer than 20 s.
 
 ## Example
-```
+```text
 primitive fs-nfs-share Filesystem params device=/dev/drbd1 directory=/srv/nfs fstype=ext4 \
     op monitor interval=20s timeout=40s
 ```

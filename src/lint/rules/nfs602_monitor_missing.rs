@@ -16,7 +16,7 @@ monitor a dead nfsd, a vanished export or a lost address stays "Started"
 and the cluster never fails over; clients hang until someone notices.
 
 ## Example
-```
+```text
 primitive exportfs-nfs exportfs params directory=/srv/nfs clientspec=10.0.0.0/24
 ```
 

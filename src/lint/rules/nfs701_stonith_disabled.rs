@@ -18,7 +18,7 @@ the resource blocks. Red Hat does not support clusters without fencing; DRBD
 needs `fencing resource-and-stonith` backed by it.
 
 ## Example
-```
+```text
 property cib-bootstrap-options: stonith-enabled=false
 ```
 

@@ -22,7 +22,7 @@ into a mass reboot of virtual machines — exactly what the HA server was meant
 to prevent.
 
 ## Example
-```
+```text
 # heartbeat.toml
 fence_after = "60s"
 ```

@@ -1,0 +1,16 @@
+//! Fuzz the heartbeat parser; any model it yields is also ordered and linted.
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use nfsha::model::{self, HostConfig};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let file: Arc<str> = Arc::from("fuzz");
+    let mut host = HostConfig::default();
+    host.heartbeat = model::heartbeat::parse(&text, &file).ok();
+    let m = model::Model { host, ..Default::default() };
+    let _ = nfsha::lint::lint_model(&m, &nfsha::lint::Config::default());
+});

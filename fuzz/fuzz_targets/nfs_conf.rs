@@ -1,0 +1,16 @@
+//! Fuzz the nfs_conf parser; any model it yields is also ordered and linted.
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use nfsha::model::{self, HostConfig};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let file: Arc<str> = Arc::from("fuzz");
+    let mut host = HostConfig::default();
+    let _ = model::nfsconf::parse_nfs_conf(&text, &file, None, &mut host);
+    let m = model::Model { host, ..Default::default() };
+    let _ = nfsha::lint::lint_model(&m, &nfsha::lint::Config::default());
+});
