@@ -56,8 +56,11 @@ fn addr_present() -> bool {
 
 const MEMBERS: [&str; 4] = ["nfs-state", "nfs-server", "nfs-export", "nfs-vip"];
 
-/// (resource, agent, params) of the group, in start order.
-fn group(n: &Node) -> Vec<(&'static str, &'static str, Vec<(&'static str, String)>)> {
+/// A group member: (resource, agent, params).
+type Member = (&'static str, &'static str, Vec<(&'static str, String)>);
+
+/// The group's members, in start order.
+fn group(n: &Node) -> Vec<Member> {
     vec![
         ("nfs-state", "nfsstate", n.state_params()),
         ("nfs-server", "nfsserver", n.server_params()),

@@ -203,44 +203,6 @@ pub fn main(args: Args) -> i32 {
                 }
             }
         }
-        HbCommand::Mounts { file, json } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!(
-                        "nfsha heartbeat mounts: cannot read {}: {e}",
-                        file.display()
-                    );
-                    return 2;
-                }
-            };
-            let findings = mounts::lint_mounts(&text);
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&findings).unwrap_or_default()
-                );
-            } else {
-                for f in &findings {
-                    let sev = match f.severity {
-                        mounts::Severity::Info => "info",
-                        mounts::Severity::Warning => "warning",
-                        mounts::Severity::Error => "error",
-                    };
-                    println!(
-                        "{}:{}: {sev}[{}]: {}",
-                        file.display(),
-                        f.line,
-                        f.code,
-                        f.message
-                    );
-                }
-            }
-            i32::from(
-                findings
-                    .iter()
-                    .any(|f| f.severity >= mounts::Severity::Warning),
-            )
-        }
+        HbCommand::Mounts { file, json } => mounts::run(&file, json, "nfsha heartbeat mounts"),
     }
 }

@@ -250,6 +250,10 @@ pub struct LintArgs {
     /// Force the dialect of every file instead of detecting it.
     #[arg(long, value_enum)]
     pub dialect: Option<Dialect>,
+    /// Also check NFS client mount options on a KVM host, in /proc/mounts
+    /// or an fstab (hard backup mounts without a bound, soft VM-disk mounts).
+    #[arg(long, value_name = "FILE")]
+    pub mounts: Option<PathBuf>,
 }
 
 /// How long `cibadmin -Q` may take before we give up on the live CIB.
@@ -336,6 +340,17 @@ fn live_cib() -> Result<String, String> {
 /// Run `nfsha lint`; returns the exit code (0 clean, 1 findings at or above
 /// `--fail-on`, 2 unreadable input or usage error).
 pub fn run(args: &LintArgs) -> i32 {
+    if let Some(m) = &args.mounts {
+        let rc = crate::heartbeat::mounts::run(m, args.format == Format::Json, "nfsha lint");
+        if args.files.is_empty() || rc == 2 {
+            return rc;
+        }
+        return rc.max(run_configs(args));
+    }
+    run_configs(args)
+}
+
+fn run_configs(args: &LintArgs) -> i32 {
     let mut stdout = std::io::stdout().lock();
     if args.list_rules {
         let _ = output::list_rules(&mut stdout);
