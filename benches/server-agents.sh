@@ -2,7 +2,7 @@
 # Benchmark: monitor cost of nfsha's server agents against ClusterLabs'
 # equivalents in one run, and the duration of an exportfs stop.
 #
-#   sudo benches/server-agents.sh [path/to/nfsha] [iterations] > docs/server-bench.md
+#   sudo benches/server-agents.sh [path/to/nfsha] [iterations]   (Markdown on stdout; figures in BENCHMARKS.md)
 #
 # Runs on a host without kernel nfsd or DRBD, like the integration tests:
 # real ext4 on a loop device, real mount, unshare and exportfs (the real

@@ -105,7 +105,7 @@ fn bounded(name: &str, text: &str, limit: Duration) {
 
 #[test]
 fn fifty_megabyte_inputs_finish_in_bounded_time() {
-    // 50 MB with `cargo test --release` (timings in docs/lint-bench.md); an
+    // 50 MB with `cargo test --release` (timings in BENCHMARKS.md); an
     // unoptimised build runs the same inputs at 10 MB to keep `cargo test`
     // within minutes on a shared 2-core machine.
     const SIZE: usize = if cfg!(debug_assertions) {

@@ -206,6 +206,41 @@ pub fn lint_mounts(text: &str) -> Vec<MountFinding> {
     out
 }
 
+/// Read `file` (/proc/mounts or an fstab), print the findings (human or
+/// JSON) and return the exit code: 0 clean, 1 a warning or worse, 2 unreadable.
+pub fn run(file: &std::path::Path, json: bool, who: &str) -> i32 {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{who}: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let findings = lint_mounts(&text);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&findings).unwrap_or_default()
+        );
+    } else {
+        for f in &findings {
+            let sev = match f.severity {
+                Severity::Info => "info",
+                Severity::Warning => "warning",
+                Severity::Error => "error",
+            };
+            println!(
+                "{}:{}: {sev}[{}]: {}",
+                file.display(),
+                f.line,
+                f.code,
+                f.message
+            );
+        }
+    }
+    i32::from(findings.iter().any(|f| f.severity >= Severity::Warning))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,39 +302,4 @@ srv:/backup2 /mnt/backup nfs soft,timeo=50,retrans=3,vers=3 0 0
             big[0].message
         );
     }
-}
-
-/// Read `file` (/proc/mounts or an fstab), print the findings (human or
-/// JSON) and return the exit code: 0 clean, 1 a warning or worse, 2 unreadable.
-pub fn run(file: &std::path::Path, json: bool, who: &str) -> i32 {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{who}: cannot read {}: {e}", file.display());
-            return 2;
-        }
-    };
-    let findings = lint_mounts(&text);
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&findings).unwrap_or_default()
-        );
-    } else {
-        for f in &findings {
-            let sev = match f.severity {
-                Severity::Info => "info",
-                Severity::Warning => "warning",
-                Severity::Error => "error",
-            };
-            println!(
-                "{}:{}: {sev}[{}]: {}",
-                file.display(),
-                f.line,
-                f.code,
-                f.message
-            );
-        }
-    }
-    i32::from(findings.iter().any(|f| f.severity >= Severity::Warning))
 }
