@@ -399,25 +399,18 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "order", "set", rest @ ..] => {
                 let (sets, opts) = pcs_sets(rest, true);
-                let id = opts
-                    .iter()
-                    .find(|(k, _)| k == "id")
-                    .map(|(_, v)| v.clone())
+                let id = opt(&opts, "id")
+                    .map(str::to_string)
                     .unwrap_or_else(|| format!("order_set_{}", line_no));
                 if !ignores.is_empty() {
                     m.constraint_ignores.insert(id.clone(), ignores);
                 }
                 m.orders.push(Order {
                     id,
-                    kind: opts
-                        .iter()
-                        .find(|(k, _)| k == "kind")
-                        .and_then(|(_, v)| OrderKind::parse(v))
+                    kind: opt(&opts, "kind")
+                        .and_then(OrderKind::parse)
                         .unwrap_or(OrderKind::Mandatory),
-                    symmetrical: opts
-                        .iter()
-                        .find(|(k, _)| k == "symmetrical")
-                        .and_then(|(_, v)| parse_bool(v)),
+                    symmetrical: opt(&opts, "symmetrical").and_then(parse_bool),
                     sets,
                     simple: false,
                     loc,
@@ -479,20 +472,16 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "colocation", "set", rest @ ..] => {
                 let (sets, opts) = pcs_sets(rest, false);
-                let id = opts
-                    .iter()
-                    .find(|(k, _)| k == "id")
-                    .map(|(_, v)| v.clone())
+                let id = opt(&opts, "id")
+                    .map(str::to_string)
                     .unwrap_or_else(|| format!("colocation_set_{}", line_no));
                 if !ignores.is_empty() {
                     m.constraint_ignores.insert(id.clone(), ignores);
                 }
                 m.colocations.push(Colocation {
                     id,
-                    score: opts
-                        .iter()
-                        .find(|(k, _)| k == "score")
-                        .and_then(|(_, v)| parse_score(v))
+                    score: opt(&opts, "score")
+                        .and_then(parse_score)
                         .unwrap_or(INFINITY),
                     sets,
                     simple: false,
@@ -575,6 +564,11 @@ fn ensure_group(m: &mut Model, id: &str, loc: &Loc) -> usize {
 }
 
 /// `set a b [opts] set c d [opts] setoptions k=v …`
+/// The value of `key` in a constraint's trailing options.
+fn opt<'a>(opts: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    opts.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
 fn pcs_sets(words: &[&str], is_order: bool) -> (Vec<RscSet>, Vec<(String, String)>) {
     let mut sets: Vec<RscSet> = Vec::new();
     let mut opts = Vec::new();
