@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::os::unix::net::UnixDatagram;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::prelude::*;
+use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
+use tracing::{span, Event, Level, Metadata, Subscriber};
 
 /// Where log lines go and which ones.
 #[derive(Clone, Debug)]
@@ -82,11 +82,20 @@ fn facility_number(name: &str) -> Option<u8> {
     })
 }
 
-struct OcfLayer {
+/// The one subscriber: no span registry (nfsha records no spans) and no
+/// sockets or files opened until the first line is written, because most
+/// agent calls are monitors that log nothing and start-up is most of their
+/// cost (BENCHMARKS.md).
+struct OcfSubscriber {
     opts: LogOptions,
+    max: Level,
+    sinks: OnceLock<Sinks>,
+    pid: u32,
+}
+
+struct Sinks {
     syslog: Option<UnixDatagram>,
     file: Option<Mutex<File>>,
-    pid: u32,
 }
 
 struct Message(String);
@@ -142,26 +151,62 @@ pub fn utc_timestamp(t: SystemTime) -> String {
     )
 }
 
-impl<S: Subscriber> Layer<S> for OcfLayer {
-    fn enabled(&self, meta: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        let max = if self.opts.debug {
-            Level::DEBUG
+impl OcfSubscriber {
+    fn sinks(&self) -> &Sinks {
+        self.sinks.get_or_init(|| Sinks {
+            syslog: self.opts.syslog.as_ref().and_then(|path| {
+                UnixDatagram::unbound()
+                    .ok()
+                    .filter(|s| s.connect(path).is_ok())
+            }),
+            file: self.opts.logfile.as_ref().and_then(|p| {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .ok()
+                    .map(Mutex::new)
+            }),
+        })
+    }
+}
+
+impl Subscriber for OcfSubscriber {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if self.enabled(meta) {
+            Interest::always()
         } else {
-            Level::INFO
-        };
-        meta.level() <= &max
+            Interest::never()
+        }
     }
 
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::from_level(self.max))
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        meta.level() <= &self.max
+    }
+
+    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+        span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+
+    fn event(&self, event: &Event<'_>) {
         let mut msg = Message(String::new());
         event.record(&mut msg);
         let (word, severity) = level_word(event.metadata().level());
-        if let Some(sock) = &self.syslog {
+        let sinks = self.sinks();
+        if let Some(sock) = &sinks.syslog {
             let pri = self.opts.facility as u32 * 8 + severity as u32;
             let line = format!("<{pri}>{}[{}]: {word}: {}", self.opts.tag, self.pid, msg.0);
             let _ = sock.send(line.as_bytes());
         }
-        if let Some(file) = &self.file {
+        if let Some(file) = &sinks.file {
             if let Ok(mut f) = file.lock() {
                 let _ = writeln!(
                     f,
@@ -177,30 +222,25 @@ impl<S: Subscriber> Layer<S> for OcfLayer {
             eprintln!("{}: {word}: {}", self.opts.tag, msg.0);
         }
     }
+
+    fn enter(&self, _: &span::Id) {}
+
+    fn exit(&self, _: &span::Id) {}
 }
 
 /// Install the global subscriber. Calling it twice keeps the first one.
 pub fn init(opts: LogOptions) {
-    let syslog = opts.syslog.as_ref().and_then(|path| {
-        UnixDatagram::unbound()
-            .ok()
-            .filter(|s| s.connect(path).is_ok())
-    });
-    let file = opts.logfile.as_ref().and_then(|p| {
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .ok()
-            .map(Mutex::new)
-    });
-    let layer = OcfLayer {
-        opts,
-        syslog,
-        file,
-        pid: std::process::id(),
+    let max = if opts.debug {
+        Level::DEBUG
+    } else {
+        Level::INFO
     };
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+    let _ = tracing::subscriber::set_global_default(OcfSubscriber {
+        opts,
+        max,
+        sinks: OnceLock::new(),
+        pid: std::process::id(),
+    });
 }
 
 #[cfg(test)]
