@@ -2,11 +2,11 @@
 # Benchmark `nfsha lint` against `crm_verify -x` on the same inputs, in one run:
 #  1. the 855-file Pacemaker scheduler corpus (../shared/corpus/pacemaker-scheduler/xml);
 #  2. a generated CIB with 10,000 resources and 20,000 constraints (gen-big-cib.py).
-# Usage: benches/lint.sh [path/to/nfsha]   (default: target/release/nfsha, built if missing)
+# Usage: benches/lint.sh [path/to/nfsha]   (default: target/x86_64-unknown-linux-gnu/release/nfsha, built if missing)
 # Prints a Markdown table (best of 3 runs for nfsha, one run of crm_verify); times and peak RSS come from /usr/bin/time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-nfsha=${1:-target/release/nfsha}
+nfsha=${1:-target/x86_64-unknown-linux-gnu/release/nfsha}
 [ -x "$nfsha" ] || cargo build --release --quiet
 corpus=../shared/corpus/pacemaker-scheduler/xml
 work=$(mktemp -d)

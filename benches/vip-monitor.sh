@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-300}"
-bin="$(realpath "${2:-target/release/nfsha}")"
+bin="$(realpath "${2:-target/x86_64-unknown-linux-gnu/release/nfsha}")"
 ns="nfsha-bench-$$"
 dir="$(mktemp -d)"
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$dir"; }
