@@ -14,11 +14,13 @@
 # Both sides monitor the same running state: nfsha nfsserver vs
 # ocf:heartbeat:nfsserver (nfsv4_only=true, the matching configuration),
 # nfsha exportfs vs ocf:heartbeat:exportfs on the same export, nfsha
-# nfsstate vs ocf:heartbeat:Filesystem on the same mount. CPU is user+sys of
-# the agent and everything it runs, from bash's `times`, per call.
+# nfsstate vs ocf:heartbeat:Filesystem on the same mount. Monitor CPU is
+# user+sys of the agent and everything it runs, per call, with each call
+# spawned like Pacemaker's executor does it (benches/spawn-cpu.py); stop
+# CPU comes from bash's `times`.
 set -euo pipefail
 
-NFSHA=${1:-$(dirname "$0")/../target/release/nfsha}
+NFSHA=${1:-$(dirname "$0")/../target/x86_64-unknown-linux-gnu/release/nfsha}
 N=${2:-200}
 NFSHA=$(readlink -f "$NFSHA")
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -104,18 +106,11 @@ kill "${PIDS[0]}" "${PIDS[1]}"; PIDS=("${PIDS[2]}")   # let nfsserver start its 
 ag nfsserver start "${SERVER[@]}" OCF_RESOURCE_INSTANCE=srv
 ag exportfs start "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex
 
-# Per-call CPU (µs, user+sys including children) and wall (µs) of `$@`,
-# N times, as "rc cpu wall". `times` must run in the shell that waited for
-# the children (no command substitution around it).
-measure() {
-    local rc0 t0 t1 c0
-    "$@" >/dev/null 2>&1 && rc0=0 || rc0=$?
-    cpu_now; c0=$CPU_US; t0=$(date +%s%N)
-    for ((i = 0; i < N; i++)); do "$@" >/dev/null 2>&1 || true; done
-    t1=$(date +%s%N); cpu_now
-    echo "$rc0 $(( (CPU_US - c0) / N )) $(( (t1 - t0) / 1000 / N ))"
-}
-# CPU_US = children's user+sys so far, in µs (second line of `times`).
+# Per-call CPU and wall (µs) of an agent call, N times, as "rc cpu wall":
+# spawned like Pacemaker's executor spawns agents (fork/exec from a small
+# daemon), CPU from wait4's rusage (see spawn-cpu.py).
+measure() { python3 "$(dirname "$0")/spawn-cpu.py" "$N" "$@"; }
+# Bash's `times` (children's user+sys so far, µs) for the stop timings.
 cpu_now() {
     times > "$T/times"
     local u s
@@ -144,12 +139,18 @@ row() {
 
 hb exportfs start "${HB_EXPORT[@]}" OCF_RESKEY_wait_for_leasetime_on_stop=false >/dev/null 2>&1
 
-ours_state=$(measure ag nfsstate monitor "${STATE[@]}" OCF_RESOURCE_INSTANCE=st)
-hb_fs=$(measure hb Filesystem monitor "${HB_FS[@]}")
-ours_srv=$(measure ag nfsserver monitor "${SERVER[@]}" OCF_RESOURCE_INSTANCE=srv)
-hb_srv=$(measure hb nfsserver monitor "${HB_SERVER[@]}")
-ours_exp=$(measure ag exportfs monitor "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex)
-hb_exp=$(measure hb exportfs monitor "${HB_EXPORT[@]}")
+ours_state=$(measure "${STATE[@]}" OCF_RESOURCE_INSTANCE=st -- "$T/ocf/nfsstate" monitor)
+hb_fs=$(measure "${HB_FS[@]}" -- "$HB/Filesystem" monitor)
+ours_srv=$(measure "${SERVER[@]}" OCF_RESOURCE_INSTANCE=srv -- "$T/ocf/nfsserver" monitor)
+hb_srv=$(measure "${HB_SERVER[@]}" -- "$HB/nfsserver" monitor)
+ours_exp=$(measure "${EXPORT[@]}" OCF_RESOURCE_INSTANCE=ex -- "$T/ocf/exportfs" monitor)
+hb_exp=$(measure "${HB_EXPORT[@]}" -- "$HB/exportfs" monitor)
+# The floor: a static program that does nothing, spawned the same way.
+floor=none
+if bb=$(command -v busybox) && ! ldd "$bb" >/dev/null 2>&1; then
+    read -r _ floor_cpu floor_wall <<< "$(measure -- "$bb" true)"
+    floor="$((floor_cpu / 1000)).$(printf '%03d' $((floor_cpu % 1000))) ms CPU, $((floor_wall / 1000)).$(printf '%03d' $((floor_wall % 1000))) ms wall"
+fi
 
 # exportfs stop: time N start/stop cycles' stops only (µs wall, per stop).
 stop_wall() {
@@ -179,8 +180,11 @@ cat <<EOT
 Measured $(date -u +%Y-%m-%d) on $(uname -m), $(nproc) CPUs, kernel $(uname -r), with
 \`benches/server-agents.sh $(basename "$NFSHA") $N\` ($N calls each, one run; nfsha
 binary: \`$NFSHA\`, resource-agents $(dpkg-query -W -f='${Version}' resource-agents 2>/dev/null || echo '?')).
-CPU is user+sys of the agent and every process it runs; wall is elapsed time;
-both per call, in milliseconds. rc is the exit code of the first call (0 = running).
+Each call is spawned like Pacemaker's executor spawns an agent (posix_spawn,
+\`benches/spawn-cpu.py\`); CPU is user+sys of the agent and every process it
+runs (wait4 rusage); wall is elapsed time; both per call, in milliseconds. rc is
+the exit code of the first call (0 = running). Floor (a static no-op,
+\`busybox true\`, spawned the same way): $floor.
 
 | monitor | nfsha rc | nfsha CPU ms | nfsha wall ms | ClusterLabs rc | ClusterLabs CPU ms | ClusterLabs wall ms | CPU ratio |
 |---|---|---|---|---|---|---|---|
