@@ -126,23 +126,13 @@ impl Announcer {
 
     /// Send one announcement.
     pub fn send(&self) -> io::Result<()> {
-        let rc = if self.v6 {
+        if self.v6 {
             // SAFETY: zeroed sockaddr_in6 filled with the all-nodes group.
             let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
             sa.sin6_family = libc::AF_INET6 as u16;
             sa.sin6_addr.s6_addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1).octets();
             sa.sin6_scope_id = self.ifindex;
-            // SAFETY: packet and sa are valid for their lengths.
-            unsafe {
-                libc::sendto(
-                    self.fd.as_raw_fd(),
-                    self.packet.as_ptr() as *const libc::c_void,
-                    self.packet.len(),
-                    0,
-                    &sa as *const _ as *const libc::sockaddr,
-                    size_of::<libc::sockaddr_in6>() as u32,
-                )
-            }
+            self.send_to(&sa)
         } else {
             // SAFETY: zeroed sockaddr_ll filled with the broadcast address.
             let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -151,17 +141,22 @@ impl Announcer {
             sa.sll_ifindex = self.ifindex as i32;
             sa.sll_halen = 6;
             sa.sll_addr[..6].copy_from_slice(&[0xff; 6]);
-            // SAFETY: packet and sa are valid for their lengths.
-            unsafe {
-                libc::sendto(
-                    self.fd.as_raw_fd(),
-                    self.packet.as_ptr() as *const libc::c_void,
-                    self.packet.len(),
-                    0,
-                    &sa as *const _ as *const libc::sockaddr,
-                    size_of::<libc::sockaddr_ll>() as u32,
-                )
-            }
+            self.send_to(&sa)
+        }
+    }
+
+    /// `sendto` the packet to `sa`, a complete `sockaddr_*` for this socket.
+    fn send_to<T>(&self, sa: &T) -> io::Result<()> {
+        // SAFETY: packet and sa are valid for their lengths.
+        let rc = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                self.packet.as_ptr() as *const libc::c_void,
+                self.packet.len(),
+                0,
+                sa as *const T as *const libc::sockaddr,
+                size_of::<T>() as u32,
+            )
         };
         if rc < 0 {
             return Err(io::Error::last_os_error());
