@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-target/heartbeat-bench.md}"
-NFSHA_BENCH_OUT="$(realpath -m "$out")" cargo test --release --test bench_heartbeat -- --ignored --nocapture --test-threads=1
+NFSHA_BENCH_OUT="$(realpath -m "$out")" cargo test --release --test bench_heartbeat -- --nocapture --test-threads=1
 echo "wrote $out"
