@@ -190,8 +190,8 @@ impl<'a> Reader<'a> {
         for (line_no, line) in lines {
             self.line(&line, file, line_no, path, &mut section, depth);
         }
-        if let Some((line_no, why)) = rest {
-            self.problem(file, line_no, why);
+        if let Some(tail) = rest {
+            self.problem(file, tail.line, tail.why);
         }
     }
 
@@ -363,10 +363,15 @@ fn unquoted(value: &str) -> &str {
     &value[..n + value[n..].trim_end_matches(is_space).len()]
 }
 
+/// Text at the end of a file that nfs-utils ignores: where, and why.
+struct IgnoredTail {
+    line: u32,
+    why: &'static str,
+}
+
 /// nfs-utils' lines: the text up to its first NUL, `\`-newline joined into
-/// spaces. Each line comes with the number of its first physical line; the
-/// second value says why trailing text was ignored.
-fn logical_lines(text: &str) -> (Vec<(u32, String)>, Option<(u32, &'static str)>) {
+/// spaces. Each line comes with the number of its first physical line.
+fn logical_lines(text: &str) -> (Vec<(u32, String)>, Option<IgnoredTail>) {
     let (text, nul) = match text.find('\0') {
         Some(i) => (&text[..i], true),
         None => (text, false),
@@ -389,19 +394,14 @@ fn logical_lines(text: &str) -> (Vec<(u32, String)>, Option<(u32, &'static str)>
             start = physical;
         }
     }
-    let rest = if nul {
-        Some((
-            start,
-            "NUL byte: nfs-utils reads nothing after it, and not this line",
-        ))
+    let why = if nul {
+        Some("NUL byte: nfs-utils reads nothing after it, and not this line")
     } else if !current.is_empty() {
-        Some((
-            start,
-            "last line has no newline at its end; nfs-utils ignores it",
-        ))
+        Some("last line has no newline at its end; nfs-utils ignores it")
     } else {
         None
     };
+    let rest = why.map(|why| IgnoredTail { line: start, why });
     (out, rest)
 }
 
