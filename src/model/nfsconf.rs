@@ -16,7 +16,8 @@ use crate::nfs::conf::{LocalFiles, Reader};
 /// Parse nfs.conf text that came from `file`. With its location `path`,
 /// includes are followed (relative to its directory) and the drop-ins of
 /// `<path>.d/*.conf` read after it, as nfs-utils does for `nfsconf --file`;
-/// `None` reads the text alone (fuzzing).
+/// `None` reads the text alone (fuzzing). The first line nfs-utils would
+/// ignore is the error; the values read are added to `out` all the same.
 pub fn parse_nfs_conf(
     text: &str,
     file: &Arc<str>,
@@ -31,13 +32,6 @@ pub fn parse_nfs_conf(
         dropins.push(".d");
         r.dropins(Path::new(&dropins));
     }
-    if let Some(p) = r.problems.first() {
-        return Err(ParseError {
-            file: p.file.to_string(),
-            line: p.line,
-            message: p.message.clone(),
-        });
-    }
     // Subsection values are not what the daemons look up.
     for e in r.settings().entries().iter().filter(|e| e.arg.is_none()) {
         out.nfsconf.push(NvPair {
@@ -47,7 +41,15 @@ pub fn parse_nfs_conf(
             conditional: false,
         });
     }
-    Ok(())
+    // The values are in `out` even then, as nfs-utils still uses them.
+    match r.problems.first() {
+        Some(p) => Err(ParseError {
+            file: p.file.to_string(),
+            line: p.line,
+            message: p.message.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `/etc/sysconfig/nfs`: `NAME="value"` shell assignments.
