@@ -496,7 +496,7 @@ impl HostConfig {
     pub fn nfsconf(&self, key: &str) -> Option<&NvPair> {
         let mut p = self.nfsconf.iter().rev().find(|p| p.name == key)?;
         // nfs-utils follows `$name` forever; a loop is simply unset here.
-        for _ in 0..16 {
+        for _ in 0..crate::nfs::conf::MAX_EXPANSIONS {
             let Some(name) = p.value.strip_prefix('$') else {
                 return Some(p);
             };

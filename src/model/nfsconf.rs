@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
-use crate::nfs::conf::{LocalFiles, Reader};
+use crate::nfs::conf::{Files, LocalFiles, Reader};
 
 /// Parse nfs.conf text that came from `file`. With its location `path`,
 /// includes are followed (relative to its directory) and the drop-ins of
@@ -25,7 +25,7 @@ pub fn parse_nfs_conf(
     out: &mut HostConfig,
 ) -> Result<(), ParseError> {
     let files = LocalFiles;
-    let mut r = Reader::new(path.map(|_| &files as &dyn crate::nfs::conf::Files));
+    let mut r = Reader::new(path.map(|_| &files as &dyn Files));
     r.text(text, file, path);
     if let Some(path) = path {
         let mut dropins = path.as_os_str().to_owned();

@@ -42,7 +42,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 
 /// How many `$name` references one lookup follows before giving up
 /// (nfs-utils loops forever on `name = $name`).
-const MAX_EXPANSIONS: usize = 16;
+pub const MAX_EXPANSIONS: usize = 16;
 
 /// One `tag = value` that nfs-utils applies, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
