@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::sys::System;
 
+pub mod conf;
+
 /// `threads` in the nfsd control filesystem: `None` when it cannot be read
 /// (nfsd module not loaded or the filesystem not mounted), else the count.
 pub fn threads(sys: &dyn System) -> Option<u32> {
@@ -75,34 +77,20 @@ pub fn exports(sys: &dyn System) -> Vec<Export> {
         .unwrap_or_default()
 }
 
-/// nfs-utils' configuration: `(section, key)` → value, sections and keys in
-/// lower case, later files and lines winning (as nfs-utils reads them).
+/// nfs-utils' configuration as its daemons see it: `nfs.conf`, its includes
+/// and `nfs.conf.d/*.conf`, read by [`conf`] exactly as nfs-utils reads them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NfsConf(pub BTreeMap<(String, String), String>);
+pub struct NfsConf {
+    settings: conf::Settings,
+}
 
 impl NfsConf {
+    /// Apply more text (includes are not followed), later values winning.
     pub fn parse_into(&mut self, text: &str) {
-        let mut section = String::new();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if let Some(s) = line.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-                section = s.trim().to_ascii_lowercase();
-                continue;
-            }
-            if let Some((k, v)) = line.split_once('=') {
-                let v = v.trim();
-                let v = v
-                    .strip_prefix('"')
-                    .and_then(|v| v.strip_suffix('"'))
-                    .unwrap_or(v);
-                self.0.insert(
-                    (section.clone(), k.trim().to_ascii_lowercase()),
-                    v.to_string(),
-                );
-            }
+        let mut r = conf::Reader::new(None);
+        r.text(text, &std::sync::Arc::from("nfs.conf"), None);
+        for e in r.entries {
+            self.settings.set(e);
         }
     }
 
@@ -112,38 +100,41 @@ impl NfsConf {
         c
     }
 
-    /// `nfs.conf` and then `nfs.conf.d/*.conf` in name order.
+    /// `nfs.conf` (with its includes) and then `nfs.conf.d/*.conf`, through
+    /// the system seam. Lines nfs-utils ignores are logged as warnings and
+    /// ignored here too.
     pub fn load(sys: &dyn System) -> NfsConf {
         let p = sys.paths();
-        let mut c = NfsConf::default();
-        if let Ok(t) = sys.read_to_string(&p.nfs_conf) {
-            c.parse_into(&t);
-        }
-        if let Ok(mut names) = sys.list_dir(&p.nfs_conf_d) {
-            names.sort();
-            for n in names.iter().filter(|n| n.ends_with(".conf")) {
-                if let Ok(t) = sys.read_to_string(&p.nfs_conf_d.join(n)) {
-                    c.parse_into(&t);
-                }
+        let mut r = conf::Reader::new(Some(&sys));
+        if let Err(e) = r.file(&p.nfs_conf) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot read {}: {e}", p.nfs_conf.display());
             }
         }
-        c
+        r.dropins(&p.nfs_conf_d);
+        for problem in &r.problems {
+            tracing::warn!("{problem}");
+        }
+        NfsConf {
+            settings: r.settings(),
+        }
     }
 
+    /// The value of `key` in `section` (both case-insensitive), `$name`
+    /// resolved through `[environment]`.
     pub fn get(&self, section: &str, key: &str) -> Option<&str> {
-        self.0
-            .get(&(section.to_string(), key.to_string()))
-            .map(String::as_str)
+        self.settings.get(section, key).map(|e| e.value.as_str())
     }
 
-    /// A yes/no value as nfs-utils reads it (`y`, `yes`, `1`, `true`, `on`).
+    /// A yes/no value as nfs-utils' `conf_get_bool` reads it: `None` when
+    /// unset or neither (nfs-utils then uses its default).
     pub fn get_bool(&self, section: &str, key: &str) -> Option<bool> {
-        self.get(section, key).map(|v| {
-            matches!(
-                v.to_ascii_lowercase().as_str(),
-                "y" | "yes" | "1" | "true" | "t" | "on"
-            )
-        })
+        let v = self.get(section, key)?.to_ascii_lowercase();
+        match v.as_str() {
+            "1" | "t" | "true" | "y" | "yes" | "on" => Some(true),
+            "0" | "f" | "false" | "n" | "no" | "off" => Some(false),
+            _ => None,
+        }
     }
 }
 
@@ -208,6 +199,35 @@ mod tests {
         c.parse_into("[nfsd]\nlease-time=120\n");
         assert_eq!(c.get("nfsd", "lease-time"), Some("120"));
         assert_eq!(c.get("nfsd", "grace-time"), None);
+    }
+
+    #[test]
+    fn unknown_booleans_fall_back_to_the_default() {
+        let c = NfsConf::parse("[nfsd]\nvers3 = maybe\nvers4.1 = Off\nvers4.2 = T\n");
+        assert_eq!(c.get_bool("nfsd", "vers3"), None);
+        assert_eq!(c.get_bool("nfsd", "vers4.1"), Some(false));
+        assert_eq!(c.get_bool("NFSD", "Vers4.2"), Some(true));
+    }
+
+    #[test]
+    fn nfs_conf_includes_and_dropins_through_the_seam() {
+        use crate::sys::fake::Fake;
+        let sys = Fake::new();
+        sys.file(
+            "/etc/nfs.conf",
+            "[nfsd]\nthreads = 8\ninclude = nfs-local.conf\nlease-time = 90 ; main\n",
+        );
+        sys.file("/etc/nfs-local.conf", "threads = 16\nlease-time = 60\n");
+        sys.file("/etc/nfs.conf.d/9-a.conf", "[nfsd]\ngrace-time = 9\n");
+        sys.file("/etc/nfs.conf.d/10-b.conf", "[nfsd]\ngrace-time = 10\n");
+        sys.file(
+            "/etc/nfs.conf.d/10-b.conf.rpmsave",
+            "[nfsd]\ngrace-time = 1\n",
+        );
+        let c = NfsConf::load(&sys);
+        assert_eq!(c.get("nfsd", "threads"), Some("16"));
+        assert_eq!(c.get("nfsd", "lease-time"), Some("90"));
+        assert_eq!(c.get("nfsd", "grace-time"), Some("10"));
     }
 
     #[test]

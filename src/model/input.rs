@@ -25,15 +25,17 @@ pub fn read_file(path: &Path, forced: Option<Dialect>) -> Result<Input, ParseErr
     // Configuration files are text; invalid UTF-8 is replaced rather than
     // rejected so that one stray byte does not hide every finding.
     let text = String::from_utf8_lossy(&bytes);
-    read_text(&name, &text, forced, path.parent())
+    read_text(&name, &text, forced, Some(path))
 }
 
-/// Parse text that came from `name` (a path, or e.g. "cibadmin -Q").
+/// Parse text that came from `name` (a path, or e.g. "cibadmin -Q"); `path`
+/// is where it was read from, for the files it names (nfs.conf includes and
+/// drop-ins).
 pub fn read_text(
     name: &str,
     text: &str,
     forced: Option<Dialect>,
-    base: Option<&Path>,
+    path: Option<&Path>,
 ) -> Result<Input, ParseError> {
     let file: Arc<str> = Arc::from(name);
     let dialect = forced
@@ -52,7 +54,7 @@ pub fn read_text(
         Dialect::PcsCommands => Some(pcs::parse_commands(text, &file)?),
         Dialect::PcsConfig => Some(pcs::parse_config(text, &file)?),
         Dialect::NfsConf => {
-            nfsconf::parse_nfs_conf(text, &file, base, &mut host)?;
+            nfsconf::parse_nfs_conf(text, &file, path, &mut host)?;
             None
         }
         Dialect::Sysconfig => {

@@ -481,7 +481,8 @@ pub struct Heartbeat {
 /// Settings outside the CIB that the rules need.
 #[derive(Clone, Debug, Default)]
 pub struct HostConfig {
-    /// nfs.conf keys as `section.key` (lower case), last value wins.
+    /// nfs.conf keys as `section.key` (lower case), last value wins; see
+    /// [`HostConfig::nfsconf`] for `$name` values.
     pub nfsconf: Vec<NvPair>,
     /// `/etc/sysconfig/nfs` variables (`NFSV4LEASETIME`, `RPCNFSDARGS`, …).
     pub sysconfig: Vec<NvPair>,
@@ -490,8 +491,19 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// The nfs.conf value of `section.key` as nfs-utils' daemons get it: a
+    /// `$name` value is the pair of `[environment] name`.
     pub fn nfsconf(&self, key: &str) -> Option<&NvPair> {
-        self.nfsconf.iter().rev().find(|p| p.name == key)
+        let mut p = self.nfsconf.iter().rev().find(|p| p.name == key)?;
+        // nfs-utils follows `$name` forever; a loop is simply unset here.
+        for _ in 0..crate::nfs::conf::MAX_EXPANSIONS {
+            let Some(name) = p.value.strip_prefix('$') else {
+                return Some(p);
+            };
+            let key = format!("environment.{}", name.to_ascii_lowercase());
+            p = self.nfsconf.iter().rev().find(|p| p.name == key)?;
+        }
+        None
     }
     pub fn sysconfig(&self, key: &str) -> Option<&NvPair> {
         self.sysconfig.iter().rev().find(|p| p.name == key)

@@ -1,106 +1,55 @@
 //! `/etc/nfs.conf`, `/etc/sysconfig/nfs` and `/etc/exports` → [`HostConfig`].
 //!
-//! nfs.conf is nfs-utils' ini format: case-insensitive names, `#`/`;`
-//! comments, optionally quoted values, `include = [-]file` (the leading `-`
-//! means "if it exists"). Keys are stored as `section.key` in lower case and
-//! the last value wins, as in nfs-utils.
+//! nfs.conf is read by [`crate::nfs::conf`], the reader the agents use too,
+//! so lint sees the values nfs-utils' daemons will use: includes, the
+//! `nfs.conf.d` drop-ins, quoting, comments and precedence alike. Keys are
+//! stored as `section.key` in lower case, one per key (the value nfs-utils
+//! ends up with); a line nfs-utils warns about and ignores is a
+//! [`ParseError`] naming the file and line.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
+use crate::nfs::conf::{Files, LocalFiles, Reader};
 
-/// How deep `include`s may nest; nfs-utils has no limit, but a loop must end.
-const MAX_INCLUDE_DEPTH: usize = 8;
-
-/// Parse nfs.conf text; `base` is the directory relative includes resolve against
-/// (`None` to ignore includes, e.g. in fuzzing).
+/// Parse nfs.conf text that came from `file`. With its location `path`,
+/// includes are followed (relative to its directory) and the drop-ins of
+/// `<path>.d/*.conf` read after it, as nfs-utils does for `nfsconf --file`;
+/// `None` reads the text alone (fuzzing). The first line nfs-utils would
+/// ignore is the error; the values read are added to `out` all the same.
 pub fn parse_nfs_conf(
     text: &str,
     file: &Arc<str>,
-    base: Option<&Path>,
+    path: Option<&Path>,
     out: &mut HostConfig,
 ) -> Result<(), ParseError> {
-    parse_nfs_conf_depth(text, file, base, out, 0)
-}
-
-fn parse_nfs_conf_depth(
-    text: &str,
-    file: &Arc<str>,
-    base: Option<&Path>,
-    out: &mut HostConfig,
-    depth: usize,
-) -> Result<(), ParseError> {
-    let mut section = String::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line_no = n as u32 + 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            let Some(name) = rest.split(']').next().filter(|_| rest.contains(']')) else {
-                return Err(ParseError {
-                    file: file.to_string(),
-                    line: line_no,
-                    message: format!("section header {line:?} has no closing ']'"),
-                });
-            };
-            section = name.trim().to_ascii_lowercase();
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            return Err(ParseError {
-                file: file.to_string(),
-                line: line_no,
-                message: format!("expected `name = value` or `[section]`, found {line:?}"),
-            });
-        };
-        let key = k.trim().to_ascii_lowercase();
-        let mut value = v.trim();
-        if let Some(i) = value.find(['#', ';']).filter(|_| !value.starts_with('"')) {
-            value = value[..i].trim();
-        }
-        let value = value.trim_matches('"').to_string();
-        if key == "include" {
-            let (optional, target) = match value.strip_prefix('-') {
-                Some(t) => (true, t.trim()),
-                None => (false, value.as_str()),
-            };
-            let Some(base) = base else { continue };
-            if depth >= MAX_INCLUDE_DEPTH {
-                return Err(ParseError {
-                    file: file.to_string(),
-                    line: line_no,
-                    message: format!("includes nested deeper than {MAX_INCLUDE_DEPTH}"),
-                });
-            }
-            let path: PathBuf = base.join(target);
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let f: Arc<str> = Arc::from(path.display().to_string());
-                    parse_nfs_conf_depth(&text, &f, path.parent(), out, depth + 1)?;
-                }
-                Err(_) if optional => {}
-                Err(e) => {
-                    return Err(ParseError {
-                        file: file.to_string(),
-                        line: line_no,
-                        message: format!("include {}: {e}", path.display()),
-                    })
-                }
-            }
-            continue;
-        }
+    let files = LocalFiles;
+    let mut r = Reader::new(path.map(|_| &files as &dyn Files));
+    r.text(text, file, path);
+    if let Some(path) = path {
+        let mut dropins = path.as_os_str().to_owned();
+        dropins.push(".d");
+        r.dropins(Path::new(&dropins));
+    }
+    // Subsection values are not what the daemons look up.
+    for e in r.settings().entries().iter().filter(|e| e.arg.is_none()) {
         out.nfsconf.push(NvPair {
-            name: format!("{section}.{key}"),
-            value,
-            loc: Loc::new(file, line_no),
+            name: format!("{}.{}", e.section, e.tag.to_ascii_lowercase()),
+            value: e.value.clone(),
+            loc: Loc::new(&e.file, e.line),
             conditional: false,
         });
     }
-    Ok(())
+    // The values are in `out` even then, as nfs-utils still uses them.
+    match r.problems.first() {
+        Some(p) => Err(ParseError {
+            file: p.file.to_string(),
+            line: p.line,
+            message: p.message.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `/etc/sysconfig/nfs`: `NAME="value"` shell assignments.
@@ -197,6 +146,39 @@ mod tests {
         assert_eq!(h.nfsconf("nfsdcld.storagedir").unwrap().value, "/x");
         let e = parse_nfs_conf("[nfsd\n", &f, None, &mut h).unwrap_err();
         assert!(e.message.contains("closing"));
+    }
+
+    #[test]
+    fn nfs_conf_lines_nfs_utils_ignores_are_errors() {
+        let f: Arc<str> = Arc::from("nfs.conf");
+        for (text, line, what) in [
+            ("lease-time = 90\n[nfsd]\n", 1, "not in a section"),
+            ("[nfsd]\nlease-time\n", 2, "tag = value"),
+            ("[nfsd]\nscope = \"a\n", 2, "closing"),
+            ("[nfsd]\n\nlease-time = 90", 3, "newline"),
+        ] {
+            let e = parse_nfs_conf(text, &f, None, &mut HostConfig::default()).unwrap_err();
+            assert_eq!(e.line, line, "{text:?}: {e}");
+            assert!(e.message.contains(what), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn nfs_conf_values_as_nfs_utils_reads_them() {
+        let mut h = HostConfig::default();
+        let f: Arc<str> = Arc::from("nfs.conf");
+        parse_nfs_conf(
+            "[nfsd]\nscope = \"a#b\"c\nthreads = 8;x\nthreads =\n[environment]\ndir = /srv/x\n[nfsdcld]\nstoragedir = $dir\n[x \"sub\"]\ny = 1\n",
+            &f,
+            None,
+            &mut h,
+        )
+        .unwrap();
+        assert_eq!(h.nfsconf("nfsd.scope").unwrap().value, "a#b");
+        assert_eq!(h.nfsconf("nfsd.threads").unwrap().value, "8");
+        let dir = h.nfsconf("nfsdcld.storagedir").unwrap();
+        assert_eq!((dir.value.as_str(), dir.loc.line), ("/srv/x", 6));
+        assert!(h.nfsconf("x.y").is_none());
     }
 
     #[test]

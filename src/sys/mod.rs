@@ -186,6 +186,15 @@ impl Real {
             paths: Paths::from_env(),
         }
     }
+
+    /// The real machine with other roots (tests that point nfsha at
+    /// temporary files without touching the environment).
+    pub fn with_paths(paths: Paths) -> Real {
+        Real {
+            paths,
+            ..Real::new()
+        }
+    }
 }
 
 impl Default for Real {
