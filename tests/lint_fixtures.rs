@@ -147,7 +147,10 @@ fn dialects_agree() {
             .map(|f| dir.join(f))
             .filter(|p| p.exists())
             .collect();
-        let first = codes(&forms[0]);
+        // Host-file rules (nfs.conf, heartbeat TOML) have no cluster forms.
+        let Some(first) = forms.first().map(|f| codes(f)) else {
+            continue;
+        };
         for f in &forms[1..] {
             assert_eq!(codes(f), first, "{} vs {}", f.display(), forms[0].display());
             compared += 1;

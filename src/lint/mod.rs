@@ -288,6 +288,7 @@ pub fn read_inputs(
 fn merge_host(into: &mut HostConfig, from: HostConfig) {
     into.nfsconf.extend(from.nfsconf);
     into.sysconfig.extend(from.sysconfig);
+    into.nfsconf_ignored.extend(from.nfsconf_ignored);
     into.exports.extend(from.exports);
     if from.heartbeat.is_some() {
         into.heartbeat = from.heartbeat;

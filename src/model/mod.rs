@@ -488,6 +488,16 @@ pub struct HostConfig {
     pub sysconfig: Vec<NvPair>,
     pub exports: Vec<Export>,
     pub heartbeat: Option<Heartbeat>,
+    /// nfs.conf lines nfs-utils warns about and ignores, and includes it
+    /// cannot read (rule NFS002).
+    pub nfsconf_ignored: Vec<IgnoredLine>,
+}
+
+/// A configuration line the program that reads it ignores, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredLine {
+    pub loc: Loc,
+    pub message: String,
 }
 
 impl HostConfig {

@@ -4,8 +4,8 @@
 //! so lint sees the values nfs-utils' daemons will use: includes, the
 //! `nfs.conf.d` drop-ins, quoting, comments and precedence alike. Keys are
 //! stored as `section.key` in lower case, one per key (the value nfs-utils
-//! ends up with); a line nfs-utils warns about and ignores is a
-//! [`ParseError`] naming the file and line.
+//! ends up with); a line nfs-utils warns about and ignores is recorded for
+//! rule NFS002 with its file and line.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use crate::nfs::conf::{Files, LocalFiles, Reader};
 /// Parse nfs.conf text that came from `file`. With its location `path`,
 /// includes are followed (relative to its directory) and the drop-ins of
 /// `<path>.d/*.conf` read after it, as nfs-utils does for `nfsconf --file`;
-/// `None` reads the text alone (fuzzing). The first line nfs-utils would
-/// ignore is the error; the values read are added to `out` all the same.
+/// `None` reads the text alone (fuzzing). Lines nfs-utils would ignore are
+/// recorded in `out.nfsconf_ignored`, not errors: nfs-utils reads on.
 pub fn parse_nfs_conf(
     text: &str,
     file: &Arc<str>,
@@ -41,15 +41,13 @@ pub fn parse_nfs_conf(
             conditional: false,
         });
     }
-    // The values are in `out` even then, as nfs-utils still uses them.
-    match r.problems.first() {
-        Some(p) => Err(ParseError {
-            file: p.file.to_string(),
-            line: p.line,
+    // nfs-utils reads on past a line it ignores; so does lint (rule NFS002).
+    out.nfsconf_ignored
+        .extend(r.problems.iter().map(|p| IgnoredLine {
+            loc: Loc::new(&p.file, p.line),
             message: p.message.clone(),
-        }),
-        None => Ok(()),
-    }
+        }));
+    Ok(())
 }
 
 /// `/etc/sysconfig/nfs`: `NAME="value"` shell assignments.
@@ -144,12 +142,12 @@ mod tests {
         assert_eq!(h.nfsconf("nfsd.lease-time").unwrap().value, "45");
         assert_eq!(h.nfsconf("nfsd.lease-time").unwrap().loc.line, 3);
         assert_eq!(h.nfsconf("nfsdcld.storagedir").unwrap().value, "/x");
-        let e = parse_nfs_conf("[nfsd\n", &f, None, &mut h).unwrap_err();
-        assert!(e.message.contains("closing"));
+        parse_nfs_conf("[nfsd\n", &f, None, &mut h).unwrap();
+        assert!(h.nfsconf_ignored[0].message.contains("closing"));
     }
 
     #[test]
-    fn nfs_conf_lines_nfs_utils_ignores_are_errors() {
+    fn nfs_conf_lines_nfs_utils_ignores_are_recorded() {
         let f: Arc<str> = Arc::from("nfs.conf");
         for (text, line, what) in [
             ("lease-time = 90\n[nfsd]\n", 1, "not in a section"),
@@ -157,9 +155,11 @@ mod tests {
             ("[nfsd]\nscope = \"a\n", 2, "closing"),
             ("[nfsd]\n\nlease-time = 90", 3, "newline"),
         ] {
-            let e = parse_nfs_conf(text, &f, None, &mut HostConfig::default()).unwrap_err();
-            assert_eq!(e.line, line, "{text:?}: {e}");
-            assert!(e.message.contains(what), "{text:?}: {e}");
+            let mut h = HostConfig::default();
+            parse_nfs_conf(text, &f, None, &mut h).unwrap();
+            let e = &h.nfsconf_ignored[0];
+            assert_eq!(e.loc.line, line, "{text:?}: {e:?}");
+            assert!(e.message.contains(what), "{text:?}: {e:?}");
         }
     }
 
