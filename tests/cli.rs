@@ -11,6 +11,15 @@ fn nfsha() -> Command {
     Command::new(common::nfsha())
 }
 
+/// `nfsha agent vip validate-all` for the instance `nfs_ip` with parameter `ip`.
+fn validate_vip(ip: &str) -> Command {
+    let mut c = nfsha();
+    c.args(["agent", "vip", "validate-all"])
+        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
+        .env("OCF_RESKEY_ip", ip);
+    c
+}
+
 #[test]
 fn unknown_agent_and_bad_usage() {
     let out = nfsha().args(["agent", "nosuch", "start"]).output().unwrap();
@@ -53,10 +62,7 @@ fn completions_and_man_pages() {
 fn logs_go_to_ha_logfile_with_the_instance_tag() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("agent.log");
-    let out = nfsha()
-        .args(["agent", "vip", "validate-all"])
-        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
-        .env("OCF_RESKEY_ip", "not-an-ip")
+    let out = validate_vip("not-an-ip")
         .env("HA_LOGFILE", &log)
         .output()
         .unwrap();
@@ -71,10 +77,7 @@ fn logs_go_to_ha_logfile_with_the_instance_tag() {
     );
     // Debug lines appear only with HA_debug=1.
     assert!(!text.contains("DEBUG"), "{text}");
-    let out = nfsha()
-        .args(["agent", "vip", "validate-all"])
-        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
-        .env("OCF_RESKEY_ip", "192.0.2.5")
+    let out = validate_vip("192.0.2.5")
         .env("HA_LOGFILE", &log)
         .env("HA_debug", "1")
         .output()
@@ -90,10 +93,7 @@ fn logs_go_to_syslog_with_facility_and_tag() {
     let sock_path = dir.path().join("log.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let out = nfsha()
-        .args(["agent", "vip", "validate-all"])
-        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
-        .env("OCF_RESKEY_ip", "192.0.2.5")
+    let out = validate_vip("192.0.2.5")
         .env("OCF_RESKEY_colour", "blue")
         .env("NFSHA_SYSLOG_SOCKET", &sock_path)
         .env("HA_LOGFACILITY", "local5")
@@ -172,12 +172,14 @@ fn lint_checks_client_mount_options() {
          srv:/primary /mnt/0a1b2c3d-1111-2222-3333-444455556666 nfs soft,timeo=50,retrans=3 0 0\n",
     )
     .unwrap();
-    let out = nfsha()
-        .arg("lint")
-        .arg("--mounts")
-        .arg(&mounts)
-        .output()
-        .unwrap();
+    let lint = || {
+        nfsha()
+            .args(["lint", "--mounts"])
+            .arg(&mounts)
+            .output()
+            .unwrap()
+    };
+    let out = lint();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
@@ -190,11 +192,6 @@ fn lint_checks_client_mount_options() {
     );
     // A clean host exits 0.
     std::fs::write(&mounts, "/dev/sda1 / ext4 rw 0 0\n").unwrap();
-    let out = nfsha()
-        .arg("lint")
-        .arg("--mounts")
-        .arg(&mounts)
-        .output()
-        .unwrap();
+    let out = lint();
     assert_eq!(out.status.code(), Some(0));
 }

@@ -41,15 +41,37 @@ fn env(extra: &str) -> Env {
 
 impl Env {
     fn run(&self, args: &[&str]) -> Output {
-        std::process::Command::new(&self.script)
-            .args(args)
-            .env("NFSHA_HEARTBEAT_CONFIG", &self.config)
-            .output()
-            .unwrap()
+        run_script(&self.script, &self.config, args)
+    }
+    /// The call for one pool, as the agent's Java makes it:
+    /// `-i 192.0.2.5 -p <export> -m <mount>`, then the mode's flags.
+    fn pool(&self, export: &str, mount: &Path, mode: &[&str]) -> Output {
+        run_script(&self.script, &self.config, &pool_args(export, mount, mode))
     }
     fn fence_log(&self) -> String {
         std::fs::read_to_string(self.tmp.path().join("run/fence.log")).unwrap_or_default()
     }
+}
+
+fn run_script(script: &Path, config: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(script)
+        .args(args)
+        .env("NFSHA_HEARTBEAT_CONFIG", config)
+        .output()
+        .unwrap()
+}
+
+fn pool_args<'a>(export: &'a str, mount: &'a Path, mode: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "-i",
+        "192.0.2.5",
+        "-p",
+        export,
+        "-m",
+        mount.to_str().unwrap(),
+    ];
+    args.extend_from_slice(mode);
+    args
 }
 
 fn text(o: &Output) -> String {
@@ -61,32 +83,16 @@ fn text(o: &Output) -> String {
 }
 
 fn write(e: &Env, mp: &Path, host: &str) -> Output {
-    e.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export/primary",
-        "-m",
-        mp.to_str().unwrap(),
-        "-h",
-        host,
-    ])
+    e.pool("/export/primary", mp, &["-h", host])
 }
 
 fn check(e: &Env, mp: &Path, host: &str) -> Output {
-    e.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export/primary",
-        "-m",
-        mp.to_str().unwrap(),
-        "-h",
-        host,
-        "-r",
-        "-t",
-        "60",
-    ])
+    e.pool("/export/primary", mp, &["-h", host, "-r", "-t", "60"])
+}
+
+/// `-c`: fence this host. It touches no storage, so the pool need not exist.
+fn fence(e: &Env) -> Output {
+    e.pool("/export", Path::new("/nonexistent"), &["-c"])
 }
 
 #[test]
@@ -177,15 +183,7 @@ fn hung_storage_answers_within_the_bound_in_every_mode() {
     );
     // -c touches no storage: it answers at once even now.
     let t = Instant::now();
-    let out = e.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export/primary",
-        "-m",
-        fs.path.to_str().unwrap(),
-        "-c",
-    ]);
+    let out = e.pool("/export/primary", &fs.path, &["-c"]);
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
@@ -270,20 +268,11 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
     );
     let writer = std::thread::spawn(move || {
         while !s.load(std::sync::atomic::Ordering::SeqCst) {
-            std::process::Command::new(&script)
-                .args([
-                    "-i",
-                    "192.0.2.5",
-                    "-p",
-                    "/x",
-                    "-m",
-                    mp.to_str().unwrap(),
-                    "-h",
-                    "10.0.0.40",
-                ])
-                .env("NFSHA_HEARTBEAT_CONFIG", &config)
-                .output()
-                .unwrap();
+            run_script(
+                &script,
+                &config,
+                &pool_args("/x", &mp, &["-h", "10.0.0.40"]),
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     });
@@ -319,19 +308,7 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
         text(&out)
     );
     let dead = loop {
-        let out = e.run(&[
-            "-i",
-            "192.0.2.5",
-            "-p",
-            "/x",
-            "-m",
-            fs.path.to_str().unwrap(),
-            "-h",
-            "10.0.0.40",
-            "-r",
-            "-t",
-            "3",
-        ]);
+        let out = e.pool("/x", &fs.path, &["-h", "10.0.0.40", "-r", "-t", "3"]);
         let t = text(&out);
         assert!(!t.contains("ALIVE"), "{t}");
         if t.contains("DEAD") {
@@ -359,15 +336,7 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
 #[test]
 fn fence_runs_the_configured_action_not_sysrq() {
     let e = env("fence_action = \"log-only\"");
-    let out = e.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export",
-        "-m",
-        "/nonexistent",
-        "-c",
-    ]);
+    let out = fence(&e);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("host NOT fenced"), "{}", text(&out));
     assert_eq!(e.fence_log(), "");
@@ -377,28 +346,12 @@ fn fence_runs_the_configured_action_not_sysrq() {
         "fence_action = \"restart-agent\"\nrestart_agent_command = [\"touch\", \"{}\"]",
         marker.display()
     ));
-    let out = e2.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export",
-        "-m",
-        "/nonexistent",
-        "-c",
-    ]);
+    let out = fence(&e2);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(marker.exists());
 
     let e3 = env("fence_action = \"graceful-reboot\"\nescalate_after = \"1s\"");
-    let out = e3.run(&[
-        "-i",
-        "192.0.2.5",
-        "-p",
-        "/export",
-        "-m",
-        "/nonexistent",
-        "-c",
-    ]);
+    let out = fence(&e3);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let log = e3.fence_log();
     let lines: Vec<_> = log.lines().collect();

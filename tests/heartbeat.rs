@@ -6,13 +6,14 @@
 #[macro_use]
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::hangfs::{Mode, Mounted};
 use common::hb::{nfsha, write_config, Daemon};
 use nfsha::heartbeat::clock::boottime_ms;
 
-fn config(mount: &std::path::Path, run_dir: &std::path::Path, extra: &str) -> String {
+fn config(mount: &Path, run_dir: &Path, extra: &str) -> String {
     format!(
         "host_id = \"kvm1\"\ninterval = \"200ms\"\nio_timeout = \"1s\"\nfence_after = \"3s\"\ntakeover_margin = \"1s\"\nrun_dir = \"{}\"\nfence_record_file = \"{}\"\n{extra}\n[[storage]]\nname = \"pool\"\nmount = \"{}\"\n",
         run_dir.display(),
@@ -21,7 +22,7 @@ fn config(mount: &std::path::Path, run_dir: &std::path::Path, extra: &str) -> St
     )
 }
 
-fn fence_lines(run_dir: &std::path::Path) -> Vec<String> {
+fn fence_lines(run_dir: &Path) -> Vec<String> {
     std::fs::read_to_string(run_dir.join("fence.log"))
         .unwrap_or_default()
         .lines()
@@ -29,21 +30,58 @@ fn fence_lines(run_dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// What most tests start from: a temporary directory with the hanging FUSE
+/// filesystem mounted at `mnt` and the daemon's run directory `run`.
+struct Rig {
+    // Fields drop in order: the mount goes before its directory is removed.
+    fs: Mounted,
+    run: PathBuf,
+    tmp: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let tmp = tempfile::tempdir().unwrap();
+        Rig {
+            fs: Mounted::new(&tmp.path().join("mnt")),
+            run: tmp.path().join("run"),
+            tmp,
+        }
+    }
+
+    /// [`config`] for this mount and run directory, with `extra` settings.
+    fn config(&self, extra: &str) -> String {
+        config(&self.fs.path, &self.run, extra)
+    }
+
+    /// Write `text` as `hb.toml` in the temporary directory.
+    fn write(&self, text: &str) -> PathBuf {
+        write_config(self.tmp.path(), "hb.toml", text)
+    }
+
+    /// Start the daemon on `cfg` and wait for `renewals` successful renewals
+    /// of the first storage (10 s at most).
+    fn start(&self, cfg: &Path, renewals: u64) -> Daemon {
+        let d = Daemon::start(cfg, &self.run);
+        d.wait_for(
+            Duration::from_secs(10),
+            &format!("{renewals} renewals"),
+            |s| s.storages[0].totals.ok >= renewals,
+        );
+        d
+    }
+}
+
 #[test]
 fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, ""));
-    let mut d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "three renewals", |s| {
-        s.storages[0].totals.ok >= 3
-    });
-    let record = std::fs::read(fs.path.join(".nfsha/hb/kvm1")).unwrap();
+    let rig = Rig::new();
+    let cfg = rig.write(&rig.config(""));
+    let mut d = rig.start(&cfg, 3);
+    let record = std::fs::read(rig.fs.path.join(".nfsha/hb/kvm1")).unwrap();
     nfsha::heartbeat::record::Record::decode(&record).expect("a valid record on the storage");
 
-    fs.set(Mode::Block);
+    rig.fs.set(Mode::Block);
     let blocked_at = boottime_ms();
     // Each attempt is abandoned at io_timeout; the helper stays stuck in the
     // kernel and no second one is started while it is.
@@ -88,7 +126,7 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
         s.fence.state == "fencing"
     });
     std::thread::sleep(Duration::from_millis(300));
-    let lines = fence_lines(&run);
+    let lines = fence_lines(&rig.run);
     assert_eq!(lines.len(), 1, "exactly one fence step: {lines:?}");
     let (at, step) = lines[0].split_once(' ').unwrap();
     assert!(
@@ -120,7 +158,7 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(d.status().unwrap().updated_ms > before);
     assert_eq!(
-        fence_lines(&run).len(),
+        fence_lines(&rig.run).len(),
         1,
         "no second reboot step after a recorded one"
     );
@@ -129,20 +167,15 @@ fn hung_storage_is_abandoned_status_answers_and_fence_fires_at_fence_after() {
 #[test]
 fn three_second_write_latency_with_fence_after_30s_never_fences() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let text = config(&fs.path, &run, "")
+    let rig = Rig::new();
+    let text = rig
+        .config("")
         .replace("interval = \"200ms\"", "interval = \"1s\"")
         .replace("io_timeout = \"1s\"", "io_timeout = \"10s\"")
         .replace("fence_after = \"3s\"", "fence_after = \"30s\"");
-    let cfg = write_config(tmp.path(), "hb.toml", &text);
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
-        s.storages[0].totals.ok >= 1
-    });
+    let d = rig.start(&rig.write(&text), 1);
     // Like a DRBD resync: every data write takes 3 s more.
-    fs.set(Mode::DelayWrites(Duration::from_secs(3)));
+    rig.fs.set(Mode::DelayWrites(Duration::from_secs(3)));
     let s = d.wait_for(Duration::from_secs(20), "three slow renewals", |s| {
         s.storages[0]
             .history
@@ -154,7 +187,7 @@ fn three_second_write_latency_with_fence_after_30s_never_fences() {
     assert_eq!(s.storages[0].totals.timeouts, 0);
     assert_eq!(s.fence.state, "healthy");
     assert!(
-        fence_lines(&run).is_empty(),
+        fence_lines(&rig.run).is_empty(),
         "no fence decision for slow writes"
     );
 }
@@ -162,19 +195,15 @@ fn three_second_write_latency_with_fence_after_30s_never_fences() {
 #[test]
 fn outages_shorter_than_fence_after_never_fence() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let text = config(&fs.path, &run, "").replace("fence_after = \"3s\"", "fence_after = \"5s\"");
-    let cfg = write_config(tmp.path(), "hb.toml", &text);
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
-        s.storages[0].totals.ok >= 1
-    });
+    let rig = Rig::new();
+    let text = rig
+        .config("")
+        .replace("fence_after = \"3s\"", "fence_after = \"5s\"");
+    let d = rig.start(&rig.write(&text), 1);
     for _ in 0..3 {
-        fs.set(Mode::Block);
+        rig.fs.set(Mode::Block);
         std::thread::sleep(Duration::from_secs(2));
-        fs.set(Mode::Normal);
+        rig.fs.set(Mode::Normal);
         let ok = d.status().unwrap().storages[0].totals.ok;
         d.wait_for(Duration::from_secs(3), "recovery", |s| {
             s.storages[0].totals.ok > ok
@@ -188,26 +217,24 @@ fn outages_shorter_than_fence_after_never_fence() {
         s.storages[0].totals
     );
     assert_eq!(s.fence.state, "healthy");
-    assert!(fence_lines(&run).is_empty(), "{:?}", fence_lines(&run));
+    assert!(
+        fence_lines(&rig.run).is_empty(),
+        "{:?}",
+        fence_lines(&rig.run)
+    );
 }
 
 #[test]
 fn restart_agent_runs_the_hook_once_reports_not_fenced_and_withdraws() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let hook = tmp.path().join("agent-restarted");
+    let rig = Rig::new();
+    let hook = rig.tmp.path().join("agent-restarted");
     let extra = format!(
         "fence_action = \"restart-agent\"\nrestart_agent_command = [\"touch\", \"{}\"]",
         hook.display()
     );
-    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, &extra));
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "a first renewal", |s| {
-        s.storages[0].totals.ok >= 1
-    });
-    fs.set(Mode::Block);
+    let d = rig.start(&rig.write(&rig.config(&extra)), 1);
+    rig.fs.set(Mode::Block);
     d.wait_for(Duration::from_secs(8), "the not-fenced decision", |s| {
         s.fence.state == "not-fenced"
     });
@@ -217,17 +244,17 @@ fn restart_agent_runs_the_hook_once_reports_not_fenced_and_withdraws() {
     }
     assert!(hook.exists(), "the restart hook ran");
     std::thread::sleep(Duration::from_secs(1));
-    let lines = fence_lines(&run);
+    let lines = fence_lines(&rig.run);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("restart-agent touch"), "{lines:?}");
     assert!(d.log_text().contains("NOT fenced"));
-    fs.set(Mode::Normal);
+    rig.fs.set(Mode::Normal);
     d.wait_for(Duration::from_secs(8), "healthy again", |s| {
         s.fence.state == "healthy"
     });
     // The records written meanwhile said so, and now say ok again.
     let rec = nfsha::heartbeat::record::Record::decode(
-        &std::fs::read(fs.path.join(".nfsha/hb/kvm1")).unwrap(),
+        &std::fs::read(rig.fs.path.join(".nfsha/hb/kvm1")).unwrap(),
     )
     .unwrap();
     assert_eq!(rec.fence_action.name(), "restart-agent");
@@ -236,21 +263,16 @@ fn restart_agent_runs_the_hook_once_reports_not_fenced_and_withdraws() {
 /// Host kvm1 runs the daemon; host kvm2 only runs `check` (no daemon), on the
 /// same storage. kvm1's write path hangs while reads still work.
 fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let rig = Rig::new();
     let extra = format!("fence_action = \"{action}\"");
-    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, &extra));
-    let peer_run = tmp.path().join("peer-run");
+    let cfg = rig.write(&rig.config(&extra));
+    let peer_run = rig.tmp.path().join("peer-run");
     let peer_cfg = write_config(
-        tmp.path(),
+        rig.tmp.path(),
         "peer.toml",
-        &config(&fs.path, &peer_run, "fence_action = \"log-only\"").replace("kvm1", "kvm2"),
+        &config(&rig.fs.path, &peer_run, "fence_action = \"log-only\"").replace("kvm1", "kvm2"),
     );
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
+    let _d = rig.start(&cfg, 2);
     let check = |wait: &str| {
         nfsha(&[
             "heartbeat",
@@ -272,7 +294,7 @@ fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("kvm1: alive"));
 
-    fs.set(Mode::BlockWrites);
+    rig.fs.set(Mode::BlockWrites);
     let blocked = Instant::now();
     // Never alive once the writer is silent for longer than the alive window.
     std::thread::sleep(Duration::from_secs(2));
@@ -293,7 +315,7 @@ fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str
         "{:?}",
         blocked.elapsed()
     );
-    fs.set(Mode::Normal);
+    rig.fs.set(Mode::Normal);
 }
 
 #[test]
@@ -338,23 +360,18 @@ fn unmounted_storage_is_a_failure_not_a_local_write() {
 #[test]
 fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, ""));
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
+    let rig = Rig::new();
+    let cfg = rig.write(&rig.config(""));
+    let d = rig.start(&cfg, 2);
     let agent = |action: &str| {
         let t = Instant::now();
         let out = std::process::Command::new(common::nfsha())
             .args(["agent", "storagehb", action])
-            .env("OCF_RESKEY_mount", &fs.path)
+            .env("OCF_RESKEY_mount", &rig.fs.path)
             .env("OCF_RESKEY_config", &cfg)
             .env("OCF_RESKEY_CRM_meta_interval", "10000")
             .env("OCF_RESOURCE_INSTANCE", "hb:0")
-            .env("HA_RSCTMP", tmp.path().join("rsctmp"))
+            .env("HA_RSCTMP", rig.tmp.path().join("rsctmp"))
             .output()
             .unwrap();
         (
@@ -363,11 +380,11 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
             t.elapsed(),
         )
     };
-    std::fs::create_dir_all(tmp.path().join("rsctmp")).unwrap();
+    std::fs::create_dir_all(rig.tmp.path().join("rsctmp")).unwrap();
     assert_eq!(agent("monitor").0, 7);
     assert_eq!(agent("start").0, 0);
     assert_eq!(agent("monitor").0, 0);
-    fs.set(Mode::Block);
+    rig.fs.set(Mode::Block);
     let t = Instant::now();
     let failed = loop {
         let (rc, err, took) = agent("monitor");
@@ -384,7 +401,7 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
         "failed after {:?}",
         t.elapsed()
     );
-    fs.set(Mode::Normal);
+    rig.fs.set(Mode::Normal);
     d.wait_for(Duration::from_secs(5), "recovery", |s| {
         s.storages[0].state == "ok"
     });
@@ -396,19 +413,18 @@ fn storagehb_agent_monitor_fails_while_the_mount_hangs_and_answers_at_once() {
 #[test]
 fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let rig = Rig::new();
     // A plain file stands in for /dev/watchdog: each pet is one byte.
-    let wd = tmp.path().join("watchdog");
+    let wd = rig.tmp.path().join("watchdog");
     std::fs::write(&wd, b"").unwrap();
     let extra = format!(
         "[watchdog]\ndevice = \"{}\"\ntimeout = \"3s\"",
         wd.display()
     );
-    let text =
-        config(&fs.path, &run, "").replace("\n[[storage]]", &format!("\n{extra}\n[[storage]]"));
-    let cfg = write_config(tmp.path(), "hb.toml", &text);
+    let text = rig
+        .config("")
+        .replace("\n[[storage]]", &format!("\n{extra}\n[[storage]]"));
+    let cfg = rig.write(&text);
     let size = || std::fs::metadata(&wd).unwrap().len();
     let last = || std::fs::read(&wd).unwrap().last().copied();
     let stop = |d: &mut Daemon| {
@@ -421,10 +437,7 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
         assert!(!d.running());
     };
 
-    let mut d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
+    let mut d = rig.start(&cfg, 2);
     let before = size();
     std::thread::sleep(Duration::from_millis(2500));
     assert!(size() > before, "petted while healthy");
@@ -433,11 +446,8 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
 
     // Fresh "device": the daemon writes from offset 0, as to a real one.
     std::fs::write(&wd, b"").unwrap();
-    let mut d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
-    fs.set(Mode::Block);
+    let mut d = rig.start(&cfg, 2);
+    rig.fs.set(Mode::Block);
     d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
         s.fence.state == "fencing"
     });
@@ -462,16 +472,10 @@ fn watchdog_is_petted_only_while_healthy_and_disarmed_only_when_healthy() {
 #[test]
 fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
+    let rig = Rig::new();
     let extra = "fence_action = \"graceful-reboot\"\nescalate_after = \"2s\"";
-    let cfg = write_config(tmp.path(), "hb.toml", &config(&fs.path, &run, extra));
-    let mut d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
-    fs.set(Mode::Block);
+    let mut d = rig.start(&rig.write(&rig.config(extra)), 2);
+    rig.fs.set(Mode::Block);
     d.wait_for(Duration::from_secs(8), "the fence decision", |s| {
         s.fence.state == "fencing"
     });
@@ -484,7 +488,7 @@ fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
     while d.running() && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let lines = fence_lines(&run);
+    let lines = fence_lines(&rig.run);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines[0].contains("graceful-reboot systemctl reboot"),
@@ -506,19 +510,9 @@ fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
 #[test]
 fn log_only_keeps_writing_an_explicit_not_fenced_state() {
     need_fuse!();
-    let tmp = tempfile::tempdir().unwrap();
-    let run = tmp.path().join("run");
-    let fs = Mounted::new(&tmp.path().join("mnt"));
-    let cfg = write_config(
-        tmp.path(),
-        "hb.toml",
-        &config(&fs.path, &run, "fence_action = \"log-only\""),
-    );
-    let d = Daemon::start(&cfg, &run);
-    d.wait_for(Duration::from_secs(10), "renewals", |s| {
-        s.storages[0].totals.ok >= 2
-    });
-    let record = fs.path.join(".nfsha/hb/kvm1");
+    let rig = Rig::new();
+    let d = rig.start(&rig.write(&rig.config("fence_action = \"log-only\"")), 2);
+    let record = rig.fs.path.join(".nfsha/hb/kvm1");
     let state = || {
         std::fs::read(&record)
             .ok()
@@ -526,7 +520,7 @@ fn log_only_keeps_writing_an_explicit_not_fenced_state() {
             .map(|r| r.state.name())
     };
     assert_eq!(state(), Some("ok"));
-    fs.set(Mode::BlockWrites);
+    rig.fs.set(Mode::BlockWrites);
     d.wait_for(Duration::from_secs(8), "the log-only decision", |s| {
         s.fence.state == "not-fenced"
     });
@@ -534,7 +528,7 @@ fn log_only_keeps_writing_an_explicit_not_fenced_state() {
         .log_text()
         .contains("fence_action = log-only: NOT fencing"));
     // Writes get through again: the first record written says so explicitly.
-    fs.set(Mode::Normal);
+    rig.fs.set(Mode::Normal);
     let t = Instant::now();
     let mut seen = Vec::new();
     while t.elapsed() < Duration::from_secs(4) {
@@ -552,7 +546,7 @@ fn log_only_keeps_writing_an_explicit_not_fenced_state() {
         "back to ok once healthy: {seen:?}"
     );
     assert!(
-        fence_lines(&run).is_empty(),
+        fence_lines(&rig.run).is_empty(),
         "log-only records no fence step"
     );
 }

@@ -472,38 +472,10 @@ impl<'d> Parser<'d> {
         };
         if let Some(t) = r.template.as_ref().and_then(|t| self.templates.get(t)) {
             r.kind = Kind::Primitive(t.agent.clone());
-            for p in &t.params {
-                if !r.params.iter().any(|x| x.name == p.name) {
-                    r.params.push(p.clone());
-                }
-            }
-            for p in &t.meta {
-                if !r.meta.iter().any(|x| x.name == p.name) {
-                    r.meta.push(p.clone());
-                }
-            }
-            for o in &t.ops {
-                if !r.ops.iter().any(|x| x.name == o.name && x.role == o.role) {
-                    r.ops.push(o.clone());
-                }
-            }
+            r.inherit(&t.params, &t.meta, &t.ops);
         }
-        if let Kind::Clone { promotable } = &mut r.kind {
-            if r.meta
-                .iter()
-                .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
-            {
-                *promotable = true;
-            }
-        }
-        // Legacy meta names, normalised once here.
-        for p in &mut r.meta {
-            match p.name.as_str() {
-                "master-max" => p.name = "promoted-max".into(),
-                "master-node-max" => p.name = "promoted-node-max".into(),
-                _ => {}
-            }
-        }
+        r.promotable_from_meta();
+        r.rename_legacy_meta();
         let idx = self.model.add(r);
         for &c in &self.el(i).children {
             self.resource(c, Some(idx));
@@ -534,9 +506,7 @@ impl<'d> Parser<'d> {
         let el = self.el(i);
         let id = el.attr("id").unwrap_or("").to_string();
         let ignores = self.ignores(i);
-        if !ignores.is_empty() {
-            self.model.constraint_ignores.insert(id.clone(), ignores);
-        }
+        self.model.ignore_for_constraint(&id, ignores);
         match el.name {
             "rsc_order" => {
                 let kind = el

@@ -63,16 +63,10 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                 }
                 let (params, meta, _) = sections(l, i, file);
                 let mut r = Resource {
-                    id,
-                    kind,
-                    parent: None,
-                    children: Vec::new(),
                     params,
                     meta,
-                    ops: Vec::new(),
-                    template: None,
-                    loc: Loc::new(file, l.line),
                     ignores,
+                    ..Resource::new(&id, kind, Loc::new(file, l.line))
                 };
                 normalise_meta(&mut r);
                 let idx = m.add(r);
@@ -82,16 +76,12 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
             }
             "order" => {
                 let o = order(l, file)?;
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(o.id.clone(), ignores);
-                }
+                m.ignore_for_constraint(&o.id, ignores);
                 m.orders.push(o);
             }
             "colocation" | "collocation" => {
                 let c = colocation(l, file)?;
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(c.id.clone(), ignores);
-                }
+                m.ignore_for_constraint(&c.id, ignores);
                 m.colocations.push(c);
             }
             "location" => {
@@ -144,18 +134,17 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
 }
 
 fn word(l: &Logical, i: usize, file: &Arc<str>, what: &str) -> Result<String, ParseError> {
-    l.words
-        .get(i)
-        .map(|(w, _)| w.clone())
-        .ok_or_else(|| ParseError {
-            file: file.to_string(),
-            line: l.line,
-            message: format!(
+    l.words.get(i).map(|(w, _)| w.clone()).ok_or_else(|| {
+        ParseError::new(
+            file,
+            l.line,
+            format!(
                 "`{}` is incomplete: expected {what} as word {}",
                 l.words[0].0,
                 i + 1
             ),
-        })
+        )
+    })
 }
 
 fn is_section(w: &str) -> bool {
@@ -212,15 +201,8 @@ fn sections(l: &Logical, start: usize, file: &Arc<str>) -> (Vec<NvPair>, Vec<NvP
                 conditional = false;
             }
             "op" => {
-                let name = l.words.get(i + 1).map(|x| x.0.clone()).unwrap_or_default();
-                ops.push(Op {
-                    name,
-                    interval: None,
-                    timeout: None,
-                    role: None,
-                    enabled: true,
-                    loc: Loc::new(file, line),
-                });
+                let name = l.words.get(i + 1).map_or("", |x| x.0.as_str());
+                ops.push(Op::named(name, Loc::new(file, line)));
                 section = "op";
                 i += 1;
             }
@@ -239,13 +221,7 @@ fn sections(l: &Logical, start: usize, file: &Arc<str>) -> (Vec<NvPair>, Vec<NvP
                             "meta" => meta.push(pair),
                             "op" | "op_meta" => {
                                 if let Some(op) = ops.last_mut() {
-                                    match k {
-                                        "interval" => op.interval = parse_duration(v),
-                                        "timeout" => op.timeout = parse_duration(v),
-                                        "role" => op.role = Role::parse(v),
-                                        "enabled" => op.enabled = parse_bool(v).unwrap_or(true),
-                                        _ => {}
-                                    }
+                                    op.set(k, v);
                                 }
                             }
                             _ => {}
@@ -260,21 +236,8 @@ fn sections(l: &Logical, start: usize, file: &Arc<str>) -> (Vec<NvPair>, Vec<NvP
 }
 
 fn normalise_meta(r: &mut Resource) {
-    for p in &mut r.meta {
-        match p.name.as_str() {
-            "master-max" => p.name = "promoted-max".into(),
-            "master-node-max" => p.name = "promoted-node-max".into(),
-            _ => {}
-        }
-    }
-    if let Kind::Clone { promotable } = &mut r.kind {
-        if r.meta
-            .iter()
-            .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
-        {
-            *promotable = true;
-        }
-    }
+    r.rename_legacy_meta();
+    r.promotable_from_meta();
 }
 
 fn primitive(
@@ -286,36 +249,20 @@ fn primitive(
     let ty = word(l, 2, file, "an agent (class:provider:type) or @template")?;
     let (params, meta, ops) = sections(l, 3, file);
     let mut r = Resource {
-        id,
-        kind: Kind::Primitive(Agent::default()),
-        parent: None,
-        children: Vec::new(),
         params,
         meta,
         ops,
-        template: None,
-        loc: Loc::new(file, l.line),
-        ignores: Vec::new(),
+        ..Resource::new(
+            &id,
+            Kind::Primitive(Agent::default()),
+            Loc::new(file, l.line),
+        )
     };
     if let Some(t) = ty.strip_prefix('@') {
         r.template = Some(t.to_string());
         if let Some(tpl) = templates.get(t) {
             r.kind = tpl.kind.clone();
-            for p in &tpl.params {
-                if !r.params.iter().any(|x| x.name == p.name) {
-                    r.params.push(p.clone());
-                }
-            }
-            for p in &tpl.meta {
-                if !r.meta.iter().any(|x| x.name == p.name) {
-                    r.meta.push(p.clone());
-                }
-            }
-            for o in &tpl.ops {
-                if !r.ops.iter().any(|x| x.name == o.name && x.role == o.role) {
-                    r.ops.push(o.clone());
-                }
-            }
+            r.inherit(&tpl.params, &tpl.meta, &tpl.ops);
         }
     } else {
         r.kind = Kind::Primitive(Agent::parse(&ty));
@@ -330,6 +277,27 @@ struct Refs {
     sets: Vec<RscSet>,
     bracketed: bool,
     options: Vec<(String, String)>,
+}
+
+impl Refs {
+    /// Two resources without brackets (`a b`, `a:promote b`) are a simple
+    /// constraint: each becomes a one-member set with its own action or role
+    /// (none where it has no suffix, so the Pacemaker default applies).
+    /// Anything else stays as the sets crmsh would make. Returns the sets
+    /// and whether they are a simple pair.
+    fn into_sets(self) -> (Vec<RscSet>, bool) {
+        let simple =
+            !self.bracketed && self.sets.iter().map(|s| s.resources.len()).sum::<usize>() == 2;
+        if !simple {
+            return (self.sets, false);
+        }
+        let sets = self
+            .sets
+            .iter()
+            .flat_map(|s| s.resources.iter().map(|x| RscSet::one(x, s.action, s.role)))
+            .collect();
+        (sets, true)
+    }
 }
 
 /// Split constraint references into sets the way crmsh does: a bare list is
@@ -455,46 +423,30 @@ fn order(l: &Logical, file: &Arc<str>) -> Result<Order, ParseError> {
         None => OrderKind::Mandatory,
         Some(s) => OrderKind::parse(s)
             .or_else(|| parse_score(s).map(OrderKind::from_score))
-            .ok_or_else(|| ParseError {
-                file: file.to_string(),
-                line: l.line,
-                message: format!("order {id}: expected a kind (Mandatory, Optional, Serialize) or a score before the resources, found {s:?}"),
-            })?,
+            .ok_or_else(|| ParseError::new(file, l.line, format!("order {id}: expected a kind (Mandatory, Optional, Serialize) or a score before the resources, found {s:?}")))?,
     };
     let r = refs(&l.words[start..], true);
-    let simple_pair = !r.bracketed && r.sets.iter().map(|s| s.resources.len()).sum::<usize>() == 2;
-    let sets = if simple_pair {
-        // `order o Mandatory: a:promote b` sets only first-action; keep the
-        // then side's action absent so the Pacemaker default applies.
-        let all: Vec<(String, Option<Action>)> = r
-            .sets
-            .iter()
-            .flat_map(|s| s.resources.iter().map(move |x| (x.clone(), s.action)))
-            .collect();
-        vec![
-            RscSet::one(&all[0].0, all[0].1, None),
-            RscSet::one(&all[1].0, all[1].1, None),
-        ]
-    } else {
-        r.sets
-    };
+    let symmetrical = r
+        .options
+        .iter()
+        .find(|(k, _)| k == "symmetrical")
+        .and_then(|(_, v)| parse_bool(v));
+    // `order o Mandatory: a:promote b` sets only first-action; the then
+    // side's action stays absent so the Pacemaker default applies.
+    let (sets, simple) = r.into_sets();
     if sets.is_empty() {
-        return Err(ParseError {
-            file: file.to_string(),
-            line: l.line,
-            message: format!("order {id}: expected at least two resources"),
-        });
+        return Err(ParseError::new(
+            file,
+            l.line,
+            format!("order {id}: expected at least two resources"),
+        ));
     }
     Ok(Order {
         id,
         kind,
-        symmetrical: r
-            .options
-            .iter()
-            .find(|(k, _)| k == "symmetrical")
-            .and_then(|(_, v)| parse_bool(v)),
+        symmetrical,
         sets,
-        simple: simple_pair,
+        simple,
         loc: Loc::new(file, l.line),
     })
 }
@@ -503,33 +455,19 @@ fn colocation(l: &Logical, file: &Arc<str>) -> Result<Colocation, ParseError> {
     let id = word(l, 1, file, "a colocation id")?;
     let (score, start) = score_word(l);
     let score = score.as_deref().and_then(parse_score).unwrap_or(INFINITY);
-    let r = refs(&l.words[start..], false);
-    let simple_pair = !r.bracketed && r.sets.iter().map(|s| s.resources.len()).sum::<usize>() == 2;
-    let sets = if simple_pair {
-        let all: Vec<(String, Option<Role>)> = r
-            .sets
-            .iter()
-            .flat_map(|s| s.resources.iter().map(move |x| (x.clone(), s.role)))
-            .collect();
-        vec![
-            RscSet::one(&all[0].0, None, all[0].1),
-            RscSet::one(&all[1].0, None, all[1].1),
-        ]
-    } else {
-        r.sets
-    };
+    let (sets, simple) = refs(&l.words[start..], false).into_sets();
     if sets.is_empty() {
-        return Err(ParseError {
-            file: file.to_string(),
-            line: l.line,
-            message: format!("colocation {id}: expected at least two resources after the score"),
-        });
+        return Err(ParseError::new(
+            file,
+            l.line,
+            format!("colocation {id}: expected at least two resources after the score"),
+        ));
     }
     Ok(Colocation {
         id,
         score,
         sets,
-        simple: simple_pair,
+        simple,
         loc: Loc::new(file, l.line),
     })
 }

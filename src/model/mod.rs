@@ -70,6 +70,16 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+impl ParseError {
+    pub fn new(file: &Arc<str>, line: u32, message: String) -> ParseError {
+        ParseError {
+            file: file.to_string(),
+            line,
+            message,
+        }
+    }
+}
+
 /// One name/value pair (instance attribute, meta attribute, property, nfs.conf key).
 #[derive(Clone, Debug)]
 pub struct NvPair {
@@ -258,6 +268,32 @@ pub struct Op {
     pub loc: Loc,
 }
 
+impl Op {
+    /// An operation as written without attributes: no interval, timeout or
+    /// role, enabled.
+    pub fn named(name: &str, loc: Loc) -> Op {
+        Op {
+            name: name.to_string(),
+            interval: None,
+            timeout: None,
+            role: None,
+            enabled: true,
+            loc,
+        }
+    }
+
+    /// Set one `key=value` attribute of the operation; other keys are ignored.
+    pub fn set(&mut self, key: &str, value: &str) {
+        match key {
+            "interval" => self.interval = parse_duration(value),
+            "timeout" => self.timeout = parse_duration(value),
+            "role" => self.role = Role::parse(value),
+            "enabled" => self.enabled = parse_bool(value).unwrap_or(true),
+            _ => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
     Primitive(Agent),
@@ -287,6 +323,72 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource with no parent, members, attributes or operations yet.
+    pub fn new(id: &str, kind: Kind, loc: Loc) -> Resource {
+        Resource {
+            id: id.to_string(),
+            kind,
+            parent: None,
+            children: Vec::new(),
+            params: Vec::new(),
+            meta: Vec::new(),
+            ops: Vec::new(),
+            template: None,
+            loc,
+            ignores: Vec::new(),
+        }
+    }
+
+    /// Take from a template the instance and meta attributes and the
+    /// operations (by name and role) that the resource does not set itself.
+    pub fn inherit(&mut self, params: &[NvPair], meta: &[NvPair], ops: &[Op]) {
+        for p in params {
+            if !self.params.iter().any(|x| x.name == p.name) {
+                self.params.push(p.clone());
+            }
+        }
+        for p in meta {
+            if !self.meta.iter().any(|x| x.name == p.name) {
+                self.meta.push(p.clone());
+            }
+        }
+        for o in ops {
+            if !self
+                .ops
+                .iter()
+                .any(|x| x.name == o.name && x.role == o.role)
+            {
+                self.ops.push(o.clone());
+            }
+        }
+    }
+
+    /// A clone with the meta attribute `promotable=true` is promotable, as a
+    /// legacy `<master>`/`ms` is.
+    pub fn promotable_from_meta(&mut self) {
+        if let Kind::Clone { promotable } = &mut self.kind {
+            if self
+                .meta
+                .iter()
+                .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
+            {
+                *promotable = true;
+            }
+        }
+    }
+
+    /// Rename the legacy meta attributes `master-max` and `master-node-max`
+    /// to `promoted-max` and `promoted-node-max`, so rules see one spelling.
+    pub fn rename_legacy_meta(&mut self) {
+        for p in &mut self.meta {
+            match p.name.as_str() {
+                "master-max" => p.name = "promoted-max".into(),
+                "master-node-max" => p.name = "promoted-node-max".into(),
+                _ => {}
+            }
+        }
+    }
+
     pub fn agent(&self) -> Option<&Agent> {
         match &self.kind {
             Kind::Primitive(a) => Some(a),
@@ -674,6 +776,14 @@ impl Model {
     /// A cluster property; `fencing-enabled` is Pacemaker 3's name for `stonith-enabled`.
     pub fn property(&self, name: &str) -> Option<&NvPair> {
         self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Record the rule codes an inline `nfsha: ignore[CODE]` comment
+    /// suppresses for constraint `id` (none: nothing to record).
+    pub fn ignore_for_constraint(&mut self, id: &str, codes: Vec<String>) {
+        if !codes.is_empty() {
+            self.constraint_ignores.insert(id.to_string(), codes);
+        }
     }
 
     /// Finish a model after parsing: merge templates, record template users.

@@ -13,29 +13,6 @@ use std::sync::Arc;
 use super::words::logical_lines;
 use super::*;
 
-fn perr(file: &Arc<str>, line: u32, message: String) -> ParseError {
-    ParseError {
-        file: file.to_string(),
-        line,
-        message,
-    }
-}
-
-fn new_resource(id: &str, kind: Kind, loc: Loc) -> Resource {
-    Resource {
-        id: id.to_string(),
-        kind,
-        parent: None,
-        children: Vec::new(),
-        params: Vec::new(),
-        meta: Vec::new(),
-        ops: Vec::new(),
-        template: None,
-        loc,
-        ignores: Vec::new(),
-    }
-}
-
 fn pair(w: &str, loc: &Loc) -> Option<NvPair> {
     let (k, v) = w.split_once('=')?;
     if k.is_empty() || k.starts_with('-') {
@@ -80,21 +57,10 @@ fn wrap_clone(
     meta: Vec<NvPair>,
     loc: Loc,
 ) {
-    let mut c = new_resource(clone_id, Kind::Clone { promotable }, loc);
+    let mut c = Resource::new(clone_id, Kind::Clone { promotable }, loc);
     c.meta = meta;
-    if c.meta
-        .iter()
-        .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
-    {
-        c.kind = Kind::Clone { promotable: true };
-    }
-    for p in &mut c.meta {
-        match p.name.as_str() {
-            "master-max" => p.name = "promoted-max".into(),
-            "master-node-max" => p.name = "promoted-node-max".into(),
-            _ => {}
-        }
-    }
+    c.promotable_from_meta();
+    c.rename_legacy_meta();
     let old_parent = m.resources[target].parent;
     let ci = m.add(c);
     if let Some(op) = old_parent {
@@ -194,7 +160,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 } else {
                     Agent::parse(agent)
                 };
-                let mut r = new_resource(id, Kind::Primitive(agent), loc.clone());
+                let mut r = Resource::new(id, Kind::Primitive(agent), loc.clone());
                 r.ignores = ignores;
                 let mut section = "params";
                 let mut clone: Option<(bool, Option<String>, Vec<NvPair>)> = None;
@@ -233,14 +199,9 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                             }
                             j += 1;
                         }
-                        _ if section == "op" && !t.contains('=') => r.ops.push(Op {
-                            name: t.to_string(),
-                            interval: None,
-                            timeout: None,
-                            role: None,
-                            enabled: true,
-                            loc: loc.clone(),
-                        }),
+                        _ if section == "op" && !t.contains('=') => {
+                            r.ops.push(Op::named(t, loc.clone()))
+                        }
                         _ => {
                             let Some(p) = pair(t, &loc) else {
                                 j += 1;
@@ -256,7 +217,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                                 }
                                 _ => {
                                     if let Some(op) = r.ops.last_mut() {
-                                        set_op(op, &p.name, &p.value);
+                                        op.set(&p.name, &p.value);
                                     }
                                 }
                             }
@@ -317,7 +278,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     }
                 };
                 let Some(&ti) = m.by_id.get(target) else {
-                    return Err(perr(file, line_no, format!("pcs resource {kind}: no resource or group named {target:?} was created before this line")));
+                    return Err(ParseError::new(file, line_no, format!("pcs resource {kind}: no resource or group named {target:?} was created before this line")));
                 };
                 let suffix = if *kind == "master" { "master" } else { "clone" };
                 let cid = cid.unwrap_or_else(|| format!("{target}-{suffix}"));
@@ -335,14 +296,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                         "op" => section = "op",
                         _ if section == "op" && !t.contains('=') => {
                             m.resources[ri].ops.retain(|o| o.name != *t);
-                            m.resources[ri].ops.push(Op {
-                                name: t.to_string(),
-                                interval: None,
-                                timeout: None,
-                                role: None,
-                                enabled: true,
-                                loc: loc.clone(),
-                            });
+                            m.resources[ri].ops.push(Op::named(t, loc.clone()));
                         }
                         _ => {
                             let Some(p) = pair(t, &loc) else { continue };
@@ -351,7 +305,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                                 "meta" => set_pair(&mut m.resources[ri].meta, p),
                                 _ => {
                                     if let Some(op) = m.resources[ri].ops.last_mut() {
-                                        set_op(op, &p.name, &p.value)
+                                        op.set(&p.name, &p.value)
                                     }
                                 }
                             }
@@ -363,19 +317,8 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 let Some(&ri) = m.by_id.get(*id) else {
                     continue;
                 };
-                let mut op = Op {
-                    name: action.to_string(),
-                    interval: None,
-                    timeout: None,
-                    role: None,
-                    enabled: true,
-                    loc: loc.clone(),
-                };
-                for t in rest {
-                    if let Some((k, v)) = t.split_once('=') {
-                        set_op(&mut op, k, v);
-                    }
-                }
+                let mut op = Op::named(action, loc.clone());
+                set_op_words(&mut op, rest.iter().copied());
                 m.resources[ri].ops.push(op);
             }
             ["property", "set", rest @ ..] => {
@@ -399,12 +342,12 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "order", "set", rest @ ..] => {
                 let (sets, opts) = pcs_sets(rest, true);
-                let id = opt(&opts, "id")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("order_set_{}", line_no));
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(id.clone(), ignores);
-                }
+                let id = constraint_id(
+                    &mut m,
+                    opt(&opts, "id"),
+                    || format!("order_set_{line_no}"),
+                    ignores,
+                );
                 m.orders.push(Order {
                     id,
                     kind: opt(&opts, "kind")
@@ -419,7 +362,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             ["constraint", "order", rest @ ..] => {
                 let rest: Vec<&str> = rest.iter().copied().filter(|x| *x != "add").collect();
                 let Some(then_pos) = rest.iter().position(|x| *x == "then") else {
-                    return Err(perr(file, line_no, "pcs constraint order: expected `[action] <resource> then [action] <resource>`".into()));
+                    return Err(ParseError::new(file, line_no, "pcs constraint order: expected `[action] <resource> then [action] <resource>`".into()));
                 };
                 let (lhs, rhs) = (&rest[..then_pos], &rest[then_pos + 1..]);
                 let side = |s: &[&str]| -> Option<(Option<Action>, String, usize)> {
@@ -432,7 +375,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     }
                 };
                 let (Some((fa, first, _)), Some((ta, then, used))) = (side(lhs), side(rhs)) else {
-                    return Err(perr(
+                    return Err(ParseError::new(
                         file,
                         line_no,
                         "pcs constraint order: expected a resource on both sides of `then`".into(),
@@ -445,23 +388,24 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                             .map(|(k, v)| (k.to_string(), v.to_string()))
                     })
                     .collect();
-                let opt = |k: &str| opts.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
-                let id = opt("id").unwrap_or_else(|| format!("order-{first}-{then}-mandatory"));
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(id.clone(), ignores);
-                }
-                let kind = opt("kind")
-                    .and_then(|k| OrderKind::parse(&k))
+                let id = constraint_id(
+                    &mut m,
+                    opt(&opts, "id"),
+                    || format!("order-{first}-{then}-mandatory"),
+                    ignores,
+                );
+                let kind = opt(&opts, "kind")
+                    .and_then(OrderKind::parse)
                     .or_else(|| {
-                        opt("score")
-                            .and_then(|s| parse_score(&s))
+                        opt(&opts, "score")
+                            .and_then(parse_score)
                             .map(OrderKind::from_score)
                     })
                     .unwrap_or(OrderKind::Mandatory);
                 m.orders.push(Order {
                     id,
                     kind,
-                    symmetrical: opt("symmetrical").and_then(|v| parse_bool(&v)),
+                    symmetrical: opt(&opts, "symmetrical").and_then(parse_bool),
                     sets: vec![
                         RscSet::one(&first, Some(fa.unwrap_or(Action::Start)), None),
                         RscSet::one(&then, Some(ta.unwrap_or(Action::Start)), None),
@@ -472,12 +416,12 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "colocation", "set", rest @ ..] => {
                 let (sets, opts) = pcs_sets(rest, false);
-                let id = opt(&opts, "id")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("colocation_set_{}", line_no));
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(id.clone(), ignores);
-                }
+                let id = constraint_id(
+                    &mut m,
+                    opt(&opts, "id"),
+                    || format!("colocation_set_{line_no}"),
+                    ignores,
+                );
                 m.colocations.push(Colocation {
                     id,
                     score: opt(&opts, "score")
@@ -490,7 +434,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
             }
             ["constraint", "colocation", "add", rest @ ..] => {
                 let Some(with) = rest.iter().position(|x| *x == "with") else {
-                    return Err(perr(file, line_no, "pcs constraint colocation add: expected `[role] <source> with [role] <target>`".into()));
+                    return Err(ParseError::new(file, line_no, "pcs constraint colocation add: expected `[role] <source> with [role] <target>`".into()));
                 };
                 let side = |s: &[&str]| -> Option<(Option<Role>, String, usize)> {
                     match s {
@@ -504,25 +448,28 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 let (Some((rr, rsc, _)), Some((wr, with_rsc, used))) =
                     (side(&rest[..with]), side(&rest[with + 1..]))
                 else {
-                    return Err(perr(file, line_no, "pcs constraint colocation add: expected a resource on both sides of `with`".into()));
+                    return Err(ParseError::new(file, line_no, "pcs constraint colocation add: expected a resource on both sides of `with`".into()));
                 };
                 let tail = &rest[with + 1 + used..];
                 let mut score = INFINITY;
                 let (mut rr, mut wr) = (rr, wr);
-                let mut id = format!("colocation-{rsc}-{with_rsc}-INFINITY");
+                let mut given_id = None;
                 for t in tail {
                     match t.split_once('=') {
                         Some(("score", v)) => score = parse_score(v).unwrap_or(score),
                         Some(("rsc-role", v)) => rr = Role::parse(v),
                         Some(("with-rsc-role", v)) => wr = Role::parse(v),
-                        Some(("id", v)) => id = v.to_string(),
+                        Some(("id", v)) => given_id = Some(v),
                         Some(_) => {}
                         None => score = parse_score(t).unwrap_or(score),
                     }
                 }
-                if !ignores.is_empty() {
-                    m.constraint_ignores.insert(id.clone(), ignores);
-                }
+                let id = constraint_id(
+                    &mut m,
+                    given_id,
+                    || format!("colocation-{rsc}-{with_rsc}-INFINITY"),
+                    ignores,
+                );
                 m.colocations.push(Colocation {
                     id,
                     score,
@@ -546,29 +493,32 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
     Ok(m)
 }
 
-fn set_op(op: &mut Op, k: &str, v: &str) {
-    match k {
-        "interval" => op.interval = parse_duration(v),
-        "timeout" => op.timeout = parse_duration(v),
-        "role" => op.role = Role::parse(v),
-        "enabled" => op.enabled = parse_bool(v).unwrap_or(true),
-        _ => {}
-    }
-}
-
 fn ensure_group(m: &mut Model, id: &str, loc: &Loc) -> usize {
     match m.by_id.get(id) {
         Some(&g) => g,
-        None => m.add(new_resource(id, Kind::Group, loc.clone())),
+        None => m.add(Resource::new(id, Kind::Group, loc.clone())),
     }
 }
 
-/// `set a b [opts] set c d [opts] setoptions k=v …`
 /// The value of `key` in a constraint's trailing options.
 fn opt<'a>(opts: &'a [(String, String)], key: &str) -> Option<&'a str> {
     opts.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// A constraint's id: the one written (`id=…`), else the one pcs generates.
+/// The rule codes of an inline ignore comment are recorded against it.
+fn constraint_id(
+    m: &mut Model,
+    given: Option<&str>,
+    generated: impl FnOnce() -> String,
+    ignores: Vec<String>,
+) -> String {
+    let id = given.map_or_else(generated, str::to_string);
+    m.ignore_for_constraint(&id, ignores);
+    id
+}
+
+/// `set a b [opts] set c d [opts] setoptions k=v …`
 fn pcs_sets(words: &[&str], is_order: bool) -> (Vec<RscSet>, Vec<(String, String)>) {
     let mut sets: Vec<RscSet> = Vec::new();
     let mut opts = Vec::new();
@@ -713,13 +663,13 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                             _ => Kind::Clone { promotable: false },
                         };
                         if id.is_empty() {
-                            return Err(perr(
+                            return Err(ParseError::new(
                                 file,
                                 line_no,
                                 format!("`{head}:` without an id; expected `{head}: <id>`"),
                             ));
                         }
-                        let mut r = new_resource(&id, kind, loc.clone());
+                        let mut r = Resource::new(&id, kind, loc.clone());
                         r.parent = containers.last().map(|c| c.1);
                         let idx = m.add(r);
                         if head != "Resource" {
@@ -742,7 +692,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                             for p in shell_words(rest).iter().filter_map(|t| pair(t, &loc)) {
                                 m.resources[c].meta.push(p);
                             }
-                            normalise_clone(&mut m, c);
+                            m.resources[c].promotable_from_meta();
                         }
                     }
                     "Operations" => {
@@ -766,7 +716,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                                         m.resources[c].meta.push(p);
                                     }
                                 }
-                                normalise_clone(&mut m, c);
+                                m.resources[c].promotable_from_meta();
                             }
                             Sub::Ops if indent > ops_indent => {
                                 if let Some(name) = line
@@ -775,14 +725,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                                     .filter(|x| !x.contains('='))
                                 {
                                     // Generation B: `monitor: id` then `interval=… timeout=…`.
-                                    m.resources[c].ops.push(Op {
-                                        name: name.to_string(),
-                                        interval: None,
-                                        timeout: None,
-                                        role: None,
-                                        enabled: true,
-                                        loc: loc.clone(),
-                                    });
+                                    m.resources[c].ops.push(Op::named(name, loc.clone()));
                                 } else if line
                                     .split_whitespace()
                                     .next()
@@ -790,11 +733,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                                 {
                                     push_op_a(&mut m.resources[c], line, &loc);
                                 } else if let Some(op) = m.resources[c].ops.last_mut() {
-                                    for t in line.split_whitespace() {
-                                        if let Some((k, v)) = t.split_once('=') {
-                                            set_op(op, k, v);
-                                        }
-                                    }
+                                    set_op_words(op, line.split_whitespace());
                                 }
                             }
                             _ => {}
@@ -1002,36 +941,22 @@ fn shell_words(line: &str) -> Vec<String> {
         .collect()
 }
 
-fn normalise_clone(m: &mut Model, c: usize) {
-    let r = &mut m.resources[c];
-    if let Kind::Clone { promotable } = &mut r.kind {
-        if r.meta
-            .iter()
-            .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
-        {
-            *promotable = true;
-        }
-    }
-}
-
 /// Generation A op line: `monitor interval=30s timeout=20s (id)`.
 fn push_op_a(r: &mut Resource, line: &str, loc: &Loc) {
     let mut words = line.split_whitespace();
     let Some(name) = words.next() else { return };
-    let mut op = Op {
-        name: name.to_string(),
-        interval: None,
-        timeout: None,
-        role: None,
-        enabled: true,
-        loc: loc.clone(),
-    };
+    let mut op = Op::named(name, loc.clone());
+    set_op_words(&mut op, words);
+    r.ops.push(op);
+}
+
+/// Apply the `key=value` words to an operation; other words are ignored.
+fn set_op_words<'a>(op: &mut Op, words: impl IntoIterator<Item = &'a str>) {
     for t in words {
         if let Some((k, v)) = t.split_once('=') {
-            set_op(&mut op, k, v);
+            op.set(k, v);
         }
     }
-    r.ops.push(op);
 }
 
 #[cfg(test)]

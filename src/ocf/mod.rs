@@ -461,21 +461,13 @@ mod tests {
 
     #[test]
     fn budgets_leave_a_margin() {
-        assert_eq!(
-            internal_budget(Duration::from_secs(20)),
-            Duration::from_secs(18)
-        );
-        assert_eq!(
-            internal_budget(Duration::from_secs(5)),
-            Duration::from_secs(4)
-        );
-        assert_eq!(
-            internal_budget(Duration::from_secs(1)),
-            Duration::from_millis(500)
-        );
-        assert_eq!(
-            internal_budget(Duration::from_secs(120)),
-            Duration::from_secs(108)
-        );
+        for (timeout, budget) in [
+            (Duration::from_secs(20), Duration::from_secs(18)),
+            (Duration::from_secs(5), Duration::from_secs(4)),
+            (Duration::from_secs(1), Duration::from_millis(500)),
+            (Duration::from_secs(120), Duration::from_secs(108)),
+        ] {
+            assert_eq!(internal_budget(timeout), budget, "timeout {timeout:?}");
+        }
     }
 }

@@ -70,6 +70,19 @@ struct Node {
     mtime: SystemTime,
 }
 
+impl Node {
+    /// An empty file or directory under `parent`, modified now.
+    fn new(kind: FileType, parent: u64) -> Node {
+        Node {
+            kind,
+            data: Vec::new(),
+            children: BTreeMap::new(),
+            parent,
+            mtime: SystemTime::now(),
+        }
+    }
+}
+
 struct Inner {
     nodes: HashMap<u64, Node>,
     next: u64,
@@ -107,16 +120,7 @@ impl Inner {
         }
         let ino = self.next;
         self.next += 1;
-        self.nodes.insert(
-            ino,
-            Node {
-                kind,
-                data: Vec::new(),
-                children: BTreeMap::new(),
-                parent,
-                mtime: SystemTime::now(),
-            },
-        );
+        self.nodes.insert(ino, Node::new(kind, parent));
         self.nodes
             .get_mut(&parent)
             .unwrap()
@@ -395,16 +399,8 @@ impl Mounted {
     pub fn new(path: &Path) -> Mounted {
         std::fs::create_dir_all(path).unwrap();
         let mut nodes = HashMap::new();
-        nodes.insert(
-            1,
-            Node {
-                kind: FileType::Directory,
-                data: Vec::new(),
-                children: BTreeMap::new(),
-                parent: 1,
-                mtime: SystemTime::now(),
-            },
-        );
+        // The root directory is its own parent.
+        nodes.insert(1, Node::new(FileType::Directory, 1));
         let gate = Arc::new(Gate {
             mode: Mutex::new(Mode::Normal),
             cv: Condvar::new(),
