@@ -260,8 +260,12 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
     let fs = Mounted::new(&e.tmp.path().join("mnt"));
     // The peer writes every 200 ms through the drop-in.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (s, script, config, mp) = (
+    // When the writer's last write had finished: no check can see a change
+    // before it, so DEAD must come at least dead_after later.
+    let last_write = std::sync::Arc::new(std::sync::Mutex::new(Instant::now()));
+    let (s, lw, script, config, mp) = (
         stop.clone(),
+        last_write.clone(),
         e.script.clone(),
         e.config.clone(),
         fs.path.clone(),
@@ -273,6 +277,7 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
                 &config,
                 &pool_args("/x", &mp, &["-h", "10.0.0.40"]),
             );
+            *lw.lock().unwrap() = Instant::now();
             std::thread::sleep(Duration::from_millis(200));
         }
     });
@@ -320,10 +325,10 @@ fn check_judges_nfsha_records_by_change_never_by_age() {
             "never DEAD: {t}"
         );
     };
+    let since_last_write = last_write.lock().unwrap().elapsed();
     assert!(
-        stopped.elapsed() >= Duration::from_secs(12),
-        "{:?}",
-        stopped.elapsed()
+        since_last_write >= Duration::from_secs(12),
+        "DEAD {since_last_write:?} after the last write, before dead_after (12 s)"
     );
     assert!(dead.contains("KVMHA/nfsha-hb-10.0.0.40] was ["), "{dead}");
     assert!(
