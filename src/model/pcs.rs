@@ -693,6 +693,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                                 m.resources[c].meta.push(p);
                             }
                             m.resources[c].promotable_from_meta();
+                            m.resources[c].rename_legacy_meta();
                         }
                     }
                     "Operations" => {
@@ -717,6 +718,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
                                     }
                                 }
                                 m.resources[c].promotable_from_meta();
+                                m.resources[c].rename_legacy_meta();
                             }
                             Sub::Ops if indent > ops_indent => {
                                 if let Some(name) = line
@@ -1050,6 +1052,22 @@ Cluster Properties:
         assert_eq!(m.orders[0].actions(), vec![Action::Promote, Action::Start]);
         assert_eq!(m.colocations[0].pairs()[0].primary_role, Role::Promoted);
         assert_eq!(m.property("stonith-enabled").unwrap().value, "true");
+    }
+
+    /// Old pcs prints the legacy names; rules read `promoted-max` only, as
+    /// the CIB, crm and pcs-command parsers give it.
+    #[test]
+    fn config_meta_uses_one_spelling_for_promoted_max() {
+        let text = GEN_A.replace("promoted-max=1", "master-max=1 master-node-max=1");
+        let m = parse_config(&text, &Arc::from("cfg")).unwrap();
+        let names: Vec<&str> = m.resources[m.by_id["WebData-clone"]]
+            .meta
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert!(names.contains(&"promoted-max"), "{names:?}");
+        assert!(names.contains(&"promoted-node-max"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("master-")), "{names:?}");
     }
 
     const GEN_C: &str = r#"Resources:
