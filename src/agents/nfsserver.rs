@@ -344,11 +344,12 @@ fn nfs_conf_mismatches(conf: &NfsConf, cfg: &Config) -> Vec<String> {
     wrong
 }
 
-/// Everything start checks on this node before touching nfsd.
-fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult {
+/// Everything start checks on this node before touching nfsd; returns
+/// nfs.conf as read for the checks, for the start to use.
+fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
     let dir = &cfg.state_directory;
-    nfsstate::check_nfs_conf(ctx, dir)?;
     let conf = NfsConf::load(ctx.sys);
+    nfsstate::check_nfs_conf(ctx, &conf, dir)?;
     if cfg.has("3") {
         let want = format!("{}/statd", dir.display());
         if conf.get("statd", "state-directory-path") != Some(want.as_str()) {
@@ -412,7 +413,7 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult {
             ));
         }
     }
-    Ok(())
+    Ok(conf)
 }
 
 /// The ordering check: nfsstate's directory is mounted and Primary here.
@@ -512,8 +513,7 @@ fn write_nfsd(ctx: &Ctx, name: &str, value: &str) -> OcfResult {
 /// nfsdcld talks to the kernel through rpc_pipefs; without systemd nobody
 /// else mounts it. Mounted once and left mounted (it holds no data and other
 /// NFS services use it too), so stop never has to unmount it.
-fn ensure_pipefs(ctx: &Ctx) -> OcfResult {
-    let conf = NfsConf::load(ctx.sys);
+fn ensure_pipefs(ctx: &Ctx, conf: &NfsConf) -> OcfResult {
     let dir = conf
         .get("general", "pipefs-directory")
         .unwrap_or("/var/lib/nfs/rpc_pipefs")
@@ -549,7 +549,12 @@ fn ensure_pipefs(ctx: &Ctx) -> OcfResult {
     Ok(())
 }
 
-fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(String, u32)>> {
+fn start_direct(
+    ctx: &Ctx,
+    cfg: &Config,
+    conf: &NfsConf,
+    hostname: &str,
+) -> OcfResult<Vec<(String, u32)>> {
     let p = ctx.sys.paths();
     if nfs::threads(ctx.sys).is_none() {
         let _ = util::run(ctx, &Cmd::new("modprobe").arg("nfsd"), ctx.deadline, "kmod");
@@ -571,7 +576,7 @@ fn start_direct(ctx: &Ctx, cfg: &Config, hostname: &str) -> OcfResult<Vec<(Strin
     }
     let daemons = daemons(cfg, ctx.sys);
     if daemons.iter().any(|(n, _)| *n == "nfsdcld") {
-        ensure_pipefs(ctx)?;
+        ensure_pipefs(ctx, conf)?;
     }
     let mut started = Vec::new();
     let running = processes(ctx.sys);
@@ -696,7 +701,7 @@ impl Agent for NfsServer {
                 p.message()
             ))
         })?;
-        preflight(ctx, &cfg)?;
+        let conf = preflight(ctx, &cfg)?;
         // v4.0/v3-only servers have no server scope to fix.
         let hostname = cfg.hostname.clone().unwrap_or_else(|| {
             nix::unistd::gethostname()
@@ -717,7 +722,7 @@ impl Agent for NfsServer {
                 .map(|(p, c)| (c, p))
                 .collect()
         } else {
-            start_direct(ctx, &cfg, &hostname)?
+            start_direct(ctx, &cfg, &conf, &hostname)?
         };
         save_marker(ctx, systemd, &hostname, &pids)?;
         match nfs::threads(ctx.sys) {

@@ -200,8 +200,7 @@ pub fn wanted_nfs_conf(dir: &Path) -> Vec<(&'static str, &'static str, String)> 
 
 /// Check that nfs.conf sends nfsdcld and nfsdcltrack to `dir`: an error
 /// (`OCF_ERR_ARGS`, wrong for this node only) that lists the lines to set.
-pub fn check_nfs_conf(ctx: &Ctx, dir: &Path) -> OcfResult {
-    let conf = NfsConf::load(ctx.sys);
+pub fn check_nfs_conf(ctx: &Ctx, conf: &NfsConf, dir: &Path) -> OcfResult {
     let wrong: Vec<String> = wanted_nfs_conf(dir)
         .into_iter()
         .filter(|(s, k, v)| conf.get(s, k) != Some(v.as_str()))
@@ -339,7 +338,7 @@ impl Agent for NfsState {
     fn validate(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
         if ctx.action != crate::ocf::Action::ValidateAll || ctx.check_level >= 10 {
-            check_nfs_conf(ctx, &cfg.directory)?;
+            check_nfs_conf(ctx, &NfsConf::load(ctx.sys), &cfg.directory)?;
         }
         Ok(())
     }
@@ -455,7 +454,7 @@ impl Agent for NfsState {
         )
         .map_err(|p| OcfError::generic(p.message().to_string()))?;
         if ctx.check_level >= 10 {
-            check_nfs_conf(ctx, &cfg.directory)?;
+            check_nfs_conf(ctx, &NfsConf::load(ctx.sys), &cfg.directory)?;
             for (name, _) in SUBDIRS {
                 let path = cfg.directory.join(name);
                 if !util::test_path(ctx, "-d", &path)? {
