@@ -107,20 +107,7 @@ fn hang_timing() -> Timing {
     d.wait_for(Duration::from_secs(10), "warm-up", |s| {
         s.storages[0].totals.ok >= 3
     });
-    let check = |wait: &str| {
-        common::hb::nfsha(&[
-            "heartbeat",
-            "check",
-            "--host",
-            "kvm1",
-            "--wait",
-            wait,
-            "--config",
-            peer_cfg.to_str().unwrap(),
-        ])
-        .status
-        .code()
-    };
+    let check = |wait: &str| common::hb::check(&peer_cfg, "kvm1", wait).status.code();
     assert_eq!(check("5s"), Some(0));
     fs.set(Mode::BlockWrites);
     let t0 = boottime_ms();

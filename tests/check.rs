@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::hb::{nfsha, write_config};
+use common::hb::write_config;
 use nfsha::heartbeat::clock::{boottime_ms, wall_ms};
 use nfsha::heartbeat::fence::FenceAction;
 use nfsha::heartbeat::record::{Record, WriterState};
@@ -46,16 +46,7 @@ fn reader(tmp: &Path) -> std::path::PathBuf {
 }
 
 fn check(cfg: &Path, wait: &str) -> (i32, String) {
-    let out = nfsha(&[
-        "heartbeat",
-        "check",
-        "--host",
-        "kvm9",
-        "--wait",
-        wait,
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
+    let out = common::hb::check(cfg, "kvm9", wait);
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -273,18 +273,7 @@ fn peer_verdict_after_writer_hangs(action: &str, want_exit: i32, want_word: &str
         &config(&rig.fs.path, &peer_run, "fence_action = \"log-only\"").replace("kvm1", "kvm2"),
     );
     let _d = rig.start(&cfg, 2);
-    let check = |wait: &str| {
-        nfsha(&[
-            "heartbeat",
-            "check",
-            "--host",
-            "kvm1",
-            "--wait",
-            wait,
-            "--config",
-            peer_cfg.to_str().unwrap(),
-        ])
-    };
+    let check = |wait: &str| common::hb::check(&peer_cfg, "kvm1", wait);
     let out = check("5s");
     assert_eq!(
         out.status.code(),

@@ -16,6 +16,21 @@ pub fn nfsha(args: &[&str]) -> Output {
     Command::new(bin()).args(args).output().unwrap()
 }
 
+/// `nfsha heartbeat check --host HOST --wait WAIT --config CONFIG`.
+#[allow(dead_code)]
+pub fn check(config: &Path, host: &str, wait: &str) -> Output {
+    nfsha(&[
+        "heartbeat",
+        "check",
+        "--host",
+        host,
+        "--wait",
+        wait,
+        "--config",
+        config.to_str().unwrap(),
+    ])
+}
+
 pub fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
