@@ -305,10 +305,12 @@ pub(crate) fn see_also_section(r: &mut Roff, mut refs: Vec<String>) {
     r.text(line);
     r.control("PP", []);
     r.text([
-        roman("The guides in "),
+        roman("The guides (server-agents.md, lint.md, heartbeat.md, packaging.md) are in "),
         italic("/usr/share/doc/nfsha/"),
-        roman(" (server-agents.md, lint.md, heartbeat.md) and the example layouts in "),
+        roman(" and the example layouts in "),
         italic("/usr/share/doc/nfsha/examples/"),
-        roman("."),
+        roman(
+            " when nfsha is installed from its package, and in docs/ and examples/ of the source.",
+        ),
     ]);
 }
