@@ -6,6 +6,7 @@
 //! - [`ordering`]: run-time checks that the NFS group is ordered right.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
 //!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
+//! - [`status`]: `nfsha status`, what this node is doing.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider;
 //!   [`man`]: the man pages.
 
@@ -26,5 +27,6 @@ pub mod nfs;
 pub mod ocf;
 pub mod order;
 pub mod ordering;
+pub mod status;
 pub mod storage;
 pub mod sys;
