@@ -162,7 +162,7 @@ fn drbd9(sys: &dyn System, deadline: Deadline) -> Option<Result<String, String>>
         .read_to_string(&sys.paths().proc_drbd)
         .map(|t| t.contains(": cs:"))
         .unwrap_or(false);
-    if proc_lists || !sys.has_program("drbdsetup") || !sys.exists(&sys.paths().proc_drbd) {
+    if proc_lists || !sys.has_program("drbdsetup") {
         return None;
     }
     Some(

@@ -628,24 +628,23 @@ fn drbd_of(
                 out.push(drbd_view(s, &used));
             }
         }
-    } else if let Some(answer) = &i.drbd9 {
-        match answer {
-            Ok(json) => {
-                for minor in minors_in_status_json(json) {
-                    if let Ok(Some(s)) = crate::storage::from_status_json(json, minor) {
-                        out.push(drbd_view(s, &used));
-                    }
-                }
+    } else {
+        let json: &str = match &i.drbd9 {
+            Some(Ok(json)) => json,
+            // No DRBD here at all: drbdsetup's complaint is no news.
+            _ if used.is_empty() && proc_text.is_none() => return Known::Value(Vec::new()),
+            Some(Err(e)) => return Known::unknown(e.clone()),
+            None if used.is_empty() => return Known::Value(Vec::new()),
+            None => return Known::unknown(format!(
+                "DRBD devices are in use here, but {} lists none and drbdsetup is not installed",
+                sys.paths().proc_drbd.display()
+            )),
+        };
+        for minor in minors_in_status_json(json) {
+            if let Ok(Some(s)) = crate::storage::from_status_json(json, minor) {
+                out.push(drbd_view(s, &used));
             }
-            Err(e) => return Known::unknown(e.clone()),
         }
-    } else if proc_text.is_none() && used.is_empty() {
-        return Known::Value(Vec::new());
-    } else if !used.is_empty() {
-        return Known::unknown(format!(
-            "DRBD devices are in use here but neither {} lists them nor is drbdsetup installed",
-            sys.paths().proc_drbd.display()
-        ));
     }
     for d in &out {
         let state_dir = d.used_for.iter().any(|u| u.starts_with("state directory"));
