@@ -344,10 +344,7 @@ fn grace_left_and_reclaims_going_up_during_a_grace_period() {
     assert!(approx(&g["ended_after_s"], 4.5, 0.01), "{g:#}");
     assert_eq!(v["server"]["clients"]["reclaim"]["in_grace"], false);
     assert_eq!(v["server"]["clients"]["reclaim"]["recorded"], 3);
-    assert_eq!(
-        code, 3,
-        "lease/grace configured is unknown here (no drop-in): {v:#}"
-    );
+    assert_eq!(code, 0, "everything known, nothing wrong: {v:#}");
 }
 
 #[test]
@@ -467,9 +464,10 @@ fn what_the_real_agents_started_is_what_status_shows() {
         .map(|r| r["agent"].as_str().unwrap())
         .collect();
     assert_eq!(agents, ["nfsstate", "nfsserver", "exportfs"], "{v:#}");
-    // The lease the resource set (120 s) is what the control file holds.
+    // The lease the resource set (120 s) is what the control file holds; in
+    // direct mode no file on the node configures it.
     assert_eq!(s["lease"]["running"], 120);
-    assert_eq!(s["lease"]["configured"]["seconds"], 120);
+    assert_eq!(s["lease"]["configured"], Value::Null);
     let fsid = (7000 + node.drbd_minor).to_string();
     let export = s["exports"]
         .as_array()

@@ -155,14 +155,23 @@ fn monotonic() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// DRBD 9 answers only through drbdsetup: ask it when `/proc/drbd` lists no
-/// device (DRBD 8.4 lists them all there).
-fn drbd9(sys: &dyn System, deadline: Deadline) -> Option<Result<String, String>> {
-    let proc_lists = sys
-        .read_to_string(&sys.paths().proc_drbd)
-        .map(|t| t.contains(": cs:"))
-        .unwrap_or(false);
-    if proc_lists || !sys.has_program("drbdsetup") {
+/// DRBD 9 answers only through drbdsetup: ask it when DRBD is loaded (or a
+/// DRBD device is in use here) and `/proc/drbd` lists no device (DRBD 8.4
+/// lists them all there).
+fn drbd9(
+    sys: &dyn System,
+    mounts: &[mounts::Mount],
+    deadline: Deadline,
+) -> Option<Result<String, String>> {
+    let proc = sys.read_to_string(&sys.paths().proc_drbd).ok();
+    if proc.as_deref().is_some_and(|t| t.contains(": cs:")) {
+        return None;
+    }
+    let in_use = mounts
+        .iter()
+        .any(|m| crate::storage::drbd_minor(&m.source).is_some())
+        || (reads_directly(mounts, &sys.state_dir()) && server::state_on_drbd(sys));
+    if (proc.is_none() && !in_use) || !sys.has_program("drbdsetup") {
         return None;
     }
     Some(
@@ -178,28 +187,70 @@ fn drbd9(sys: &dyn System, deadline: Deadline) -> Option<Result<String, String>>
 pub fn collect(sys: &dyn System, args: &Args) -> Report {
     let t0 = Instant::now();
     let deadline = Deadline::after(args.timeout);
-    let kinds = [
+    let hb_config = args.heartbeat_config.as_path();
+    let paths = sys.paths();
+    let mounts = sys
+        .read_to_string(&paths.mountinfo)
+        .map(|t| mounts::parse(&t))
+        .map_err(|e| format!("{}: {e}", paths.mountinfo.display()));
+    let table: &[mounts::Mount] = mounts.as_deref().unwrap_or(&[]);
+    let nfsd_loaded = sys.exists(&paths.nfsd("threads"));
+    let running = sys
+        .read_to_string(&paths.nfsd("threads"))
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .is_some_and(|t| t > 0);
+    let markers = reads_directly(table, &sys.state_dir())
+        && sys
+            .list_dir(&sys.state_dir())
+            .map(|n| n.iter().any(|n| n.starts_with("nfsha-")))
+            .unwrap_or(false);
+    // Each probe runs here when its files are on safe storage, else in a child.
+    let (mut here, mut children) = (Vec::new(), Vec::new());
+    for kind in [
         probe::Kind::Config,
+        probe::Kind::Heartbeat,
         probe::Kind::Etab,
         probe::Kind::Nfsdcld,
-        probe::Kind::Heartbeat,
-    ];
-    // The children and drbdsetup run while this process reads the kernel.
-    let (answers, drbd, (procs, mounts, kmsg)) = std::thread::scope(|s| {
-        let probes = s.spawn(|| probe::run(sys, &kinds, &args.heartbeat_config, deadline));
-        let drbd = s.spawn(|| drbd9(sys, deadline));
-        let local = (
-            procs::scan(sys),
-            sys.read_to_string(&sys.paths().mountinfo)
-                .map(|t| mounts::parse(&t))
-                .map_err(|e| format!("{}: {e}", sys.paths().mountinfo.display())),
-            kmsg::read(&sys.paths().kmsg),
-        );
-        (
-            probes.join().unwrap_or_default(),
-            drbd.join().unwrap_or(None),
-            local,
-        )
+    ] {
+        let wanted = match kind {
+            probe::Kind::Config | probe::Kind::Heartbeat => true,
+            probe::Kind::Etab => nfsd_loaded || markers,
+            // Who reclaimed matters only while nfsd runs.
+            probe::Kind::Nfsdcld => running,
+        };
+        if !wanted {
+            continue;
+        }
+        let files = probe::files(kind, sys, hb_config);
+        if !files.is_empty() && files.iter().all(|f| safe_to_read(table, f)) {
+            here.push(kind);
+        } else {
+            children.push(kind);
+        }
+    }
+    let (answers, drbd, procs, kmsg) = std::thread::scope(|s| {
+        let probes = (!children.is_empty())
+            .then(|| s.spawn(|| probe::run(sys, &children, hb_config, deadline)));
+        let drbd = s.spawn(|| drbd9(sys, table, deadline));
+        let mut answers = probe::Answers::default();
+        for kind in here {
+            answers.insert(kind, probe::read(kind, sys, hb_config));
+        }
+        let procs = if nfsd_loaded || markers {
+            procs::scan(sys)
+        } else {
+            Err("not read: no NFS server here".to_string())
+        };
+        let kmsg = if running {
+            kmsg::read(&sys.paths().kmsg)
+        } else {
+            Err("not read: nfsd does not run".to_string())
+        };
+        if let Some(p) = probes {
+            answers.extend(p.join().unwrap_or_default());
+        }
+        (answers, drbd.join().unwrap_or(None), procs, kmsg)
     });
     let mut problems = Vec::new();
     let node = node_name();
@@ -313,6 +364,34 @@ fn kvm_host(
             }
         }
     })
+}
+
+/// Whether `nfsha status` may read `path` itself: every directory on the way
+/// and the path itself pass [`reads_directly`], and none of them is a
+/// symbolic link (which could lead onto storage the mount table does not
+/// show for the path). Each component is looked at (lstat) only once the
+/// mount it is on is known to be safe.
+pub fn safe_to_read(mounts: &[mounts::Mount], path: &Path) -> bool {
+    if !path.is_absolute() {
+        return false;
+    }
+    let mut p = PathBuf::from("/");
+    for c in path.components().skip(1) {
+        p.push(c);
+        // Checked before the lstat: a mount point's attributes come from
+        // the filesystem mounted there.
+        if !reads_directly(mounts, &p) {
+            return false;
+        }
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => return false,
+            Ok(_) => {}
+            // Nothing there: reading it costs nothing either.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// Whether `nfsha status` may read `path` itself: not on a network or FUSE

@@ -1,12 +1,14 @@
-//! The reads `nfsha status` does not do itself: every file that is not on a
-//! kernel interface or tmpfs. Each runs in a child (`nfsha
-//! internal-status-probe <what>`) with a deadline; a child stuck on hung
+//! The reads of files that may sit on storage that hangs. A probe reads one
+//! group of files (nfs.conf and the unit files, etab, nfsdcld's database,
+//! the heartbeat configuration) and answers in JSON. `nfsha status` runs a
+//! probe in-process when every file it reads is on local, non-replicated
+//! storage ([`super::safe_to_read`]); otherwise in a child (`nfsha
+//! internal-status-probe <what>`) with a deadline: a child stuck on hung
 //! storage is killed and abandoned, and what it would have read is shown as
-//! unknown with the reason. The children run side by side, so one hung read
+//! unknown with the reason. Children run side by side, so one hung read
 //! delays nothing else.
 //!
-//! A probe prints one JSON object on stdout; its shape is private to nfsha
-//! (parent and child are the same binary).
+//! The JSON is private to nfsha (parent and child are the same binary).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -216,17 +218,39 @@ fn heartbeat(config: &Path) -> Heartbeat {
     }
 }
 
+/// The files probe `kind` reads (directories for the ones it lists).
+pub fn files(kind: Kind, sys: &dyn System, heartbeat_config: &Path) -> Vec<PathBuf> {
+    let p = sys.paths();
+    match kind {
+        Kind::Config => vec![
+            p.nfs_conf.clone(),
+            p.nfs_conf_d.clone(),
+            p.systemd_dir.clone(),
+        ],
+        Kind::Etab => vec![p.etab()],
+        // Where nfsdcld keeps it is only known once nfs.conf is read: always
+        // in a child.
+        Kind::Nfsdcld => Vec::new(),
+        Kind::Heartbeat => vec![heartbeat_config.to_path_buf()],
+    }
+}
+
+/// Do probe `kind` here; its JSON answer.
+pub fn read(kind: Kind, sys: &dyn System, heartbeat_config: &Path) -> Result<String, String> {
+    match kind {
+        Kind::Config => serde_json::to_string(&config(sys)),
+        Kind::Etab => serde_json::to_string(&etab(sys)),
+        Kind::Nfsdcld => serde_json::to_string(&nfsdcld(sys)),
+        Kind::Heartbeat => serde_json::to_string(&heartbeat(heartbeat_config)),
+    }
+    .map_err(|e| e.to_string())
+}
+
 /// The child: read, print the JSON, exit 0 (a failed read is part of the
 /// answer, not an exit code).
 pub fn main(args: &Args) -> i32 {
     let sys = Real::new();
-    let json = match args.what {
-        Kind::Config => serde_json::to_string(&config(&sys)),
-        Kind::Etab => serde_json::to_string(&etab(&sys)),
-        Kind::Nfsdcld => serde_json::to_string(&nfsdcld(&sys)),
-        Kind::Heartbeat => serde_json::to_string(&heartbeat(&args.heartbeat_config)),
-    };
-    match json {
+    match read(args.what, &sys, &args.heartbeat_config) {
         Ok(j) => {
             println!("{j}");
             0
@@ -243,6 +267,14 @@ pub fn main(args: &Args) -> i32 {
 pub struct Answers(BTreeMap<Kind, Result<String, String>>);
 
 impl Answers {
+    pub fn insert(&mut self, kind: Kind, answer: Result<String, String>) {
+        self.0.insert(kind, answer);
+    }
+
+    pub fn extend(&mut self, other: Answers) {
+        self.0.extend(other.0);
+    }
+
     /// The answer of `kind`, decoded; `Err` with the reason it is unknown.
     pub fn get<T: for<'de> Deserialize<'de>>(&self, kind: Kind) -> Result<T, String> {
         match self.0.get(&kind) {

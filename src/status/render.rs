@@ -21,8 +21,11 @@ fn secs(x: f64) -> String {
     }
 }
 
-fn setting(s: &Setting) -> String {
-    format!("{} s ({})", s.seconds, s.source)
+fn setting(s: &Option<Setting>) -> String {
+    match s {
+        Some(s) => format!("{} s ({})", s.seconds, s.source),
+        None => "by no file here".to_string(),
+    }
 }
 
 pub fn render(r: &Report) -> String {
@@ -98,7 +101,7 @@ fn server(o: &mut String, s: &Server) {
         }
         _ => {}
     }
-    if let Known::Value(a) = &n.started_ago_s {
+    if let Some(Known::Value(a)) = &n.started_ago_s {
         let _ = write!(line, ", {} ago", secs(*a));
     }
     let _ = write!(line, ", network namespace {}", n.namespace.name);
@@ -130,11 +133,13 @@ fn server(o: &mut String, s: &Server) {
                 .join("; ")
         })
     );
-    let _ = writeln!(
-        o,
-        "  scope        {}",
-        known(&s.scope, |sc| format!("{} ({})", sc.name, sc.source))
-    );
+    if let Some(scope) = &s.scope {
+        let _ = writeln!(
+            o,
+            "  scope        {}",
+            known(scope, |sc| format!("{} ({})", sc.name, sc.source))
+        );
+    }
     let _ = writeln!(
         o,
         "  lease        running {}, configured {}",
@@ -304,22 +309,27 @@ fn clients(o: &mut String, c: &Known<Clients>) {
         .iter()
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let reclaim = known(&c.reclaim, |r| {
-        if r.in_grace {
-            format!(
-                "reclaimed {} of {} allowed, {} new (nfsdcld epoch {}, recovering {})",
-                r.reclaimed, r.allowed, r.new, r.current_epoch, r.recovery_epoch
-            )
-        } else {
-            format!(
-                "no reclaim under way; {} recorded in nfsdcld epoch {}",
-                r.recorded, r.current_epoch
-            )
-        }
+    let reclaim = c.reclaim.as_ref().map_or_else(String::new, |rc| {
+        format!(
+            "; {}",
+            known(rc, |r: &super::nfsdcld::Reclaim| {
+                if r.in_grace {
+                    format!(
+                        "reclaimed {} of {} allowed, {} new (nfsdcld epoch {}, recovering {})",
+                        r.reclaimed, r.allowed, r.new, r.current_epoch, r.recovery_epoch
+                    )
+                } else {
+                    format!(
+                        "no reclaim under way; {} recorded in nfsdcld epoch {}",
+                        r.recorded, r.current_epoch
+                    )
+                }
+            })
+        )
     });
     let _ = writeln!(
         o,
-        "  clients      {}{}; {reclaim}",
+        "  clients      {}{}{reclaim}",
         c.total,
         if status.is_empty() {
             String::new()
@@ -336,10 +346,14 @@ fn clients(o: &mut String, c: &Known<Clients>) {
             cl.minor_version
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "?".into()),
-            known(&cl.reclaim, |r| serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()),
+            cl.reclaim
+                .as_ref()
+                .map_or_else(String::new, |rc| known(rc, |r| {
+                    serde_json::to_value(r)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })),
             cl.name
         );
     }

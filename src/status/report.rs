@@ -103,8 +103,9 @@ pub struct Server {
     /// The nfsha resources active on this node, from the markers the agents
     /// leave in the resource state directory (tmpfs; empty after a boot).
     pub resources: Known<Vec<Resource>>,
-    /// The NFSv4.1+ server owner and scope nfsd presents.
-    pub scope: Known<Scope>,
+    /// The NFSv4.1+ server owner and scope nfsd presents; `null` while nfsd
+    /// does not run.
+    pub scope: Option<Known<Scope>>,
     pub lease: Timing,
     pub grace: Grace,
     pub clients: Known<Clients>,
@@ -131,8 +132,9 @@ pub struct Nfsd {
     pub versions: Known<Vec<String>>,
     /// The network namespace this nfsd serves.
     pub namespace: Namespace,
-    /// Seconds since nfsd started (its oldest kernel thread).
-    pub started_ago_s: Known<f64>,
+    /// Seconds since nfsd started (its oldest kernel thread); `null` while
+    /// it does not run.
+    pub started_ago_s: Option<Known<f64>>,
     /// The NFS daemons that run (rpc.mountd, nfsdcld, rpc.statd, …).
     pub daemons: Known<Vec<Daemon>>,
 }
@@ -171,7 +173,10 @@ pub struct Scope {
 /// A lease or grace time, configured and in effect.
 #[derive(Clone, Debug, Serialize)]
 pub struct Timing {
-    pub configured: Known<Setting>,
+    /// What this node's files set for the next start; `null` when no file
+    /// here sets it (the nfsserver resource's own parameter applies in
+    /// direct mode, the kernel's value otherwise).
+    pub configured: Known<Option<Setting>>,
     /// Seconds, from `/proc/fs/nfsd` (in effect while nfsd runs; the value
     /// the next start uses while it does not).
     pub running: Known<u64>,
@@ -185,7 +190,8 @@ pub struct Setting {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Grace {
-    pub configured: Known<Setting>,
+    /// As in [`Timing`].
+    pub configured: Known<Option<Setting>>,
     pub running: Known<u64>,
     pub state: Known<State>,
     /// Seconds of grace left at the grace time (0 once past it or over).
@@ -208,8 +214,9 @@ pub struct Clients {
     pub total: usize,
     /// Clients by nfsd's status (`confirmed`, `courtesy`, …).
     pub by_status: BTreeMap<String, usize>,
-    /// Who has reclaimed, from nfsdcld's database.
-    pub reclaim: Known<Reclaim>,
+    /// Who has reclaimed, from nfsdcld's database; `null` while nfsd does
+    /// not run.
+    pub reclaim: Option<Known<Reclaim>>,
     pub list: Vec<Client>,
 }
 
@@ -224,7 +231,8 @@ pub struct Client {
     pub name: String,
     pub minor_version: Option<u32>,
     pub seconds_since_renew: Option<u64>,
-    pub reclaim: Known<ClientReclaim>,
+    /// `null` while nfsd does not run.
+    pub reclaim: Option<Known<ClientReclaim>>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -76,6 +76,13 @@ fn load_markers(sys: &dyn System) -> Result<Markers, String> {
     Ok(m)
 }
 
+/// nfsstate runs here with its state on a DRBD device (its marker says so).
+pub fn state_on_drbd(sys: &dyn System) -> bool {
+    load_markers(sys)
+        .map(|m| m.states.iter().any(|(_, b)| b.starts_with("drbd")))
+        .unwrap_or(false)
+}
+
 fn read_u64(sys: &dyn System, name: &str) -> Option<u64> {
     sys.read_to_string(&sys.paths().nfsd(name))
         .ok()
@@ -161,10 +168,12 @@ pub fn collect(i: &Inputs, problems: &mut Vec<Problem>) -> Option<Server> {
             net_inode,
         },
         started_ago_s: match (running, started_ago, &i.procs) {
-            (false, _, _) => Known::unknown("nfsd does not run"),
-            (true, Some(d), _) => Known::Value(round1(d.as_secs_f64())),
-            (true, None, Ok(_)) => Known::unknown("no nfsd kernel thread is visible in /proc"),
-            (true, None, Err(e)) => Known::unknown(e.clone()),
+            (false, _, _) => None,
+            (true, Some(d), _) => Some(Known::Value(round1(d.as_secs_f64()))),
+            (true, None, Ok(_)) => {
+                Some(Known::unknown("no nfsd kernel thread is visible in /proc"))
+            }
+            (true, None, Err(e)) => Some(Known::unknown(e.clone())),
         },
         daemons: match &i.procs {
             Ok(all) => Known::Value(
@@ -210,7 +219,7 @@ pub fn collect(i: &Inputs, problems: &mut Vec<Problem>) -> Option<Server> {
         .answers
         .get::<probe::Nfsdcld>(Kind::Nfsdcld)
         .and_then(|n| n.tracking);
-    let clients = clients_of(sys, &tracking);
+    let clients = clients_of(sys, running, &tracking);
     let exports = exports_of(i, m, problems);
     let drbd = drbd_of(i, m, started_by.value() == Some(&"cluster"), problems);
     let nfs_server_unit = unit_of(&config, problems);
@@ -223,9 +232,8 @@ pub fn collect(i: &Inputs, problems: &mut Vec<Problem>) -> Option<Server> {
         clients,
         exports,
         drbd,
-        connections: Known::unknown(
-            "this nfsha's vip agent does not record connections for tickling",
-        ),
+        // This nfsha's vip keeps no connection records yet.
+        connections: Known::Value(Vec::new()),
         nfs_server_unit,
     })
 }
@@ -270,16 +278,16 @@ fn scope(
     config: &Result<probe::Config, String>,
     node: &str,
     problems: &mut Vec<Problem>,
-) -> Known<Scope> {
+) -> Option<Known<Scope>> {
     if !running {
-        return Known::unknown("nfsd does not run");
+        return None;
     }
     let conf_scope = config
         .as_ref()
         .ok()
         .and_then(|c| c.nfs_conf.scope.clone())
         .filter(|s| !s.is_empty());
-    match (marker, conf_scope) {
+    Some(match (marker, conf_scope) {
         (Some((_, hostname)), Some(s)) if s != *hostname => {
             problems.push(Problem {
                 severity: "warning",
@@ -312,7 +320,7 @@ fn scope(
                      that presumably ran under it"
                     .into(),
         }),
-    }
+    })
 }
 
 /// Lease (`what` = "lease", file `nfsv4leasetime`) or grace.
@@ -332,7 +340,7 @@ fn timing(
             sys.paths().nfsd(file).display()
         )),
     };
-    let configured = match config {
+    let configured: Known<Option<Setting>> = match config {
         Err(e) => Known::unknown(e.clone()),
         Ok(c) => {
             let from_dropin = c
@@ -347,37 +355,27 @@ fn timing(
                 &c.nfs_conf.grace
             };
             let direct = marker.as_ref().is_some_and(|(mode, _)| mode == "direct");
-            match (direct, from_dropin, conf.as_deref().and_then(|v| v.trim().parse::<u64>().ok())) {
-                (false, Some(v), _) => Known::Value(Setting {
+            let conf = conf.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
+            Known::Value(match (direct, from_dropin, conf) {
+                // Direct mode writes the resource's value itself.
+                (true, _, _) => None,
+                (false, Some(v), _) => Some(Setting {
                     seconds: u64::from(v),
                     source: format!(
                         "the nfs-server drop-in (rpc.nfsd {})",
                         if what == "lease" { "-L" } else { "-G" }
                     ),
                 }),
-                (true, _, _) => match running_value.value() {
-                    Some(v) if running => Known::Value(Setting {
-                        seconds: *v,
-                        source: format!(
-                            "the nfsserver resource's {what}_time, written to {file} before the threads started"
-                        ),
-                    }),
-                    _ => Known::unknown(format!(
-                        "nfsserver sets it from its {what}_time parameter, which only the cluster configuration holds"
-                    )),
-                },
-                (false, None, Some(v)) => Known::Value(Setting {
+                (false, None, Some(v)) => Some(Setting {
                     seconds: v,
                     source: format!("nfs.conf [nfsd] {what}-time"),
                 }),
-                (false, None, None) => Known::unknown(format!(
-                    "no drop-in and no nfs.conf [nfsd] {what}-time: rpc.nfsd leaves the kernel's value"
-                )),
-            }
+                (false, None, None) => None,
+            })
         }
     };
     if running {
-        if let (Known::Value(c), Known::Value(r)) = (&configured, &running_value) {
+        if let (Known::Value(Some(c)), Known::Value(r)) = (&configured, &running_value) {
             if c.seconds != *r {
                 problems.push(Problem {
                     severity: "warning",
@@ -454,9 +452,14 @@ fn grace_of(i: &Inputs, running: bool, started_ago: Option<Duration>, t: Timing)
     }
 }
 
-fn clients_of(sys: &dyn System, tracking: &Result<Option<Tracking>, String>) -> Known<Clients> {
+fn clients_of(
+    sys: &dyn System,
+    running: bool,
+    tracking: &Result<Option<Tracking>, String>,
+) -> Known<Clients> {
     let list = match clients::list(sys, &sys.paths().proc_nfsd) {
         Ok(l) => l,
+        Err(_) if !running => Vec::new(),
         Err(e) => return Known::unknown(e),
     };
     let mut by_status = BTreeMap::new();
@@ -465,22 +468,24 @@ fn clients_of(sys: &dyn System, tracking: &Result<Option<Tracking>, String>) -> 
             .entry(c.status.clone().unwrap_or_else(|| "unknown".into()))
             .or_insert(0) += 1;
     }
-    let reclaim = match tracking {
+    let reclaim = running.then(|| {
+        match tracking {
         Ok(Some(t)) => Known::Value(t.reclaim()),
         Ok(None) => Known::unknown(
             "nfsdcld keeps no database in its storagedir (nfsdcld not used: the kernel then tracks \
              clients with nfsdcltrack or v4recovery, which this nfsha does not read)",
         ),
         Err(e) => Known::unknown(e.clone()),
-    };
+    }
+    });
     let list = list
         .into_iter()
         .map(|c| Client {
-            reclaim: match tracking {
+            reclaim: running.then(|| match tracking {
                 Ok(Some(t)) => Known::Value(t.client(&c.name)),
                 Ok(None) => Known::unknown("no nfsdcld database"),
                 Err(_) => Known::unknown("nfsdcld's database could not be read"),
-            },
+            }),
             name: c.display_name(),
             id: c.id,
             clientid: c.clientid,
@@ -635,10 +640,12 @@ fn drbd_of(
             _ if used.is_empty() && proc_text.is_none() => return Known::Value(Vec::new()),
             Some(Err(e)) => return Known::unknown(e.clone()),
             None if used.is_empty() => return Known::Value(Vec::new()),
-            None => return Known::unknown(format!(
+            None => {
+                return Known::unknown(format!(
                 "DRBD devices are in use here, but {} lists none and drbdsetup is not installed",
                 sys.paths().proc_drbd.display()
-            )),
+            ))
+            }
         };
         for minor in minors_in_status_json(json) {
             if let Ok(Some(s)) = crate::storage::from_status_json(json, minor) {
