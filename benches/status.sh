@@ -3,10 +3,15 @@
 # admin types to learn the same from the standard tools, in one run.
 #
 # This host has no kernel nfsd, so the nfsd control files (threads, lease,
-# grace, v4_end_grace, 200 clients' info) and nfsd's kernel threads are files
-# in a temporary root written in Linux 6.1's formats; the process table and
-# /dev/kmsg nfsha scans besides are the real ones, as are nfsdcld's database
-# (200 clients, written by sqlite3) and etab. Both sides read the same files.
+# grace, v4_end_grace, 200 clients' info) and nfsd's 8 kernel threads are
+# files in a temporary root written in Linux 6.1's formats; the process table
+# beside them is a copy of this host's (/proc/<pid>/stat of every process), and
+# the kernel log is the real /dev/kmsg. nfsdcld's database (200 clients,
+# written by sqlite3) and etab are real files. Both sides read the same files.
+#
+# Three states: in grace (the failover case: 100 of 200 clients reclaimed),
+# after grace ended early (nfsha then also reads the kernel log, to say when),
+# and a passive node (nfsd stopped).
 #
 # usage: benches/status.sh [ITERATIONS] [NFSHA_BINARY]
 set -euo pipefail
@@ -16,7 +21,16 @@ bin="$(realpath "${2:-target/x86_64-unknown-linux-gnu/release/nfsha}")"
 command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install sqlite3)" >&2; exit 1; }
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{nfsd/clients,rsctmp,state/nfsdcld,systemd,varlib,conf.d}
+mkdir -p "$root"/{nfsd/clients,rsctmp,state/nfsdcld,systemd,varlib,conf.d,proc}
+# This host's process table, and nfsd's kernel threads started 30 s ago.
+for d in /proc/[0-9]*; do
+    mkdir -p "$root/proc/${d#/proc/}" && cat "$d/stat" >"$root/proc/${d#/proc/}/stat" 2>/dev/null || true
+done
+start=$(awk '{printf "%d", ($1 - 30) * 100}' /proc/uptime)
+for pid in $(seq 900000 900007); do
+    mkdir -p "$root/proc/$pid"
+    echo "$pid (nfsd) S 2 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 $start 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0" >"$root/proc/$pid/stat"
+done
 echo 8 >"$root/nfsd/threads"
 echo 90 >"$root/nfsd/nfsv4leasetime"
 echo 90 >"$root/nfsd/nfsv4gracetime"
@@ -42,7 +56,7 @@ sqlite3 "$root/state/nfsdcld/main.sqlite" <<<"$sql"
 for i in $(seq 1 10); do
     printf '/srv/nfs/e%d\t192.0.2.0/24(rw,sync,wdelay,hide,no_subtree_check,fsid=%d,sec=sys)\n' "$i" "$i"
 done >"$root/varlib/etab"
-export NFSHA_PROC_NFSD="$root/nfsd" HA_RSCTMP="$root/rsctmp" NFSHA_NFS_CONF="$root/nfs.conf" \
+export NFSHA_PROC="$root/proc" NFSHA_PROC_NFSD="$root/nfsd" HA_RSCTMP="$root/rsctmp" NFSHA_NFS_CONF="$root/nfs.conf" \
     NFSHA_NFS_CONF_D="$root/conf.d" NFSHA_SYSTEMD_DIR="$root/systemd" NFSHA_VAR_LIB_NFS="$root/varlib"
 db="$root/state/nfsdcld/main.sqlite"
 # The standard tools' way to the same figures: the control files, every
@@ -55,10 +69,13 @@ sqlite3 $db 'SELECT count(*) FROM \"rec-0000000000000005\" r JOIN \"rec-00000000
 cat $root/varlib/etab >/dev/null
 cat /proc/drbd >/dev/null 2>&1 || true
 dmesg | grep NFSD >/dev/null || true"
-echo "kernel $(uname -r), $(nproc) cores, $(grep -c . /proc/loadavg >/dev/null; cut -d' ' -f1 /proc/loadavg) load, $(ls -d /proc/[0-9]* | wc -l) processes, $(date -u +%Y-%m-%d)"
-python3 - "$n" "$bin" "$manual" <<'EOF'
+echo "kernel $(uname -r), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(ls -d /proc/[0-9]* | wc -l) processes, $(dmesg | wc -l) kernel log records, $(date -u +%Y-%m-%d)"
+python3 - "$n" "$bin" "$manual" "$root" <<'EOF'
 import resource, statistics, subprocess, sys, time
-n, nfsha, manual = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+n, nfsha, manual, root = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def put(name, text):
+    with open(f"{root}/nfsd/{name}", "w") as f:
+        f.write(text)
 def bench(label, argv):
     walls, cpus = [], []
     for i in range(n + 3):
@@ -72,9 +89,13 @@ def bench(label, argv):
             cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     walls.sort()
     return label, statistics.median(walls), walls[int(len(walls) * 0.95) - 1], statistics.mean(cpus)
-rows = [bench("nfsha status", [nfsha, "status"]),
-        bench("nfsha status --json", [nfsha, "status", "--json"]),
+rows = [bench("nfsha status, in grace", [nfsha, "status"]),
+        bench("nfsha status --json, in grace", [nfsha, "status", "--json"]),
         bench("the same by hand (cat, sqlite3 x2, dmesg)", ["sh", "-c", manual])]
+put("v4_end_grace", "Y\n")
+rows.append(bench("nfsha status, grace ended early (reads the kernel log)", [nfsha, "status"]))
+put("threads", "0\n")
+rows.append(bench("nfsha status, passive node (nfsd stopped)", [nfsha, "status"]))
 print("| what | median wall (ms) | p95 wall (ms) | mean CPU (ms) | runs |")
 print("|---|---|---|---|---|")
 for label, med, p95, cpu in rows:

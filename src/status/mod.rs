@@ -242,11 +242,8 @@ pub fn collect(sys: &dyn System, args: &Args) -> Report {
         } else {
             Err("not read: no NFS server here".to_string())
         };
-        let kmsg = if running {
-            kmsg::read(&sys.paths().kmsg)
-        } else {
-            Err("not read: nfsd does not run".to_string())
-        };
+        let kmsg = (running && server::kernel_log_helps(sys, procs.as_deref().ok()))
+            .then(|| kmsg::read(&sys.paths().kmsg));
         if let Some(p) = probes {
             answers.extend(p.join().unwrap_or_default());
         }

@@ -24,9 +24,12 @@ fn secs(x: f64) -> String {
 fn setting(s: &Option<Setting>) -> String {
     match s {
         Some(s) => format!("{} s ({})", s.seconds, s.source),
-        None => "by no file here".to_string(),
+        None => "in no file on this node".to_string(),
     }
 }
+
+/// At most this many clients are listed one per line (JSON lists all).
+const CLIENT_LINES: usize = 20;
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
@@ -337,7 +340,14 @@ fn clients(o: &mut String, c: &Known<Clients>) {
             format!(" ({})", status.join(", "))
         }
     );
-    for cl in &c.list {
+    // The ones still to reclaim first: they are what keeps grace running.
+    let mut list: Vec<&Client> = c.list.iter().collect();
+    list.sort_by_key(|cl| match &cl.reclaim {
+        Some(Known::Value(super::nfsdcld::ClientReclaim::Pending)) => 0,
+        Some(Known::Value(super::nfsdcld::ClientReclaim::NotRecorded)) => 1,
+        _ => 2,
+    });
+    for cl in list.iter().take(CLIENT_LINES) {
         let _ = writeln!(
             o,
             "    {}  {}  v4.{}  {}  \"{}\"",
@@ -355,6 +365,13 @@ fn clients(o: &mut String, c: &Known<Clients>) {
                         .unwrap_or_default()
                 })),
             cl.name
+        );
+    }
+    if list.len() > CLIENT_LINES {
+        let _ = writeln!(
+            o,
+            "    … and {} more (nfsha status --json lists every one)",
+            list.len() - CLIENT_LINES
         );
     }
 }

@@ -29,7 +29,8 @@ pub struct Inputs<'a> {
     pub mounts: Result<Vec<Mount>, String>,
     /// `drbdsetup status --json` (DRBD 9), when it was asked.
     pub drbd9: Option<Result<String, String>>,
-    pub kmsg: Result<Vec<kmsg::Event>, String>,
+    /// The kernel's grace messages; `None` when not read (nothing to learn).
+    pub kmsg: Option<Result<Vec<kmsg::Event>, String>>,
     /// `CLOCK_BOOTTIME` and `CLOCK_MONOTONIC` now.
     pub boottime: Duration,
     pub monotonic: Duration,
@@ -74,6 +75,31 @@ fn load_markers(sys: &dyn System) -> Result<Markers, String> {
         }
     }
     Ok(m)
+}
+
+/// Whether the kernel log can tell more than the nfsd control files and
+/// threads do. While in grace (`v4_end_grace` N) the start time and the
+/// grace time say it all; once grace is over the log tells whether it ended
+/// early, and when, or was skipped, which matters for a recent start (within
+/// the longest grace can last, two leases past the grace time); and it dates
+/// a start no nfsd thread shows. The log is read only then: reading all of
+/// it costs more than the rest of `nfsha status` together.
+pub fn kernel_log_helps(sys: &dyn System, procs: Option<&[Stat]>) -> bool {
+    let started = procs.and_then(|all| {
+        procs::nfsd_started_ago(
+            all,
+            crate::heartbeat::clock::boottime(),
+            procs::ticks_per_second(),
+        )
+    });
+    let Some(ago) = started else { return true };
+    let ended = sys
+        .read_to_string(&sys.paths().nfsd("v4_end_grace"))
+        .map(|s| s.trim() == "Y")
+        .unwrap_or(true);
+    let longest = read_u64(sys, "nfsv4gracetime").unwrap_or(3600)
+        + 2 * read_u64(sys, "nfsv4leasetime").unwrap_or(3600);
+    ended && ago.as_secs() <= longest + 60
 }
 
 /// nfsstate runs here with its state on a DRBD device (its marker says so).
@@ -214,7 +240,7 @@ pub fn collect(i: &Inputs, problems: &mut Vec<Problem>) -> Option<Server> {
         &config,
         problems,
     );
-    let grace = grace_of(i, running, started_ago, grace_timing);
+    let grace = grace_of(i, running, started_ago, net_inode, grace_timing);
     let tracking: Result<Option<Tracking>, String> = i
         .answers
         .get::<probe::Nfsdcld>(Kind::Nfsdcld)
@@ -394,7 +420,13 @@ fn timing(
     }
 }
 
-fn grace_of(i: &Inputs, running: bool, started_ago: Option<Duration>, t: Timing) -> Grace {
+fn grace_of(
+    i: &Inputs,
+    running: bool,
+    started_ago: Option<Duration>,
+    own_net: Option<u64>,
+    t: Timing,
+) -> Grace {
     let sys = i.sys;
     let ended = sys
         .read_to_string(&sys.paths().nfsd("v4_end_grace"))
@@ -404,8 +436,7 @@ fn grace_of(i: &Inputs, running: bool, started_ago: Option<Duration>, t: Timing)
             "N" => Some(false),
             _ => None,
         });
-    let own_net = procs::network_namespace(&sys.paths().proc, Path::new("/run/netns")).0;
-    let log = i.kmsg.as_ref().ok().map(|events| {
+    let log = i.kmsg.as_ref().and_then(|r| r.as_ref().ok()).map(|events| {
         let mine: Vec<kmsg::Event> = events
             .iter()
             .filter(|e| own_net.map_or(true, |n| e.net == n))
@@ -423,7 +454,7 @@ fn grace_of(i: &Inputs, running: bool, started_ago: Option<Duration>, t: Timing)
     };
     let v = grace::judge(&observed);
     let mut notes = v.why.clone();
-    if let Err(e) = &i.kmsg {
+    if let Some(Err(e)) = &i.kmsg {
         if running {
             notes.push(format!("the kernel log cannot be read ({e})"));
         }
@@ -457,10 +488,14 @@ fn clients_of(
     running: bool,
     tracking: &Result<Option<Tracking>, String>,
 ) -> Known<Clients> {
-    let list = match clients::list(sys, &sys.paths().proc_nfsd) {
-        Ok(l) => l,
-        Err(_) if !running => Vec::new(),
-        Err(e) => return Known::unknown(e),
+    // A stopped nfsd has no clients; nothing to read.
+    let list = if running {
+        match clients::list(sys, &sys.paths().proc_nfsd) {
+            Ok(l) => l,
+            Err(e) => return Known::unknown(e),
+        }
+    } else {
+        Vec::new()
     };
     let mut by_status = BTreeMap::new();
     for c in &list {
