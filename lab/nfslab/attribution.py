@@ -161,11 +161,20 @@ def wire_stall(events, client_ip, vip, t_event, t_end=None):
 
 def map_trace_clock(trace, events):
     """Offset host - guest for the client's trace, from RPC calls seen both in the
-    trace (xprt_transmit with its xid) and on the wire: the smallest difference (the
-    frame leaves after the trace point). Returns None if nothing matches."""
+    trace (xprt_transmit with its xid) and on the wire. A retransmitted call is sent
+    again with the same xid, so each transmission is paired with the wire's nearest
+    sighting: the median of those differences is the offset to within the pairing, and
+    the smallest difference within 1 s of it the estimate (a frame leaves after its trace
+    point). Returns None if nothing matches."""
     wire = {}
     for e in events:
         if e.get("kind") == "rpc" and e.get("dir") == "call":
-            wire.setdefault(e["xid"], e["t"])
-    diffs = [wire[x["xid"]] - x["t"] for x in trace if x.get("xid") in wire]
-    return min(diffs) if diffs else None
+            wire.setdefault(e["xid"], []).append(e["t"])
+    pairs = [(x["t"], wire[x["xid"]]) for x in trace if x.get("xid") in wire]
+    if not pairs:
+        return None
+    first = sorted(ws[0] - t for t, ws in pairs)
+    mid = first[len(first) // 2]
+    near = [min(ws, key=lambda w: abs(w - t - mid)) - t for t, ws in pairs]
+    close = [d for d in near if abs(d - mid) <= 1.0]
+    return min(close) if close else mid

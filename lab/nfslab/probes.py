@@ -151,3 +151,30 @@ def lock_keys(lab, node, export, files):
                    % (export, name, name))
     out = lab.must(node, script, timeout=60, label="lock keys")
     return {line.split()[1]: line.split()[2] for line in out.splitlines() if line.startswith("KEY ")}
+
+
+def grace_from_trace(lines, since):
+    """(start, end) of the first grace period after since, from the server kernel's own
+    tracepoints nfsd:nfsd_grace_start and nfsd:nfsd_grace_complete (lab-ktrace), or
+    (None, None) when the kernel lacks them."""
+    start = end = None
+    for e in parse_trace(lines):
+        if e["t"] < since:
+            continue
+        if e["event"] == "nfsd_grace_start" and start is None:
+            start = e["t"]
+        elif e["event"] == "nfsd_grace_complete" and start is not None:
+            end = e["t"]
+            break
+    return start, end
+
+
+def grace_figures(lab, node, since):
+    """Grace seconds after since on node: from the kernel's tracepoints when it has them
+    (microseconds), else from lab-nfsmon's 0.25 s ticks. Returns (seconds, source)."""
+    rc, out = lab.run(node, "cat /run/ktrace.log", timeout=60, label="server trace")
+    start, end = grace_from_trace(out.splitlines(), since)
+    if start is not None and end is not None:
+        return round(end - start, 2), "nfsd tracepoints"
+    ticks, _ = nfsmon(lab, node)
+    return grace_seconds(ticks, since), "nfsd monitor (0.25 s)"

@@ -107,6 +107,19 @@ class Attribution(unittest.TestCase):
         self.assertAlmostEqual(attribution.map_trace_clock(trace, wire), 10.001, places=6)
         self.assertIsNone(attribution.map_trace_clock(trace, []))
 
+    def test_trace_clock_with_retransmissions(self):
+        # calls sent before an outage and sent again (same xid) 80 s later on a new
+        # connection: each transmission pairs with its own sighting on the wire
+        trace, wire = [], []
+        for i in range(10):
+            xid = "%08x" % i
+            trace.append({"t": 100.0 + i, "event": "xprt_transmit", "xid": xid})
+            wire.append({"t": 110.002 + i, "kind": "rpc", "dir": "call", "xid": xid})
+        for i in range(3):
+            trace.append({"t": 190.0 + i, "event": "xprt_transmit", "xid": "%08x" % i})
+            wire.append({"t": 200.001 + i, "kind": "rpc", "dir": "call", "xid": "%08x" % i})
+        self.assertAlmostEqual(attribution.map_trace_clock(trace, wire), 10.001, places=6)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -71,6 +71,23 @@ def parse_crm(text):
     return prims, group
 
 
+# Emulated guests on a shared 2-core host run the agents' forks 10-20x slower than real
+# machines: the example's operation timeouts (20 s for DRBD's monitor) are exceeded there
+# (measured: ocf:linbit:drbd monitor "Timed Out after 20s" at load 20). The lab multiplies
+# every timeout by this factor, the one change to the example besides the addresses.
+TIMEOUT_SCALE = 4
+
+
+def scale_timeouts(text, factor=TIMEOUT_SCALE):
+    """Every `timeout=<n>s` in the example multiplied by factor; returns (text, count)."""
+    n = [0]
+
+    def one(m):
+        n[0] += 1
+        return "timeout=%ds" % (int(m.group(1)) * factor)
+    return re.sub(r"\btimeout=(\d+)s\b", one, text), n[0]
+
+
 def substitute(text):
     """The example with the lab's addresses; fails on any other example address."""
     counts = {}
@@ -150,6 +167,7 @@ class Nfsha(Layout):
         lab = ctx.lab
         if self.use_pcs:
             text, counts = substitute(self._example(ctx, "nfs-cluster.pcs.sh"))
+            text, counts["timeouts x%d" % TIMEOUT_SCALE] = scale_timeouts(text)
             f = lab.put_file("nfs-cluster.pcs.sh", text)
             log("loading the shipped pcs example (%s) with pcs: about 20 s per pcs call under emulation"
                 % self.source["nfs-cluster.pcs.sh"])
@@ -157,6 +175,7 @@ class Nfsha(Layout):
             self.loaded = {"file": self.source["nfs-cluster.pcs.sh"], "tool": "pcs", "substituted": counts}
         else:
             text, counts = substitute(self._example(ctx, "nfs-cluster.crm"))
+            text, counts["timeouts x%d" % TIMEOUT_SCALE] = scale_timeouts(text)
             f = lab.put_file("nfs-cluster.crm", text)
             lab.must("srv1", "crm configure load update %s" % f, timeout=600, label="crm load")
             self.loaded = {"file": self.source["nfs-cluster.crm"], "tool": "crm configure load update",

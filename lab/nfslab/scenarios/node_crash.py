@@ -29,8 +29,7 @@ def run(ctx):
     client.wait_writer_progress(ctx, w, 20, 300, "node crash")
     d = client.stop_writer(ctx, w, survivor)
     t_end = time.time()
-    ticks, _ = probes.nfsmon(lab, survivor)
-    grace = probes.grace_seconds(ticks, t_ep)
+    grace, grace_src = probes.grace_figures(lab, survivor, t_ep)
     client.kill_writer(ctx, w)
     got = cluster.group_on(ctx, cluster.status(ctx))
     reasons = client.judge(d, survivor, got)
@@ -38,6 +37,6 @@ def run(ctx):
         reasons.append("pacemaker did not fence %s through fence_qemulab" % victim)
     fig = measure.failover(ctx, t, t_end, victim, survivor, d)
     return [result(ctx, NUMBER, NAME, not reasons, reasons, client_stall_s=d["client_stall_s"],
-                   grace_s=grace, recovery_s=round(took, 1), lost_writes=d["lost_writes"],
+                   grace_s=grace, grace_source=grace_src, recovery_s=round(took, 1), lost_writes=d["lost_writes"],
                    lock_kept=d["lock_kept"], written=d["written"], io_errors=len(d["io_errors"]),
                    fenced=fenced, detail=d, **fig)]

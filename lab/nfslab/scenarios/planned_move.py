@@ -33,8 +33,7 @@ def planned_move(ctx, src, dst, scenario=NUMBER, name=NAME):
     client.wait_writer_progress(ctx, w, 20, 240, "planned move")
     d = client.stop_writer(ctx, w, dst)
     t_end = time.time()
-    ticks, _ = probes.nfsmon(lab, dst)
-    grace = probes.grace_seconds(ticks, t_ep)
+    grace, grace_src = probes.grace_figures(lab, dst, t_ep)
     client.kill_writer(ctx, w)
     got = cluster.group_on(ctx, cluster.status(ctx))
     reasons = client.judge(d, dst, got)
@@ -48,7 +47,7 @@ def planned_move(ctx, src, dst, scenario=NUMBER, name=NAME):
         gone = [f["target"] for f in fenced]
         extra["statd_after_move"] = {n: ["fenced"] if n in gone else statd_view(ctx, n) for n in (src, dst)}
     r = result(ctx, scenario, name, not reasons, reasons, client_stall_s=d["client_stall_s"],
-               grace_s=grace, move_s=round(took, 1), lost_writes=d["lost_writes"],
+               grace_s=grace, grace_source=grace_src, move_s=round(took, 1), lost_writes=d["lost_writes"],
                lock_kept=d["lock_kept"], written=d["written"], io_errors=len(d["io_errors"]),
                fenced=fenced, failed_ops=failed_ops, scope_view=sv, scope=scope.scope_text(sv),
                init_info=ctx.init_info, detail=d, **fig, **extra)
