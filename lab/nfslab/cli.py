@@ -103,6 +103,20 @@ def plan(args, layout):
     return boots
 
 
+def write(args, meta, results, retries, image_build_s, partial=False):
+    """The JSON and Markdown results; also after every lab boot (partial), so that an
+    interrupted long run keeps what it measured."""
+    meta.update({"image_build_s": round(image_build_s, 1) if image_build_s else image_build_s,
+                 "infra_retries": retries, "total_s": round(time.time() - T0, 1),
+                 "loadavg_end": open("/proc/loadavg").read().split()[:3], "partial": partial})
+    doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results)}
+    for path, text in ((args.out, lambda: json.dumps(doc, indent=2)), (args.markdown, lambda: report.markdown(doc))):
+        if path:
+            with open(path + ".tmp", "w") as f:
+                f.write(text())
+            os.replace(path + ".tmp", path)
+
+
 def main(argv=None):
     args = parse(argv)
     agents, layouts = layouts_of(args)
@@ -133,6 +147,7 @@ def main(argv=None):
             for scen, opts in plan(args, layout):
                 results += run_layout(layout, args, image, retries, scen, no_scope=opts.get("no_scope", False),
                                       systemd=opts.get("systemd"), pcs=opts.get("pcs", False))
+                write(args, meta, results, retries, image_build_s, partial=True)
     except KeyboardInterrupt as e:
         log("interrupted (%s); cleaned up" % e)
         results.append({"scenario": 0, "name": "lab", "agents": agents, "pass": False,
@@ -140,16 +155,7 @@ def main(argv=None):
     except LabError as e:
         log("FAIL at step '%s': %s" % (e.step, e))
         results.append({"scenario": 0, "name": "lab setup", "agents": agents, "pass": False, "reasons": [str(e)]})
-    meta.update({"image_build_s": round(image_build_s, 1) if image_build_s else image_build_s,
-                 "infra_retries": retries, "total_s": round(time.time() - T0, 1),
-                 "loadavg_end": open("/proc/loadavg").read().split()[:3]})
-    doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results)}
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(doc, f, indent=2)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(report.markdown(doc))
+    write(args, meta, results, retries, image_build_s)
     print()
     report.print_table(results)
     if retries:
