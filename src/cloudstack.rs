@@ -22,9 +22,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::formats::duration;
 use crate::heartbeat::check::{judge, load_cache, observe_as, save_cache, Limits, Verdict};
 use crate::heartbeat::clock::{boottime, boottime_ms, wall_ms};
-use crate::heartbeat::config::{fmt_duration, Config, DEFAULT_PATH};
+use crate::heartbeat::config::{Config, DEFAULT_PATH};
 use crate::heartbeat::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
 use crate::heartbeat::mounts::is_mounted;
 use crate::heartbeat::record::{Record, WriterState};
@@ -130,12 +131,12 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    crate::ocf::log::init(crate::ocf::log::LogOptions {
+    crate::log::init(crate::log::LogOptions {
         tag: "kvmheartbeat.sh".into(),
         debug: false,
         logfile: None,
         facility: 3,
-        syslog: crate::ocf::log::default_syslog_socket(),
+        syslog: crate::log::default_syslog_socket(),
         stderr: false,
     });
     let cfg = match config() {
@@ -510,7 +511,7 @@ fn fence(flags: &Flags, cfg: &Config, sys: &dyn System) -> (i32, String) {
                     std::thread::sleep(after);
                     tracing::error!(
                         "still running {} after the graceful reboot: reboot(2) without sync",
-                        fmt_duration(after)
+                        duration::fmt(after)
                     );
                     fencer
                         .reboot_now("graceful reboot did not finish within escalate_after")

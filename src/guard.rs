@@ -17,23 +17,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::heartbeat::config::{fmt_duration, parse_duration};
+use crate::formats::duration;
 use crate::sys::{Cmd, Deadline, Real, System};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Deadline for the whole command, e.g. 6h or 90s.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = duration::strict)]
     pub timeout: Duration,
     /// Cleanup to run after a timeout, e.g. 'virsh resume vm1' or 'umount -f /mnt/b'
     /// (split into words, no shell). Repeat for several, run in order.
     #[arg(long = "on-timeout", value_name = "CMD")]
     pub on_timeout: Vec<String>,
     /// Time between SIGTERM and SIGKILL of the process group.
-    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, value_parser = duration::strict, default_value = "5s")]
     pub kill_grace: Duration,
     /// Deadline for each cleanup command.
-    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = duration::strict, default_value = "60s")]
     pub cleanup_timeout: Duration,
     /// The command and its arguments.
     #[arg(last = true, required = true, num_args = 1..)]
@@ -228,14 +228,14 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     let why = if INTERRUPTED.load(Ordering::SeqCst) {
         "guard was interrupted".to_string()
     } else {
-        format!("did not finish within {}", fmt_duration(args.timeout))
+        format!("did not finish within {}", duration::fmt(args.timeout))
     };
     eprintln!("nfsha guard: `{shown}` {why}: sending SIGTERM to its process group {pgid}");
     killpg(pgid, libc::SIGTERM);
     let ended = wait_until(&mut child, fd, Instant::now() + args.kill_grace).is_some() || {
         eprintln!(
             "nfsha guard: still running after {}: SIGKILL",
-            fmt_duration(args.kill_grace)
+            duration::fmt(args.kill_grace)
         );
         killpg(pgid, libc::SIGKILL);
         INTERRUPTED.store(false, Ordering::SeqCst);

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::sys::System;
 
 pub mod conf;
+pub mod versions;
 
 /// `threads` in the nfsd control filesystem: `None` when it cannot be read
 /// (nfsd module not loaded or the filesystem not mounted), else the count.
@@ -129,12 +130,7 @@ impl NfsConf {
     /// A yes/no value as nfs-utils' `conf_get_bool` reads it: `None` when
     /// unset or neither (nfs-utils then uses its default).
     pub fn get_bool(&self, section: &str, key: &str) -> Option<bool> {
-        let v = self.get(section, key)?.to_ascii_lowercase();
-        match v.as_str() {
-            "1" | "t" | "true" | "y" | "yes" | "on" => Some(true),
-            "0" | "f" | "false" | "n" | "no" | "off" => Some(false),
-            _ => None,
-        }
+        crate::formats::bools::nfs_conf(self.get(section, key)?)
     }
 }
 

@@ -19,6 +19,7 @@
 //! Colocations are placement, not order; they are kept out of this graph
 //! (rules read them from the model directly).
 
+use crate::formats::bools;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
@@ -118,7 +119,7 @@ impl StartOrder {
                 continue;
             }
             if m.meta(gi, "ordered")
-                .and_then(|p| model::parse_bool(&p.value))
+                .and_then(|p| bools::pacemaker(&p.value))
                 == Some(false)
             {
                 continue;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::agents::{nfsstate, util};
-use crate::nfs::{self, NfsConf};
+use crate::nfs::{self, versions, NfsConf};
 use crate::ocf::params::absolute_path;
 use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
 use crate::storage::{self, Problem};
@@ -45,33 +45,8 @@ pub fn check_hostname(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The NFS versions nfsha lets nfsd offer.
-pub const VERSIONS: [&str; 4] = ["3", "4.0", "4.1", "4.2"];
-
-/// Parse `nfs_versions` (`4.1,4.2`): known versions, no repeats.
-pub fn parse_versions(raw: &str) -> Result<Vec<&'static str>, String> {
-    let mut out = Vec::new();
-    for tok in raw.split([',', ' ']).filter(|t| !t.is_empty()) {
-        let v = VERSIONS
-            .iter()
-            .find(|v| **v == tok)
-            .ok_or_else(|| match tok {
-                "4" => "say which NFSv4 minor versions: 4.0, 4.1, 4.2".to_string(),
-                "2" => "NFSv2 is not supported".to_string(),
-                t => format!("unknown version {t:?}; expected some of 3, 4.0, 4.1, 4.2"),
-            })?;
-        if !out.contains(v) {
-            out.push(*v);
-        }
-    }
-    if out.is_empty() {
-        return Err("expected at least one of 3, 4.0, 4.1, 4.2".into());
-    }
-    Ok(out)
-}
-
 fn check_versions(raw: &str) -> Result<(), String> {
-    parse_versions(raw).map(|_| ())
+    versions::parse(raw).map(|_| ())
 }
 
 static PARAMS: &[ParamSpec] = &[
@@ -233,7 +208,7 @@ pub fn config(ctx: &Ctx) -> OcfResult<Config> {
     let grace = p.int("grace_time").map(|g| g as u32).unwrap_or(lease);
     let warnings = check_lease_grace(lease, grace).map_err(OcfError::configured)?;
     let raw = p.str("nfs_versions").unwrap_or("4.1,4.2");
-    let versions = parse_versions(raw).map_err(|e| {
+    let versions = versions::parse(raw).map_err(|e| {
         OcfError::configured(format!("parameter nfs_versions={raw:?} is invalid: {e}"))
     })?;
     let hostname = p.str("server_hostname").map(str::to_string);
@@ -285,7 +260,7 @@ pub fn rpc_nfsd_args(cfg: &Config) -> Vec<String> {
         "-G".to_string(),
         cfg.grace.to_string(),
     ];
-    for v in VERSIONS {
+    for v in versions::VERSIONS {
         a.push(if cfg.has(v) { "-V" } else { "-N" }.to_string());
         a.push(v.to_string());
     }
@@ -334,9 +309,8 @@ fn nfs_conf_mismatches(conf: &NfsConf, cfg: &Config) -> Vec<String> {
     if threads != cfg.threads {
         wrong.push(format!("threads={}", cfg.threads));
     }
-    for v in VERSIONS {
-        // nfs-utils 2.6 defaults: 3 and all of 4.x on.
-        let on = conf.get_bool("nfsd", &format!("vers{v}")).unwrap_or(true);
+    for v in versions::VERSIONS {
+        let on = versions::conf_offers(|tag| conf.get("nfsd", tag).map(str::to_string), v);
         if on != cfg.has(v) {
             wrong.push(format!("vers{v}={}", if cfg.has(v) { "y" } else { "n" }));
         }
@@ -750,7 +724,7 @@ impl Agent for NfsServer {
         let v3 = ctx
             .params
             .str("nfs_versions")
-            .is_some_and(|v| parse_versions(v).is_ok_and(|v| v.contains(&"3")));
+            .is_some_and(|v| versions::parse(v).is_ok_and(|v| v.contains(&"3")));
         crate::ordering::before_nfsserver_stop(ctx);
         let m = nfs::read_marker(ctx.sys, &marker(ctx)).unwrap_or_default();
         let systemd = match m.get("mode").map(String::as_str) {
@@ -1055,10 +1029,6 @@ mod tests {
 
     #[test]
     fn versions_and_hostname() {
-        assert_eq!(parse_versions("4.1,4.2").unwrap(), vec!["4.1", "4.2"]);
-        assert_eq!(parse_versions("3, 4.2,4.2").unwrap(), vec!["3", "4.2"]);
-        assert!(parse_versions("4").unwrap_err().contains("4.0, 4.1, 4.2"));
-        assert!(parse_versions("").is_err());
         let f = node();
         let (rc, err) = go(&f, "validate-all", &[("state_directory", "/srv/nfs-state")]);
         assert_eq!(rc, 6);

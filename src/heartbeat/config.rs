@@ -5,6 +5,7 @@
 //! storage failed) is computed here from the same values, and the takeover
 //! time peers must wait (`dead_after`) may never be shorter than it.
 
+use crate::formats::duration;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -127,62 +128,10 @@ pub struct Config {
 
 pub const DEFAULT_PATH: &str = "/etc/nfsha/heartbeat.toml";
 
-/// Parse `10s`, `500ms`, `2m`, `1h`, `1m30s`. A unit is required.
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let s = raw.trim();
-    if s.starts_with('-') {
-        return Err("durations cannot be negative".into());
-    }
-    if s.is_empty() {
-        return Err("expected a duration such as 10s, 500ms or 2m".into());
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err("expected a duration such as 10s, 500ms or 2m".into());
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| "number too large".to_string())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let d = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" | "min" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            "" => return Err("a unit is required (ms, s, m or h), e.g. 10s".into()),
-            other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
-        };
-        total += d;
-    }
-    Ok(total)
-}
-
-/// Render a duration the way the config accepts it.
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms % 1000 != 0 {
-        format!("{ms}ms")
-    } else if ms % 60_000 == 0 && ms >= 60_000 && (ms / 1000) % 3600 != 0 {
-        format!("{}m", ms / 60_000)
-    } else {
-        format!("{}s", ms / 1000)
-    }
-}
-
 fn dur(key: &str, raw: Option<&String>, default: Duration) -> Result<Duration, ConfigError> {
     match raw {
         None => Ok(default),
-        Some(r) => parse_duration(r).map_err(|e| ConfigError(format!("{key} = {r:?}: {e}"))),
+        Some(r) => duration::strict(r).map_err(|e| ConfigError(format!("{key} = {r:?}: {e}"))),
     }
 }
 
@@ -254,9 +203,9 @@ impl Config {
         if fence_after < io_timeout + interval {
             return Err(ConfigError(format!(
                 "fence_after = {} is shorter than io_timeout + interval ({} + {}): a single slow write would fence the host",
-                fmt_duration(fence_after),
-                fmt_duration(io_timeout),
-                fmt_duration(interval)
+                duration::fmt(fence_after),
+                duration::fmt(io_timeout),
+                duration::fmt(interval)
             )));
         }
         let escalate_after = match &raw.escalate_after {
@@ -319,7 +268,7 @@ impl Config {
                 if timeout < Duration::from_secs(1) {
                     return Err(ConfigError(format!(
                         "watchdog.timeout = {}: must be at least 1s",
-                        fmt_duration(timeout)
+                        duration::fmt(timeout)
                     )));
                 }
                 if !fence_action.fences() {
@@ -433,7 +382,7 @@ impl Config {
                 if d < min {
                     return Err(ConfigError(format!(
                         "dead_after = {r:?} is shorter than the fence timeline plus takeover_margin ({}): peers would restart VMs before this host has stopped writing (see `nfsha heartbeat timeline`)",
-                        fmt_duration(min)
+                        duration::fmt(min)
                     )));
                 }
                 d
@@ -465,22 +414,6 @@ mod tests {
 
     fn base(extra: &str) -> String {
         format!("host_id = \"kvm1\"\n{extra}\n[[storage]]\nmount = \"/mnt/p1\"\n")
-    }
-
-    #[test]
-    fn durations_parse_and_reject() {
-        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-        assert!(parse_duration("10")
-            .unwrap_err()
-            .contains("unit is required"));
-        assert!(parse_duration("10x").unwrap_err().contains("unknown unit"));
-        assert_eq!(fmt_duration(Duration::from_secs(90)), "90s");
-        assert_eq!(fmt_duration(Duration::from_secs(120)), "2m");
-        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1500ms");
     }
 
     #[test]

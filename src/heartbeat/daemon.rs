@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::clock::{boottime, random_u64, wall_ms};
-use super::config::{fmt_duration, Config, Storage};
+use super::config::{Config, Storage};
 use super::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
 use super::mounts::is_mounted;
 use super::record::{Record, WriterState};
 use super::status::{FenceStatus, HistoryEntry, PeerStatus, Status, StorageStatus, Totals};
 use super::watchdog::Watchdog;
 use super::worker::{wait_readable, IoRequest, Job, JobEnd};
+use crate::formats::duration;
 use crate::sys::{Real, System};
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -213,7 +214,7 @@ impl<'a> Daemon<'a> {
                 st.totals.timeouts += 1;
                 let e = format!(
                     "no answer within io_timeout {}: attempt abandoned",
-                    fmt_duration(self.cfg.io_timeout)
+                    duration::fmt(self.cfg.io_timeout)
                 );
                 ("timeout", 0, 0, Some(e))
             }
@@ -379,8 +380,8 @@ impl<'a> Daemon<'a> {
                 tracing::error!(
                     "storage {}: no successful renewal for {} (fence_after {}); fence = false for this storage: NOT fencing, its records say \"not fenced\"",
                     st.cfg.name,
-                    fmt_duration(st.since_success(now).unwrap_or_default()),
-                    fmt_duration(fa)
+                    duration::fmt(st.since_success(now).unwrap_or_default()),
+                    duration::fmt(fa)
                 );
                 st.not_fenced_logged = true;
             }
@@ -397,7 +398,7 @@ impl<'a> Daemon<'a> {
                 let reason = format!(
                     "storage {name}: no successful renewal for {:.1}s (fence_after {})",
                     d.as_secs_f64(),
-                    fmt_duration(fa)
+                    duration::fmt(fa)
                 );
                 // The decision is logged before anything is done about it.
                 tracing::error!("FENCE DECISION: {reason}: fence_action = {}", action.name());
@@ -485,7 +486,7 @@ impl<'a> Daemon<'a> {
                     escalate_after
                         .map(|e| format!(
                             "; reboot(2) follows in {} if still running",
-                            fmt_duration(e)
+                            duration::fmt(e)
                         ))
                         .unwrap_or_default()
                 );
@@ -559,7 +560,7 @@ impl<'a> Daemon<'a> {
                 format!(
                     "{} timeout {} pets {} ({})",
                     w.cfg.device.display(),
-                    fmt_duration(w.cfg.timeout),
+                    duration::fmt(w.cfg.timeout),
                     w.pets,
                     if self.healthy_for_watchdog(now) {
                         "petting"
@@ -644,11 +645,11 @@ impl<'a> Daemon<'a> {
             self.cfg.host_id,
             self.generation,
             self.storages.len(),
-            fmt_duration(self.cfg.interval),
-            fmt_duration(self.cfg.io_timeout),
+            duration::fmt(self.cfg.interval),
+            duration::fmt(self.cfg.io_timeout),
             self.cfg.fence_action.name(),
-            fmt_duration(self.cfg.fence_after),
-            fmt_duration(self.cfg.dead_after),
+            duration::fmt(self.cfg.fence_after),
+            duration::fmt(self.cfg.dead_after),
             if self.cfg.fence_record_file.is_some() { " (DRY RUN: fence steps recorded only)" } else { "" }
         );
         let mut told_holding = false;
@@ -739,7 +740,7 @@ impl<'a> Daemon<'a> {
 
 /// Entry point for `nfsha heartbeat run`.
 pub fn main(cfg: Config, log_stderr: bool) -> i32 {
-    crate::ocf::log::init(crate::ocf::log::LogOptions {
+    crate::log::init(crate::log::LogOptions {
         tag: "nfsha-heartbeat".into(),
         debug: false,
         logfile: None,
@@ -747,7 +748,7 @@ pub fn main(cfg: Config, log_stderr: bool) -> i32 {
         syslog: if log_stderr {
             None
         } else {
-            crate::ocf::log::default_syslog_socket()
+            crate::log::default_syslog_socket()
         },
         stderr: log_stderr,
     });

@@ -25,7 +25,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use config::{parse_duration, Config};
+use crate::formats::duration;
+use config::Config;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -64,7 +65,7 @@ pub enum HbCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
         /// Longest time to watch when the daemon has no observation (e.g. 30s).
-        #[arg(long, value_parser = parse_duration)]
+        #[arg(long, value_parser = duration::strict)]
         wait: Option<std::time::Duration>,
         #[arg(long)]
         json: bool,
@@ -118,11 +119,11 @@ pub fn main(args: Args) -> i32 {
                 println!(
                     "host_id = {:?}\ninterval = {:?}\nio_timeout = {:?}\nfence_action = {:?}\nfence_after = {:?}\ndead_after = {:?}\nrun_dir = {:?}",
                     c.host_id,
-                    config::fmt_duration(c.interval),
-                    config::fmt_duration(c.io_timeout),
+                    duration::fmt(c.interval),
+                    duration::fmt(c.io_timeout),
                     c.fence_action.name(),
-                    config::fmt_duration(c.fence_after),
-                    config::fmt_duration(c.dead_after),
+                    duration::fmt(c.fence_after),
+                    duration::fmt(c.dead_after),
                     c.run_dir.display().to_string()
                 );
                 for s in &c.storages {

@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
-use super::config::{fmt_duration, Config};
+use super::config::Config;
 use super::fence::{FenceAction, JOURNAL_FLUSH_BOUND};
+use crate::formats::duration;
 
 /// Time allowed for `reboot(2)` without sync to reset the machine.
 pub const REBOOT_SETTLE: Duration = Duration::from_secs(5);
@@ -40,7 +41,7 @@ impl Timeline {
                 c.interval,
                 format!(
                     "next renewal; each attempt is abandoned after io_timeout ({})",
-                    fmt_duration(c.io_timeout)
+                    duration::fmt(c.io_timeout)
                 ),
             ),
             (
@@ -135,7 +136,7 @@ impl Timeline {
             dead_after_min,
             format!(
                 "earliest takeover (fence timeline + takeover_margin {})",
-                fmt_duration(c.takeover_margin)
+                duration::fmt(c.takeover_margin)
             ),
         ));
         steps.sort_by_key(|s| s.0);
@@ -153,21 +154,21 @@ impl Timeline {
             "fence timeline for host {} (fence_action = {}, fence_after = {}):\n",
             c.host_id,
             c.fence_action.name(),
-            fmt_duration(c.fence_after)
+            duration::fmt(c.fence_after)
         );
         for (t, what) in &self.steps {
-            out.push_str(&format!("  T+{:<8} {what}\n", fmt_duration(*t)));
+            out.push_str(&format!("  T+{:<8} {what}\n", duration::fmt(*t)));
         }
         match self.fence_done {
             Some(d) => out.push_str(&format!(
                 "fenced by:     T+{}\ndead_after:    {} (minimum {})\n",
-                fmt_duration(d),
-                fmt_duration(c.dead_after),
-                fmt_duration(self.dead_after_min)
+                duration::fmt(d),
+                duration::fmt(c.dead_after),
+                duration::fmt(self.dead_after_min)
             )),
             None => out.push_str(&format!(
                 "fenced by:     never (this host does not fence itself)\ndead_after:    {} (used when judging peers only)\n",
-                fmt_duration(c.dead_after)
+                duration::fmt(c.dead_after)
             )),
         }
         for n in &self.notes {

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::model::{parse_bool, parse_duration, Kind, Loc, Model, Part};
+use crate::formats::{bools, duration};
+use crate::model::{Kind, Loc, Model, Part};
+use crate::nfs::versions;
 use crate::order::StartOrder;
 
 /// An effective setting and where it came from.
@@ -60,7 +62,9 @@ impl<'a> Ctx<'a> {
             // Group members run together (unless collocated=false); a clone
             // and its children are one unit for placement questions.
             let collocated = r.kind != Kind::Group
-                || m.meta(i, "collocated").and_then(|p| parse_bool(&p.value)) != Some(false);
+                || m.meta(i, "collocated")
+                    .and_then(|p| bools::pacemaker(&p.value))
+                    != Some(false);
             if collocated {
                 for &c in &r.children {
                     union(&mut parent, i, c);
@@ -202,7 +206,7 @@ impl<'a> Ctx<'a> {
             let r = &self.m.resources[s];
             if r.agent().is_some_and(|a| a.is_nfsha()) {
                 if let Some(p) = self.m.param(s, nfsha_param) {
-                    if let Some(v) = parse_duration(&p.value) {
+                    if let Some(v) = duration::pacemaker(&p.value) {
                         return Some(Setting {
                             value: v,
                             key: format!("{} {nfsha_param}", r.id),
@@ -214,7 +218,7 @@ impl<'a> Ctx<'a> {
             }
             if let Some(p) = self.m.param(s, "nfsd_args") {
                 if let Some(v) =
-                    Self::nfsd_arg(&p.value, short, long).and_then(|v| parse_duration(&v))
+                    Self::nfsd_arg(&p.value, short, long).and_then(|v| duration::pacemaker(&v))
                 {
                     return Some(Setting {
                         value: v,
@@ -227,7 +231,7 @@ impl<'a> Ctx<'a> {
         }
         let h = &self.m.host;
         if let Some(p) = h.nfsconf(conf) {
-            if let Some(v) = parse_duration(&p.value) {
+            if let Some(v) = duration::pacemaker(&p.value) {
                 let (sec, key) = conf.split_once('.').unwrap_or(("", conf));
                 return Some(Setting {
                     value: v,
@@ -238,7 +242,7 @@ impl<'a> Ctx<'a> {
             }
         }
         if let Some(p) = h.sysconfig(sysconfig) {
-            if let Some(v) = parse_duration(&p.value) {
+            if let Some(v) = duration::pacemaker(&p.value) {
                 return Some(Setting {
                     value: v,
                     key: format!("sysconfig {sysconfig}"),
@@ -306,7 +310,7 @@ impl<'a> Ctx<'a> {
             .op_defaults
             .iter()
             .find(|p| p.name == "timeout")
-            .and_then(|p| parse_duration(&p.value))
+            .and_then(|p| duration::pacemaker(&p.value))
         {
             return (t, true);
         }
@@ -329,11 +333,16 @@ impl<'a> Ctx<'a> {
         for s in self.servers() {
             let r = &self.m.resources[s];
             if r.agent().is_some_and(|a| a.is_nfsha()) {
-                let v = self.param(s, "nfs_versions").unwrap_or("4.1,4.2");
-                let has = |x: &str| v.split([',', ' ']).any(|p| p.trim() == x);
-                return (has("3"), has("4.0") || has("4"), has("4.1") || has("4.2"));
+                // A value the agent refuses is reported by the parameter
+                // checks; read the agent's default here.
+                let v = self
+                    .param(s, "nfs_versions")
+                    .and_then(|v| versions::parse(v).ok())
+                    .unwrap_or_else(|| vec!["4.1", "4.2"]);
+                let has = |x: &str| v.contains(&x);
+                return (has("3"), has("4.0"), has("4.1") || has("4.2"));
             }
-            if self.param(s, "nfsv4_only").and_then(parse_bool) == Some(true) {
+            if self.param(s, "nfsv4_only").and_then(bools::pacemaker) == Some(true) {
                 let (_, v40, v41) = self.conf_versions();
                 return (false, v40, v41);
             }
@@ -342,19 +351,14 @@ impl<'a> Ctx<'a> {
     }
 
     fn conf_versions(&self) -> (bool, bool, bool) {
-        let yes = |k: &str, dflt: bool| {
+        let get = |tag: &str| {
             self.m
                 .host
-                .nfsconf(k)
-                .and_then(|p| parse_bool(&p.value))
-                .unwrap_or(dflt)
+                .nfsconf(&format!("nfsd.{tag}"))
+                .map(|p| p.value.clone())
         };
-        let v4 = yes("nfsd.vers4", true);
-        (
-            yes("nfsd.vers3", true),
-            v4 && yes("nfsd.vers4.0", true),
-            v4 && (yes("nfsd.vers4.1", true) || yes("nfsd.vers4.2", true)),
-        )
+        let on = |v: &str| versions::conf_offers(get, v);
+        (on("3"), on("4.0"), on("4.1") || on("4.2"))
     }
 }
 

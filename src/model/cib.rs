@@ -7,6 +7,7 @@
 //! built from them (the primitive's own values win); `<master>` becomes a
 //! promotable clone.
 
+use crate::formats::{bools, duration};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -398,17 +399,20 @@ impl<'d> Parser<'d> {
                 let el = self.el(o);
                 let mut op = Op {
                     name: el.attr("name").unwrap_or("").to_string(),
-                    interval: el.attr("interval").and_then(parse_duration),
-                    timeout: el.attr("timeout").and_then(parse_duration),
+                    interval: el.attr("interval").and_then(duration::pacemaker),
+                    timeout: el.attr("timeout").and_then(duration::pacemaker),
                     role: el.attr("role").and_then(Role::parse),
-                    enabled: el.attr("enabled").and_then(parse_bool).unwrap_or(true),
+                    enabled: el
+                        .attr("enabled")
+                        .and_then(bools::pacemaker)
+                        .unwrap_or(true),
                     loc: self.loc(o),
                 };
                 // Op options may also be given as nested meta attributes.
                 for p in self.nvsets(o, "meta_attributes") {
                     match p.name.as_str() {
-                        "timeout" => op.timeout = op.timeout.or(parse_duration(&p.value)),
-                        "interval" => op.interval = op.interval.or(parse_duration(&p.value)),
+                        "timeout" => op.timeout = op.timeout.or(duration::pacemaker(&p.value)),
+                        "interval" => op.interval = op.interval.or(duration::pacemaker(&p.value)),
                         _ => {}
                     }
                 }
@@ -493,8 +497,14 @@ impl<'d> Parser<'d> {
                     .children(s, "resource_ref")
                     .filter_map(|r| self.el(r).attr("id").map(str::to_string))
                     .collect(),
-                sequential: el.attr("sequential").and_then(parse_bool).unwrap_or(true),
-                require_all: el.attr("require-all").and_then(parse_bool).unwrap_or(true),
+                sequential: el
+                    .attr("sequential")
+                    .and_then(bools::pacemaker)
+                    .unwrap_or(true),
+                require_all: el
+                    .attr("require-all")
+                    .and_then(bools::pacemaker)
+                    .unwrap_or(true),
                 action: el.attr("action").and_then(Action::parse),
                 role: el.attr("role").and_then(Role::parse),
             });
@@ -531,7 +541,7 @@ impl<'d> Parser<'d> {
                 self.model.orders.push(Order {
                     id,
                     kind,
-                    symmetrical: el.attr("symmetrical").and_then(parse_bool),
+                    symmetrical: el.attr("symmetrical").and_then(bools::pacemaker),
                     sets,
                     simple,
                     loc: self.loc(i),

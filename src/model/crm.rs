@@ -8,6 +8,7 @@
 //! but three or more resources form one sequential set in which each is
 //! placed with the one before it, the opposite reading.
 
+use crate::formats::bools;
 use std::sync::Arc;
 
 use super::words::{logical_lines, Logical};
@@ -357,11 +358,11 @@ fn refs(words: &[(String, u32)], is_order: bool) -> Refs {
                 let (k, v) = t.split_once('=').unwrap_or_default();
                 if open.is_some() && k == "sequential" {
                     if let Some(c) = cur.as_mut() {
-                        c.sequential = parse_bool(v).unwrap_or(false);
+                        c.sequential = bools::pacemaker(v).unwrap_or(false);
                     }
                 } else if open.is_some() && k == "require-all" {
                     if let Some(c) = cur.as_mut() {
-                        c.require_all = parse_bool(v).unwrap_or(true);
+                        c.require_all = bools::pacemaker(v).unwrap_or(true);
                     }
                 } else {
                     options.push((k.to_string(), v.to_string()));
@@ -430,7 +431,7 @@ fn order(l: &Logical, file: &Arc<str>) -> Result<Order, ParseError> {
         .options
         .iter()
         .find(|(k, _)| k == "symmetrical")
-        .and_then(|(_, v)| parse_bool(v));
+        .and_then(|(_, v)| bools::pacemaker(v));
     // `order o Mandatory: a:promote b` sets only first-action; the then
     // side's action stays absent so the Pacemaker default applies.
     let (sets, simple) = r.into_sets();

@@ -3,6 +3,7 @@
 //! sit (top level or in any table), durations as strings like `"10s"` or as
 //! bare numbers of seconds. The heartbeat itself owns the full format.
 
+use crate::formats::duration;
 use std::sync::Arc;
 
 use super::*;
@@ -39,7 +40,7 @@ fn visit(t: &toml::Table, text: &str, file: &Arc<str>, hb: &mut Heartbeat, depth
             continue;
         }
         let dur = match v {
-            toml::Value::String(s) => parse_duration(s),
+            toml::Value::String(s) => duration::pacemaker(s),
             toml::Value::Integer(i) if *i >= 0 => Some(Duration::from_secs(*i as u64)),
             toml::Value::Float(f) if f.is_finite() && *f >= 0.0 && *f < 1e12 => {
                 Some(Duration::from_secs_f64(*f))

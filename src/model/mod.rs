@@ -17,6 +17,7 @@ pub mod nfsconf;
 pub mod pcs;
 pub mod words;
 
+use crate::formats::{bools, duration};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -285,10 +286,10 @@ impl Op {
     /// Set one `key=value` attribute of the operation; other keys are ignored.
     pub fn set(&mut self, key: &str, value: &str) {
         match key {
-            "interval" => self.interval = parse_duration(value),
-            "timeout" => self.timeout = parse_duration(value),
+            "interval" => self.interval = duration::pacemaker(value),
+            "timeout" => self.timeout = duration::pacemaker(value),
             "role" => self.role = Role::parse(value),
-            "enabled" => self.enabled = parse_bool(value).unwrap_or(true),
+            "enabled" => self.enabled = bools::pacemaker(value).unwrap_or(true),
             _ => {}
         }
     }
@@ -370,7 +371,7 @@ impl Resource {
             if self
                 .meta
                 .iter()
-                .any(|p| p.name == "promotable" && parse_bool(&p.value) == Some(true))
+                .any(|p| p.name == "promotable" && bools::pacemaker(&p.value) == Some(true))
             {
                 *promotable = true;
             }
@@ -801,54 +802,6 @@ impl Model {
     }
 }
 
-/// Parse a Pacemaker duration: `90`, `90s`, `1min`, `500ms`, `2h`, `PT1M30S`.
-/// Bare numbers are seconds (Pacemaker's `crm_get_msec` rule).
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Some(iso) = s.strip_prefix("PT").or_else(|| s.strip_prefix("pt")) {
-        let mut total = 0u64;
-        let mut num = String::new();
-        for c in iso.chars() {
-            if c.is_ascii_digit() {
-                num.push(c);
-            } else {
-                let n: u64 = num.parse().ok()?;
-                num.clear();
-                total = total.checked_add(match c.to_ascii_uppercase() {
-                    'H' => n.checked_mul(3600)?,
-                    'M' => n.checked_mul(60)?,
-                    'S' => n,
-                    _ => return None,
-                })?;
-            }
-        }
-        return num.is_empty().then_some(Duration::from_secs(total));
-    }
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    if !n.is_finite() || n < 0.0 {
-        return None;
-    }
-    let secs = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "s" | "sec" | "secs" | "second" | "seconds" => n,
-        "ms" | "msec" | "msecs" => n / 1000.0,
-        "us" | "usec" | "usecs" => n / 1_000_000.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => n * 60.0,
-        "h" | "hr" | "hrs" | "hour" | "hours" => n * 3600.0,
-        _ => return None,
-    };
-    if secs > 1e12 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(secs))
-}
-
 /// Parse a Pacemaker score (`INFINITY`, `+INFINITY`, `-inf`, `100`).
 pub fn parse_score(s: &str) -> Option<i64> {
     let t = s.trim().to_ascii_lowercase();
@@ -859,39 +812,9 @@ pub fn parse_score(s: &str) -> Option<i64> {
     }
 }
 
-/// Pacemaker's boolean spellings.
-pub fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "y" | "1" => Some(true),
-        "false" | "no" | "off" | "n" | "0" => Some(false),
-        _ => None,
-    }
-}
-
-/// Format a duration as admins write Pacemaker timeouts (`90s`, `500ms`).
-pub fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms % 1000 != 0 {
-        format!("{ms}ms")
-    } else {
-        format!("{}s", ms / 1000)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_follow_pacemaker() {
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("20s"), Some(Duration::from_secs(20)));
-        assert_eq!(parse_duration("1min"), Some(Duration::from_secs(60)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("PT1M30S"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("ten"), None);
-        assert_eq!(parse_duration("99999999999999999999h"), None);
-    }
 
     #[test]
     fn then_action_defaults_to_first_action() {

@@ -8,6 +8,7 @@
 //! `resource defaults` and `stonith create`. Unlike crm, pcs always writes
 //! both order actions, defaulting each to `start`.
 
+use crate::formats::bools;
 use std::sync::Arc;
 
 use super::words::logical_lines;
@@ -353,7 +354,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                     kind: opt(&opts, "kind")
                         .and_then(OrderKind::parse)
                         .unwrap_or(OrderKind::Mandatory),
-                    symmetrical: opt(&opts, "symmetrical").and_then(parse_bool),
+                    symmetrical: opt(&opts, "symmetrical").and_then(bools::pacemaker),
                     sets,
                     simple: false,
                     loc,
@@ -405,7 +406,7 @@ pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Model, ParseError> 
                 m.orders.push(Order {
                     id,
                     kind,
-                    symmetrical: opt(&opts, "symmetrical").and_then(parse_bool),
+                    symmetrical: opt(&opts, "symmetrical").and_then(bools::pacemaker),
                     sets: vec![
                         RscSet::one(&first, Some(fa.unwrap_or(Action::Start)), None),
                         RscSet::one(&then, Some(ta.unwrap_or(Action::Start)), None),
@@ -542,8 +543,8 @@ fn pcs_sets(words: &[&str], is_order: bool) -> (Vec<RscSet>, Vec<(String, String
             "setoptions" => in_setoptions = true,
             _ => match w.split_once('=') {
                 Some((k, v)) if in_setoptions => opts.push((k.to_string(), v.to_string())),
-                Some(("sequential", v)) => cur.sequential = parse_bool(v).unwrap_or(true),
-                Some(("require-all", v)) => cur.require_all = parse_bool(v).unwrap_or(true),
+                Some(("sequential", v)) => cur.sequential = bools::pacemaker(v).unwrap_or(true),
+                Some(("require-all", v)) => cur.require_all = bools::pacemaker(v).unwrap_or(true),
                 Some(("action", v)) if is_order => cur.action = Action::parse(v),
                 Some(("role", v)) => cur.role = Role::parse(v),
                 Some(("id", v)) => cur.id = Some(v.to_string()),

@@ -4,7 +4,6 @@
 //! An agent only declares its [`AgentSpec`] and implements [`Agent`]; it
 //! never reads the environment, prints XML or picks a log destination itself.
 
-pub mod log;
 pub mod metadata;
 pub mod params;
 pub mod rc;
@@ -17,6 +16,7 @@ pub use metadata::{AgentSpec, Timeouts};
 pub use params::{ParamSpec, Params, Refused};
 pub use rc::{OcfError, OcfResult, Rc};
 
+use crate::log;
 use crate::sys::{Deadline, System};
 
 /// An action Pacemaker (or an admin) asks for.

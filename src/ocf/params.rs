@@ -4,6 +4,7 @@
 //! An empty value counts as "not given" (pcs and crmsh write `name=""` for a
 //! cleared parameter), so the default applies.
 
+use crate::formats::bools;
 use std::collections::BTreeMap;
 
 use super::rc::OcfError;
@@ -116,14 +117,6 @@ pub struct Params {
 /// instance parameters of ours and are neither rejected nor parsed.
 const TOOLING_KEYS: &[&str] = &["crm_feature_set", "trace_ra", "trace_file"];
 
-pub fn parse_bool(raw: &str) -> Option<bool> {
-    match raw.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" | "y" => Some(true),
-        "false" | "no" | "off" | "0" | "n" => Some(false),
-        _ => None,
-    }
-}
-
 fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
     let bad = |expected: String| {
         OcfError::configured(format!(
@@ -143,9 +136,9 @@ fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
             }
             Value::Int(n)
         }
-        ParamKind::Boolean => {
-            Value::Bool(parse_bool(raw).ok_or_else(|| bad("expected true or false".to_string()))?)
-        }
+        ParamKind::Boolean => Value::Bool(
+            bools::pacemaker(raw).ok_or_else(|| bad("expected true or false".to_string()))?,
+        ),
     };
     if let Some(check) = spec.check {
         check(raw).map_err(bad)?;
@@ -173,7 +166,7 @@ impl Params {
                 continue;
             }
             if let Some(r) = refused.iter().find(|r| r.name == name) {
-                if raw.is_empty() || parse_bool(raw) == Some(false) {
+                if raw.is_empty() || bools::pacemaker(raw) == Some(false) {
                     continue;
                 }
                 return Err(OcfError::configured(format!(

@@ -22,6 +22,35 @@ macro_rules! need_fuse {
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// An exclusive lock on a machine-wide resource that test runs in other
+/// checkouts may use at the same time (`pacemaker`: only one Pacemaker can
+/// run on a machine). Held until dropped; waits (and says so) while another
+/// process holds it.
+pub struct MachineLock(std::fs::File);
+
+impl MachineLock {
+    pub fn take(name: &str) -> MachineLock {
+        use std::os::fd::AsRawFd;
+        let path = format!("/run/lock/nfsha-{name}.lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot open {path}: {e}"));
+        // SAFETY: flock on a file descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            eprintln!(
+                "waiting for {path}: another process holds it (if you wrapped this test \
+                 in flock(1) on the same file, that is a deadlock: tests take it themselves)"
+            );
+            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+            assert_eq!(rc, 0, "flock {path}: {}", std::io::Error::last_os_error());
+        }
+        MachineLock(f)
+    }
+}
+
 pub fn nfsha() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_nfsha"))
 }

@@ -17,6 +17,8 @@ pub struct Cluster {
     corosync: Child,
     pacemakerd: Child,
     backup: tempfile::TempDir,
+    /// Dropped last, after the cluster is stopped.
+    _lock: super::MachineLock,
     had_conf: bool,
     had_cib: bool,
 }
@@ -67,6 +69,7 @@ impl Cluster {
         ] {
             require(tool, pkg);
         }
+        let lock = super::MachineLock::take("pacemaker");
         assert!(
             !running("corosync") && !running("pacemakerd"),
             "a cluster is already running on this machine; the test starts its own"
@@ -106,6 +109,7 @@ impl Cluster {
             // Replaced below; a placeholder child keeps Drop simple.
             pacemakerd: Command::new("true").spawn().unwrap(),
             backup,
+            _lock: lock,
             had_conf,
             had_cib,
         };

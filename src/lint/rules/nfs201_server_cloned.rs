@@ -1,7 +1,7 @@
 //! NFS201 server-cloned.
 
+use crate::formats::bools;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::parse_bool;
 
 macro_rules! rule_doc {
     () => {
@@ -57,7 +57,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         let Some(c) = m.clone_of(s) else { continue };
         let r = &m.resources[s];
         if r.agent().is_some_and(|a| a.is_nfsha())
-            && ctx.param(s, "allow_clone").and_then(parse_bool) == Some(true)
+            && ctx.param(s, "allow_clone").and_then(bools::pacemaker) == Some(true)
         {
             continue;
         }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::formats::duration;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::fmt_duration;
 
 macro_rules! rule_doc {
     () => {
@@ -76,7 +76,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     &RULE,
                     format!(
                         "NFSv4 lease time {} ({}) is {what}",
-                        fmt_duration(s),
+                        duration::fmt(s),
                         lease.key
                     ),
                 )
@@ -94,9 +94,9 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     &RULE,
                     format!(
                         "NFSv4 grace time {} ({}) is shorter than the lease time {} ({})",
-                        fmt_duration(grace.value),
+                        duration::fmt(grace.value),
                         grace.key,
-                        fmt_duration(lease.value),
+                        duration::fmt(lease.value),
                         lease.key
                     ),
                 )

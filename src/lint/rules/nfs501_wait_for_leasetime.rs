@@ -1,7 +1,8 @@
 //! NFS501 wait-for-leasetime.
 
+use crate::formats::bools;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::{parse_bool, Part};
+use crate::model::Part;
 
 macro_rules! rule_doc {
     () => {
@@ -50,7 +51,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         let Some(p) = ctx.m.param(e, "wait_for_leasetime_on_stop") else {
             continue;
         };
-        if parse_bool(&p.value) != Some(true) {
+        if bools::pacemaker(&p.value) != Some(true) {
             continue;
         }
         out.push(

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use crate::formats::{bools, duration};
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::{fmt_duration, parse_bool, Part};
+use crate::model::Part;
 
 macro_rules! rule_doc {
     () => {
@@ -82,7 +83,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         let waits = r.part() == Part::Exportfs
             && ctx
                 .param(i, "wait_for_leasetime_on_stop")
-                .and_then(parse_bool)
+                .and_then(bools::pacemaker)
                 == Some(true);
         let (need, sev, why) = if waits && have < lease + Duration::from_secs(2) {
             (
@@ -101,15 +102,15 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             " (no stop op: Pacemaker's default)"
         };
         let loc = r.op("stop").next().map_or(&r.loc, |o| &o.loc);
-        let t = fmt_duration(need.max(Duration::from_secs(need.as_secs().div_ceil(10) * 10)));
+        let t = duration::fmt(need.max(Duration::from_secs(need.as_secs().div_ceil(10) * 10)));
         out.push(
             Finding::new(
                 &RULE,
                 format!(
                     "stop timeout of `{}` is {}{source}, below {} ({why})",
                     r.id,
-                    fmt_duration(have),
-                    fmt_duration(need)
+                    duration::fmt(have),
+                    duration::fmt(need)
                 ),
             )
             .severity(sev)

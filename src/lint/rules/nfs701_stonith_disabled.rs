@@ -1,7 +1,7 @@
 //! NFS701 stonith-disabled.
 
+use crate::formats::bools;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::parse_bool;
 
 macro_rules! rule_doc {
     () => {
@@ -53,7 +53,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         let Some(p) = ctx.m.property(name) else {
             continue;
         };
-        if parse_bool(&p.value) != Some(false) {
+        if bools::pacemaker(&p.value) != Some(false) {
             continue;
         }
         out.push(

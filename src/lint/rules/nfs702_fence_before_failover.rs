@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::formats::duration;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::fmt_duration;
 
 macro_rules! rule_doc {
     () => {
@@ -78,17 +78,17 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         &RULE,
         format!(
             "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops {} + starts {} + lease {} + grace {})",
-            fmt_duration(deadline),
+            duration::fmt(deadline),
             ctx.id(ctx.m.top(s)),
-            fmt_duration(budget),
-            fmt_duration(stops),
-            fmt_duration(starts),
-            fmt_duration(lease.value),
-            fmt_duration(grace.value)
+            duration::fmt(budget),
+            duration::fmt(stops),
+            duration::fmt(starts),
+            duration::fmt(lease.value),
+            duration::fmt(grace.value)
         ),
     )
     .objects([key.to_string(), ctx.id(s).to_string()])
-    .help(format!("heartbeat.toml: {key} = \"{}\" or more", fmt_duration(budget)));
+    .help(format!("heartbeat.toml: {key} = \"{}\" or more", duration::fmt(budget)));
     f.location = hb.loc.clone();
     out.push(f);
 }

@@ -1,4 +1,5 @@
-//! Logging through `tracing` to where HA admins look: syslog/journal (via
+//! Logging for every nfsha program (agents, the heartbeat daemon, the CloudStack
+//! scripts) through `tracing` to where HA admins look: syslog/journal (via
 //! `/dev/log`), `HA_LOGFILE` when Pacemaker sets it, and stderr on a terminal.
 //!
 //! Every line carries the tag `agent(instance)[pid]`, the same shape as
@@ -37,7 +38,7 @@ impl LogOptions {
     pub fn from_env(tag: String, env: &std::collections::BTreeMap<String, String>) -> LogOptions {
         let get = |a: &str, b: &str| env.get(a).or_else(|| env.get(b)).cloned();
         let debug = get("HA_debug", "PCMK_debug")
-            .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "yes" | "true" | "on"))
+            .map(|v| crate::formats::bools::ocf(&v))
             .unwrap_or(false);
         let facility = get("HA_LOGFACILITY", "PCMK_logfacility")
             .and_then(|f| facility_number(&f))

@@ -1,0 +1,8 @@
+//! The small value grammars every part of nfsha reads: durations and
+//! booleans. Each grammar is named after the program whose reading it
+//! follows (Pacemaker, nfs-utils, ocf-shellfuncs, nfsha's own config files),
+//! so a value means the same to the lint as to the agent or daemon that
+//! will read it.
+
+pub mod bools;
+pub mod duration;
