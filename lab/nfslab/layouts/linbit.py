@@ -10,7 +10,11 @@ implementation), in the same order, as a Pacemaker group:
 linstor-gateway runs these with drbd-reactor's promoter; Debian 12 has no drbd-reactor
 (and DRBD 8.4 has no quorum for it), so the lab runs the same agents in the same order
 under Pacemaker, with the monitors every other layout gets (the unblock instance's monitor
-is what records the connections to tickle: portblock's save_tcp_connections)."""
+is what records the connections to tickle: portblock's save_tcp_connections).
+
+Debian 12's portblock (resource-agents 4.12) with its iptables 1.8.9 never unblocks (see
+lab/guest/lab-patch-portblock); the lab applies LINBIT's upstream fix, as a LINBIT
+installation (resource-agents >= 4.14) has it."""
 import uuid
 
 from ..common import CLIENT_NET, VIP
@@ -60,9 +64,18 @@ class Linbit(Layout):
         return "mkdir -p /mnt/v0/nfs; chmod 1777 /mnt/v1\n"
 
     def install(self, ctx):
-        ctx.lab.parallel({h: "set -e\nmkdir -p %s %s\ntest -x /usr/libexec/heartbeat/tickle_tcp\n"
-                             "command -v iptables\n" % (PRIVATE, EXPORT)
-                          for h in ("srv1", "srv2")}, timeout=60, label="linbit prep")
+        out = ctx.lab.parallel({h: "set -e\nmkdir -p %s %s\ntest -x /usr/libexec/heartbeat/tickle_tcp\n"
+                                   "command -v iptables >/dev/null\n"
+                                   "python3 /mnt/lab/guest/lab-patch-portblock\n" % (PRIVATE, EXPORT)
+                                for h in ("srv1", "srv2")}, timeout=120, label="linbit prep")
+        self.portblock = out["srv1"].strip().splitlines()[-1]
+
+    def after_start(self, ctx, node):
+        # Debian 12's portblock (resource-agents 4.12) never finds its own DROP rule in
+        # iptables 1.8.9's output and so never unblocks (the lab's first LINBIT run: the
+        # client's SYNs to port 2049 went unanswered after the group had started);
+        # LINBIT's fix (resource-agents commit 420e591b, 4.14) is applied in the guests.
+        return {"portblock": "Debian 12 portblock + upstream fix 420e591b (PR #1924): %s" % self.portblock}
 
     def load(self, ctx):
         load_xml_group(ctx, self.members())
