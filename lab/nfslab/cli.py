@@ -143,11 +143,14 @@ def main(argv=None):
         image, image_build_s = ensure_image(retries)
         if "nfsha" in layouts and not (args.nfsha_deb or args.nfsha_bin_found):
             log("no nfsha package or binary (looked for %s): the nfsha scenarios will fail" % args.nfsha_bin)
-        for layout in layouts:
-            for scen, opts in plan(args, layout):
-                results += run_layout(layout, args, image, retries, scen, no_scope=opts.get("no_scope", False),
-                                      systemd=opts.get("systemd"), pcs=opts.get("pcs", False))
-                write(args, meta, results, retries, image_build_s, partial=True)
+        # every layout's main boot first (nfsha, then the others), the extra boots (nfsha on
+        # systemd with pcs, the scope control) after them
+        boots = [(layout, scen, opts) for layout in layouts for scen, opts in plan(args, layout)]
+        boots.sort(key=lambda b: bool(b[2].get("systemd") or b[2].get("no_scope")) and not args.only)
+        for layout, scen, opts in boots:
+            results += run_layout(layout, args, image, retries, scen, no_scope=opts.get("no_scope", False),
+                                  systemd=opts.get("systemd"), pcs=opts.get("pcs", False))
+            write(args, meta, results, retries, image_build_s, partial=True)
     except KeyboardInterrupt as e:
         log("interrupted (%s); cleaned up" % e)
         results.append({"scenario": 0, "name": "lab", "agents": agents, "pass": False,

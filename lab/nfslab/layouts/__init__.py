@@ -13,7 +13,7 @@ for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     REGISTRY[_mod.LAYOUT.name] = _mod.LAYOUT
 
 # the order layouts run in when several are asked for
-ORDER = ["nfsha", "clusterlabs", "linbit"] + sorted(set(REGISTRY) - {"nfsha", "clusterlabs", "linbit"})
+ORDER = ["nfsha", "linbit", "clusterlabs"] + sorted(set(REGISTRY) - {"nfsha", "clusterlabs", "linbit"})
 
 
 def get(name, args, no_scope=False):
