@@ -55,7 +55,7 @@ def attribute(events, t_event, old_mac, new_mac, vip, client_ip, t_end=None, tra
     evs = sorted((e for e in events if e.get("t") is not None and e["t"] >= t_event - 120
                   and (t_end is None or e["t"] <= t_end)), key=lambda e: e["t"])
     res = {"address_absent_s": None, "reconnect_lag_s": None, "resume_lag_s": None, "port_closed_s": None,
-           "reconnect_cause": None}
+           "reconnect_cause": None, "t_event": t_event}
     # the last frame from the address sent by the old node at or after the event (or
     # the last one before it, if it had gone quiet already)
     old = [e for e in evs if e.get("smac") == old_mac and _from_vip(e, vip)]
