@@ -50,6 +50,27 @@ def aggregate(results):
     return out
 
 
+def goals(results):
+    """Issue 12's goals per layout, from the repeated failovers: reconnect lag <= 1 s (max),
+    planned-move stall <= address absence + 1 s (max over the moves of stall - absence),
+    crash stall < 45 s (max)."""
+    out = []
+    for agents in sorted({r["agents"] for r in results if r.get("scenario") in (1, 2)}):
+        rows = [r for r in results if r["agents"] == agents and r.get("scenario") in (1, 2)]
+        lags = [r["reconnect_lag_s"] for r in rows if r.get("reconnect_lag_s") is not None]
+        over = [r["stall_s"] - r["address_absent_s"] for r in rows if r["scenario"] == 1
+                and r.get("stall_s") is not None and r.get("address_absent_s") is not None]
+        crash = [r["stall_s"] for r in rows if r["scenario"] == 2 and r.get("stall_s") is not None]
+        out.append({"agents": agents,
+                    "reconnect_lag_max_s": round(max(lags), 3) if lags else None,
+                    "reconnect_lag_ok": bool(lags) and max(lags) <= 1.0,
+                    "planned_stall_over_absence_max_s": round(max(over), 3) if over else None,
+                    "planned_stall_ok": bool(over) and max(over) <= 1.0,
+                    "crash_stall_max_s": round(max(crash), 3) if crash else None,
+                    "crash_stall_ok": bool(crash) and max(crash) < 45.0})
+    return out
+
+
 COLS = [("scen", "scenario"), ("name", "name"), ("agents", "agents"), ("init", "init"), ("#", "repeat"),
         ("result", None), ("stall s", "stall_s"), ("absent s", "address_absent_s"),
         ("reconnect lag s", "reconnect_lag_s"), ("cause", "reconnect_cause"), ("resume s", "resume_lag_s"),
@@ -117,6 +138,17 @@ def markdown(doc):
                 mm("move_s") if "move_s" in a else mm("recovery_s"),
                 ", ".join("%s %d" % kv for kv in sorted(a["reconnect_causes"].items())),
                 "%d of %d" % (a["cloudstack"]["would_fence"], a["runs"]) if "cloudstack" in a else "-"))
+    gl = goals(doc["results"])
+    if gl:
+        out += ["", "## Issue 12's goals", "",
+                "| layout | reconnect lag max s (goal <= 1) | planned stall - absence, max s (goal <= 1) | "
+                "crash stall max s (goal < 45) |", "|---|---|---|---|"]
+        for g in gl:
+            def ok(v, good):
+                return "-" if v is None else "%s (%s)" % (fmt(v), "met" if good else "not met")
+            out.append("| %s | %s | %s | %s |" % (g["agents"], ok(g["reconnect_lag_max_s"], g["reconnect_lag_ok"]),
+                                                  ok(g["planned_stall_over_absence_max_s"], g["planned_stall_ok"]),
+                                                  ok(g["crash_stall_max_s"], g["crash_stall_ok"])))
     extra = [r for r in doc["results"] if r.get("scope") or r.get("summary")]
     if extra:
         out += ["", "## Scenario figures", ""]

@@ -53,6 +53,16 @@ class Aggregate(unittest.TestCase):
         self.assertEqual(a["reconnect_causes"], {"syn-after-backoff": 2, "rst-after-retransmit": 1})
         self.assertEqual(agg[("linbit", 1)]["passed"], 0)
 
+    def test_goals(self):
+        rows = [{"scenario": 1, "name": "planned move", "agents": "nfsha", "pass": True, "stall_s": 10.0,
+                 "address_absent_s": 9.5, "reconnect_lag_s": 0.4},
+                {"scenario": 2, "name": "node crash", "agents": "nfsha", "pass": True, "stall_s": 50.0,
+                 "address_absent_s": 30.0, "reconnect_lag_s": 3.0}]
+        (g,) = report.goals(rows)
+        self.assertEqual((g["reconnect_lag_max_s"], g["reconnect_lag_ok"]), (3.0, False))
+        self.assertEqual((g["planned_stall_over_absence_max_s"], g["planned_stall_ok"]), (0.5, True))
+        self.assertEqual((g["crash_stall_max_s"], g["crash_stall_ok"]), (50.0, False))
+
 
 if __name__ == "__main__":
     unittest.main()
