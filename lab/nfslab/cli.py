@@ -58,6 +58,9 @@ def parse(argv=None):
     ap.add_argument("--only", help=argparse.SUPPRESS)
     ap.add_argument("--no-scope", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--pcs", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--render", metavar="JSON",
+                    help="no lab: read a results JSON (several are merged), print the table and write "
+                         "--markdown/--out from it (aggregates and goals recomputed)", action="append")
     args = ap.parse_args(argv)
     if args.nfsha_deb and not os.path.isfile(args.nfsha_deb):
         ap.error("--nfsha-deb %s: no such file" % args.nfsha_deb)
@@ -109,7 +112,8 @@ def write(args, meta, results, retries, image_build_s, partial=False):
     meta.update({"image_build_s": round(image_build_s, 1) if image_build_s else image_build_s,
                  "infra_retries": retries, "total_s": round(time.time() - T0, 1),
                  "loadavg_end": open("/proc/loadavg").read().split()[:3], "partial": partial})
-    doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results)}
+    doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results),
+           "goals": report.goals(results)}
     for path, text in ((args.out, lambda: json.dumps(doc, indent=2)), (args.markdown, lambda: report.markdown(doc))):
         if path:
             with open(path + ".tmp", "w") as f:
@@ -117,8 +121,29 @@ def write(args, meta, results, retries, image_build_s, partial=False):
             os.replace(path + ".tmp", path)
 
 
+def render(args):
+    docs = [json.load(open(p)) for p in args.render]
+    meta = dict(docs[0]["meta"])
+    if len(docs) > 1:
+        meta["merged_from"] = [d["meta"].get("command") for d in docs]
+        meta["total_s"] = sum(d["meta"].get("total_s") or 0 for d in docs)
+    results = [r for d in docs for r in d["results"]]
+    doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results),
+           "goals": report.goals(results)}
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(doc, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(report.markdown(doc))
+    report.print_table(results)
+    return 0 if results and all(r["pass"] for r in results) else 1
+
+
 def main(argv=None):
     args = parse(argv)
+    if args.render:
+        return render(args)
     agents, layouts = layouts_of(args)
     if os.geteuid() != 0:
         print("lab/run must run as root (network namespace, taps, debootstrap)", file=sys.stderr)
