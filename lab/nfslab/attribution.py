@@ -145,9 +145,39 @@ def attribute(events, t_event, old_mac, new_mac, vip, client_ip, t_end=None, tra
             cause = "syn-after-backoff"
         res["reconnect_cause"] = cause
     if trace:
+        window = [e for e in trace if gone - 1 <= e["t"] <= first_ok["t"] + 1]
+        # the reconnect itself first: what the client did in the 3 s before its new SYN
+        near = [e for e in window if res.get("syn_t") and res["syn_t"] - 3 <= e["t"] <= res["syn_t"] + 0.5]
+        keep = [e for e in window if e["event"] != "xprt_transmit"][:40]
+        keep = sorted({id(e): e for e in keep + [e for e in near if e["event"] != "xprt_transmit"]}.values(),
+                      key=lambda e: e["t"])
         res["client_trace"] = [{"t": _rel(e["t"], gone), "event": e["event"], "text": e.get("text", "")[:160]}
-                               for e in trace if gone - 1 <= e["t"] <= first_ok["t"] + 1][:60]
+                               for e in keep][:60]
+        res["client_view"] = client_view(res["client_trace"], _rel(res.get("syn_t"), gone))
     return res
+
+
+def client_view(trace, syn_rel):
+    """What the client's sunrpc trace says made it reconnect, from the events in the 3 s
+    before its new SYN (times relative to the address's departure):
+      "ECONNRESET"  the old socket was reset (a RST arrived)
+      "ETIMEDOUT"   TCP gave up on the old connection (its retransmissions went
+                    unanswered for the socket's user timeout): the retransmission back-off
+      "EPIPE"/other the old socket's error
+      "rpc timeout" the RPC layer's major timeout
+      "reconnect"   a connect with no socket error before it (the reconnect timer)"""
+    if syn_rel is None:
+        return None
+    near = [e for e in trace if syn_rel - 3 <= e["t"] <= syn_rel + 0.5]
+    for e in reversed(near):
+        if e["event"] == "rpc_socket_error":
+            code = e["text"].split()[0].replace("error=", "")
+            return {"-104": "ECONNRESET", "-110": "ETIMEDOUT", "-32": "EPIPE"}.get(code, "error " + code)
+    if any(e["event"] == "rpc_timeout_status" for e in near):
+        return "rpc timeout"
+    if any(e["event"] in ("xprt_connect", "rpc_socket_connect") for e in near):
+        return "reconnect"
+    return None
 
 
 def wire_stall(events, client_ip, vip, t_event, t_end=None):

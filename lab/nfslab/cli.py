@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from . import report
+from . import attribution, report
 from .boot import run_layout
 from .common import REPO, T0, LabError, log
 from .image import ensure_host_packages, ensure_image
@@ -128,6 +128,10 @@ def render(args):
         meta["merged_from"] = [d["meta"].get("command") for d in docs]
         meta["total_s"] = sum(d["meta"].get("total_s") or 0 for d in docs)
     results = [r for d in docs for r in d["results"]]
+    for r in results:   # rows recorded before client_view existed
+        a = r.get("attribution") or {}
+        if "client_view" not in r and a.get("client_trace") and a.get("syn_t"):
+            r["client_view"] = attribution.client_view(a["client_trace"], a["syn_t"] - a["address_gone_t"])
     doc = {"meta": meta, "results": results, "aggregates": report.aggregate(results),
            "goals": report.goals(results)}
     if args.out:

@@ -40,6 +40,7 @@ def failover(ctx, t_event, t_end, src, dst, d):
         "resume_lag_s": att.get("resume_lag_s"),
         "port_closed_s": att.get("port_closed_s"),
         "reconnect_cause": att.get("reconnect_cause"),
+        "client_view": att.get("client_view"),
         "wire_stall_s": attribution.wire_stall(events, CLIENT_IP, VIP, t_event, t_end),
         "attribution": att,
         "clock": {"client_offset_s": round(off, 4), "how": ctx.client_offset_how},

@@ -37,6 +37,8 @@ def aggregate(results):
         causes = {}
         for r in rows:
             c = r.get("reconnect_cause") or "unknown"
+            if r.get("client_view"):
+                c += " (%s)" % r["client_view"]
             causes[c] = causes.get(c, 0) + 1
         a["reconnect_causes"] = causes
         cs = [r for r in rows if "cloudstack" in r]
@@ -73,7 +75,8 @@ def goals(results):
 
 COLS = [("scen", "scenario"), ("name", "name"), ("agents", "agents"), ("init", "init"), ("#", "repeat"),
         ("result", None), ("stall s", "stall_s"), ("absent s", "address_absent_s"),
-        ("reconnect lag s", "reconnect_lag_s"), ("cause", "reconnect_cause"), ("resume s", "resume_lag_s"),
+        ("reconnect lag s", "reconnect_lag_s"), ("cause", "reconnect_cause"), ("client", "client_view"),
+        ("resume s", "resume_lag_s"),
         ("grace s", "grace_s"), ("move/recov s", None), ("stop s", "group_stop_s"), ("start s", "group_start_s"),
         ("CS fence", "cloudstack_would_fence"), ("lost", "lost_writes"), ("lock kept", "lock_kept")]
 

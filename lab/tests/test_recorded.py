@@ -48,6 +48,7 @@ class RecordedMove(unittest.TestCase):
         self.assertTrue(resets, "the client saw ECONNRESET when the RST arrived")
         connects = [e for e in trace if e["event"] == "xprt_connect" and resets[0]["t"] <= e["t"] <= a["syn_t"] + 0.5]
         self.assertTrue(connects, "and connected again right after")
+        self.assertEqual(a["client_view"], "ECONNRESET")
 
 
 if __name__ == "__main__":
