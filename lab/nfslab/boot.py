@@ -63,9 +63,9 @@ def bring_up(ctx):
     log("lab ready for the %s layout: %.0f s after boot; client sunrpc trace: %s" % (lay.name, time.time() - t, hdr))
 
 
-def run_layout(layout_name, args, image, retries, plan, no_scope=False, systemd=None, pcs=False):
+def run_layout(layout_name, args, image, retries, plan, no_scope=False, systemd=None, pcs=False, progress=None):
     """Boot a fresh lab and run the planned scenarios (a list of scenario numbers, in order)
-    for one layout. Returns result rows."""
+    for one layout. Returns result rows; progress(rows so far) is called after each scenario."""
     layout = get_layout(layout_name, args, no_scope=no_scope)
     if pcs:
         layout.use_pcs = True
@@ -96,6 +96,8 @@ def run_layout(layout_name, args, image, retries, plan, no_scope=False, systemd=
                                            and x["name"] == r["name"]) + 1)
             ctx.results += rows
             completed += 1
+            if progress:
+                progress(ctx.results)
             if t_cli is not None and getattr(mod, "HEARTBEAT_WATCHES", False):
                 ctx.windows.append(("%s #%d" % (s, rows[0]["repeat"]), t_cli, ctx.lab.guest_time("cli1")))
     except LabError as e:

@@ -177,8 +177,10 @@ def main(argv=None):
         boots = [(layout, scen, opts) for layout in layouts for scen, opts in plan(args, layout)]
         boots.sort(key=lambda b: bool(b[2].get("systemd") or b[2].get("no_scope")) and not args.only)
         for layout, scen, opts in boots:
+            def progress(rows, done=list(results)):
+                write(args, meta, done + rows, retries, image_build_s, partial=True)
             results += run_layout(layout, args, image, retries, scen, no_scope=opts.get("no_scope", False),
-                                  systemd=opts.get("systemd"), pcs=opts.get("pcs", False))
+                                  systemd=opts.get("systemd"), pcs=opts.get("pcs", False), progress=progress)
             write(args, meta, results, retries, image_build_s, partial=True)
     except KeyboardInterrupt as e:
         log("interrupted (%s); cleaned up" % e)

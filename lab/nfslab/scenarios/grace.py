@@ -87,7 +87,7 @@ def run(ctx):
     t_ep = lab.guest_time(dst)
     t_host = time.time()
     lab.must(src, "crm_resource --move -r %s -N %s" % (cluster.GROUP, dst), timeout=60, label="move")
-    took = cluster.wait_group(ctx, dst, 420, "grace move")
+    took = cluster.wait_group(ctx, dst, 900, "grace move")
     lab.must(dst, "crm_resource --clear -r %s" % cluster.GROUP, timeout=60, label="move")
     # trigger B's new lock once the new server is in grace
     t = time.time()

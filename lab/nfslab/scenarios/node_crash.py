@@ -23,7 +23,7 @@ def run(ctx):
     t = time.time()
     log("crash: QMP system_reset of %s" % victim)
     lab.reset_vm(victim)
-    took = cluster.wait_group(ctx, survivor, 420, "node crash recovery")
+    took = cluster.wait_group(ctx, survivor, 900, "node crash recovery")
     log("group recovered on %s %.1f s after the reset" % (survivor, took))
     fenced = [f for f in lab.fence_log[fences_before:] if f["target"] == victim]
     client.wait_writer_progress(ctx, w, 20, 300, "node crash")

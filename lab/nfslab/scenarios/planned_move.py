@@ -26,7 +26,7 @@ def planned_move(ctx, src, dst, scenario=NUMBER, name=NAME):
     fences_before = len(lab.fence_log)
     t = time.time()
     lab.must(src, "crm_resource --move -r %s -N %s" % (cluster.GROUP, dst), timeout=60, label="move")
-    took = cluster.wait_group(ctx, dst, 420, "planned move")
+    took = cluster.wait_group(ctx, dst, 900, "planned move")
     fenced = lab.fence_log[fences_before:]
     failed_ops = cluster.failed_ops(ctx, dst)
     lab.must(dst, "crm_resource --clear -r %s" % cluster.GROUP, timeout=60, label="move")

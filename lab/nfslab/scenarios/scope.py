@@ -76,7 +76,7 @@ def control(ctx, src, dst):
     t_ep = lab.guest_time(dst)
     t_host = time.time()
     lab.must(src, "crm_resource --move -r %s -N %s" % (cluster.GROUP, dst), timeout=60, label="move")
-    took = cluster.wait_group(ctx, dst, 420, "planned move")
+    took = cluster.wait_group(ctx, dst, 900, "planned move")
     lab.must(dst, "crm_resource --clear -r %s" % cluster.GROUP, timeout=60, label="move")
     try:
         client.wait_writer_progress(ctx, w, 20, 180, "scope control")
