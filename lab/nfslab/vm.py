@@ -110,8 +110,8 @@ class Lab:
             if dead:
                 why = "QEMU exited for %s: %s" % (dead, tail(os.path.join(self.work, dead[0] + ".qemu.log")))
             elif fatal:
-                why = "guest %s failed to boot; console tail:\n%s" % (
-                    fatal, tail(os.path.join(self.work, fatal + ".console"), 40))
+                why = "guest %s failed to boot (%s); console tail:\n%s" % (
+                    fatal, getattr(self, "fatal_line", "?"), tail(os.path.join(self.work, fatal + ".console"), 40))
             else:
                 why = "no command agent after %d s on %s; console tail:\n%s" % (
                     timeout, missing, tail(os.path.join(self.work, missing[0] + ".console")))
@@ -129,7 +129,9 @@ class Lab:
                 c = open(os.path.join(self.work, n + ".console"), errors="replace").read()
             except OSError:
                 continue
-            if re.search(r"lab initramfs: cannot mount|Kernel panic|lab-boot: cannot mount", c):
+            m = re.search(r"[^\n]*(lab initramfs: cannot mount|Kernel panic|lab-boot: cannot mount)[^\n]*", c)
+            if m:
+                self.fatal_line = m.group(0).strip()[:200]
                 return n
         return None
 
