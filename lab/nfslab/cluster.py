@@ -232,21 +232,21 @@ def group_stopped(ctx, st):
 
 
 def wait_group(ctx, node, timeout, label):
-    """Wait until every group member runs on node. Polls the cheap signal first (the
-    service address on node's eth0), then confirms with crm_mon: crm_mon costs seconds of
-    guest CPU under emulation and would slow the cluster down."""
+    """Wait until every group member runs on node (None: on either server; returns the
+    node then). Polls the cheap signal first (the service address on the node's eth0), then
+    confirms with crm_mon: crm_mon costs seconds of guest CPU under emulation and would
+    slow the cluster down."""
     t = time.time()
     st = None
     while time.time() - t < timeout:
-        rc, out = ctx.lab.run(node, "ip -o addr show dev eth0 | grep -c ' %s/' || true" % VIP,
-                              timeout=60, label="vip check")
-        if out.strip() not in ("", "0"):
-            st = status(ctx)
-            if group_on(ctx, st) == node:
-                return time.time() - t
-            time.sleep(3)
-        else:
-            time.sleep(2)
+        for n in [node] if node else SERVERS:
+            rc, out = ctx.lab.run(n, "ip -o addr show dev eth0 | grep -c ' %s/' || true" % VIP,
+                                  timeout=60, label="vip check")
+            if out.strip() not in ("", "0"):
+                st = status(ctx)
+                if group_on(ctx, st) == n:
+                    return (time.time() - t) if node else (time.time() - t, n)
+        time.sleep(2)
     st = status(ctx)
     raise LabError(label, "group %s not started on %s within %d s; last status: %s"
                    % (GROUP, node, timeout, json.dumps(st)))
