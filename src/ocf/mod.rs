@@ -83,6 +83,14 @@ impl Ctx<'_> {
     pub fn is_clone(&self) -> bool {
         self.meta.contains_key("clone")
     }
+    /// The action's deadline has passed (on the seam's clock).
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.passed(self.sys)
+    }
+    /// A deadline for one step: at most `max` from now, never past the action's.
+    pub fn step(&self, max: Duration) -> Deadline {
+        self.deadline.within(self.sys, max)
+    }
 }
 
 /// The five parts of an OCF agent; the runtime supplies meta-data and usage.
@@ -205,7 +213,7 @@ fn run_inner(
         .map(Duration::from_millis)
         .unwrap_or_else(|| action_timeout(spec, action));
     let budget = internal_budget(timeout);
-    let deadline = Deadline::after(budget);
+    let deadline = Deadline::after(sys, budget);
     let probe = action == Action::Monitor
         && meta
             .get("interval")

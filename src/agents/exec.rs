@@ -1,5 +1,6 @@
-//! Small pieces the NFS server agents share: running a command as an action
-//! step, and testing a path that may sit on hung storage from a child.
+//! Running a program as a step of an agent's action: by a deadline, with a
+//! missing program reported as `OCF_ERR_INSTALLED` naming the package it
+//! comes from, and testing a path that may sit on hung storage from a child.
 
 use std::path::Path;
 use std::time::Duration;
@@ -38,7 +39,7 @@ pub fn test_path(ctx: &Ctx, flag: &str, path: &Path) -> OcfResult<bool> {
     let cmd = Cmd::new("test").args([flag, &path.to_string_lossy()]);
     let out = ctx
         .sys
-        .run(&cmd, ctx.deadline.within(Duration::from_secs(5)))
+        .run(&cmd, ctx.step(Duration::from_secs(5)))
         .map_err(|e| OcfError::generic(format!("checking {}: {e}", path.display())))?;
     Ok(out.success())
 }
