@@ -29,8 +29,7 @@ fn committed_example_matches_the_generator() {
     for example in [EXAMPLE, NOTIFY_EXAMPLE] {
         let generated = std::fs::read_to_string(dir.path().join(example)).unwrap();
         let committed =
-            std::fs::read_to_string(common::repo().join("systemd-dropins").join(example))
-                .unwrap();
+            std::fs::read_to_string(common::repo().join("systemd-dropins").join(example)).unwrap();
         assert_eq!(
             committed, generated,
             "systemd-dropins/{example} is stale; regenerate with \

@@ -307,7 +307,10 @@ fn unmount(ctx: &Ctx, dir: &Path, force: bool) -> OcfResult {
             );
             continue;
         }
-        // A daemon that held the database may take a moment to exit.
+        // A daemon that held the database may take a moment to exit; never
+        // run umount past the deadline (it would only time out).
+        ctx.sys
+            .sleep(Duration::from_millis(200).min(until.remaining(ctx.sys)));
         if until.passed(ctx.sys) {
             return Err(OcfError::generic(format!(
                 "cannot unmount {}: {}",
@@ -315,7 +318,6 @@ fn unmount(ctx: &Ctx, dir: &Path, force: bool) -> OcfResult {
                 out.failure_text()
             )));
         }
-        ctx.sys.sleep(Duration::from_millis(200));
     }
 }
 
@@ -565,6 +567,60 @@ mod tests {
             "{err}"
         );
         assert!(ran(&f, "mount").is_empty());
+    }
+
+    #[test]
+    fn only_primary_is_primary() {
+        // A DRBD that cannot tell (Unknown), or any other role, is not Primary.
+        for role in ["Unknown", "Secondary", "primary", ""] {
+            let f = node(role, "");
+            let (rc, err) = go(&f, "start", DEV);
+            assert_eq!(rc, 1, "{role}: {err}");
+            assert!(ran(&f, "mount").is_empty(), "{role}");
+            let f = node(role, DRBD_MOUNT);
+            assert_eq!(go(&f, "monitor", DEV).0, 1, "{role}");
+        }
+    }
+
+    #[test]
+    fn a_busy_filesystem_is_released_before_it_is_unmounted() {
+        let f = node("Primary", DRBD_MOUNT);
+        // umount answers "target is busy" while pid 90 works there.
+        let g = f.clone();
+        f.respond(move |c| {
+            (c.program == "umount" && g.file_content("/proc/90/stat").is_some())
+                .then(|| crate::sys::fake::fail(32, "umount: /srv/nfs-state: target is busy."))
+                .flatten()
+        });
+        f.file("/proc/90/stat", "90 (backup) S 1");
+        f.file("/proc/90/cwd", "symlink:/srv/nfs-state/statd");
+        f.exits_on(90, libc::SIGTERM);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+        assert_eq!(f.killed(), vec![(90, libc::SIGTERM)]);
+        assert_eq!(ran(&f, "umount").len(), 2);
+        assert_eq!(go(&f, "monitor", DEV).0, 7);
+
+        // force_unmount=false: retried until the time is up, then a failure.
+        let f = node("Primary", DRBD_MOUNT);
+        f.respond(|c| {
+            (c.program == "umount")
+                .then(|| crate::sys::fake::fail(32, "umount: /srv/nfs-state: target is busy."))
+                .flatten()
+        });
+        f.file("/proc/90/stat", "90 (backup) S 1");
+        f.file("/proc/90/cwd", "symlink:/srv/nfs-state");
+        let mut p = DEV.to_vec();
+        p.push(("force_unmount", "false"));
+        let (rc, err) = go(&f, "stop", &p);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains(
+                "cannot unmount /srv/nfs-state: exit 32: umount: /srv/nfs-state: target is busy."
+            ),
+            "{err}"
+        );
+        assert!(f.killed().is_empty());
+        assert!(f.slept() >= Duration::from_secs(20), "{:?}", f.slept());
     }
 
     #[test]

@@ -683,6 +683,17 @@ mod tests {
             .commands()
             .contains(&"systemctl start nfs-server.service".to_string()));
         assert!(f.spawned().is_empty(), "systemd starts the daemons");
+        // The same control files as in direct mode, before the threads
+        // (the fake refuses them afterwards, like the kernel): the legacy
+        // tracker records clients on the state directory, not the local disk.
+        assert_eq!(
+            f.file_content("/proc/fs/nfsd/nfsv4recoverydir").as_deref(),
+            Some("/srv/nfs-state/v4recovery\n")
+        );
+        assert_eq!(
+            f.file_content("/proc/fs/nfsd/nfsv4leasetime").as_deref(),
+            Some("90\n")
+        );
 
         assert_eq!(go(&f, "stop", BASE).0, 0);
         assert!(f.file_content("/run/nfsha/nfs-server.allow").is_none());
@@ -700,6 +711,130 @@ mod tests {
             ]
         );
         assert!(!f.commands().iter().any(|c| c.starts_with("umount")));
+    }
+
+    /// A systemd node ready to start: drop-in and nfs.conf agree with BASE.
+    fn systemd_ready(extra_conf: &str) -> Arc<Fake> {
+        let f = systemd_node();
+        let dropin = crate::dropin::render("nfs-ha", 90, 90, Path::new("/usr/sbin/nfsha")).unwrap();
+        f.file(
+            "/etc/systemd/system/nfs-server.service.d/nfsha.conf",
+            &dropin,
+        );
+        f.file(
+            "/etc/nfs.conf",
+            &format!("{CONF}[nfsd]\nvers3=n\nvers4.0=n\n{extra_conf}"),
+        );
+        f
+    }
+
+    #[test]
+    fn v4_only_stop_stops_a_statd_that_works_in_the_state_directory() {
+        // Debian's nfs-server.service Wants rpc-statd, which chdir()s into
+        // [statd] state-directory-path even with NFSv3 off.
+        let f = systemd_ready("[statd]\nstate-directory-path=/srv/nfs-state/statd\n");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        let stops: Vec<String> = f
+            .commands()
+            .into_iter()
+            .filter(|c| c.starts_with("systemctl stop"))
+            .collect();
+        assert_eq!(
+            stops,
+            [
+                "systemctl stop nfs-server.service",
+                "systemctl stop nfs-mountd.service",
+                "systemctl stop nfsdcld.service",
+                "systemctl stop rpc-statd-notify.service",
+                "systemctl stop rpc-statd.service"
+            ]
+        );
+        // statd's directory elsewhere: statd may serve this node's own
+        // NFSv3 mounts and is left alone.
+        let f = systemd_ready("[statd]\nstate-directory-path=/var/lib/nfs/statd\n");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(!f.commands().iter().any(|c| c.contains("rpc-statd")));
+        // Found working there whatever nfs.conf says now: stopped too.
+        let f = systemd_ready("");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        f.file("/proc/77/stat", "77 (rpc.statd) S 1");
+        f.file("/proc/77/cwd", "symlink:/srv/nfs-state/statd");
+        f.exits_on(77, libc::SIGTERM);
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f
+            .commands()
+            .contains(&"systemctl stop rpc-statd.service".to_string()));
+        assert_eq!(
+            f.killed(),
+            vec![(77, libc::SIGTERM)],
+            "the fake's systemctl ends nothing: stop ends it itself"
+        );
+    }
+
+    #[test]
+    fn stop_ends_nfs_daemons_left_in_the_state_directory_only() {
+        let f = node();
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        // sm-notify still retrying a client, and an admin's shell there.
+        f.file("/proc/80/stat", "80 (sm-notify) S 1");
+        f.file("/proc/80/cwd", "symlink:/srv/nfs-state/statd");
+        f.exits_on(80, libc::SIGTERM);
+        f.file("/proc/81/stat", "81 (bash) S 1");
+        f.file("/proc/81/cwd", "symlink:/srv/nfs-state");
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f.killed().contains(&(80, libc::SIGTERM)));
+        assert!(
+            !f.killed().iter().any(|(p, _)| *p == 81),
+            "not an NFS daemon: nfsstate's force_unmount decides"
+        );
+    }
+
+    #[test]
+    fn an_nfsd_the_cluster_did_not_start_is_reported_failed() {
+        let f = node();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        for interval in ["0", "10000"] {
+            let (rc, err) = go_meta(&f, "monitor", BASE, &[("interval", interval)]);
+            assert_eq!(rc, 1, "interval {interval}");
+            assert!(err.contains("not started by the cluster"), "{err}");
+        }
+        // Pacemaker then stops it through this agent: no marker, no systemd.
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f.commands().contains(&"rpc.nfsd 0".to_string()));
+        assert_eq!(go(&f, "monitor", BASE).0, 7);
+        // With systemd: the unit is stopped.
+        let f = systemd_node();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f
+            .commands()
+            .contains(&"systemctl stop nfs-server.service".to_string()));
+    }
+
+    #[test]
+    fn nfsv3_under_systemd_needs_the_notify_dropin() {
+        let f = systemd_ready("[statd]\nstate-directory-path=/srv/nfs-state/statd\n");
+        f.file("/etc/nfs.conf.d/v3.conf", "[nfsd]\nvers3=y\n");
+        let p = with(&[("nfs_versions", "3,4.1,4.2")]);
+        let (rc, err) = go(&f, "start", &p);
+        assert_eq!(rc, 2);
+        assert!(
+            err.contains("rpc-statd-notify.service.d/nfsha.conf does not keep rpc-statd-notify"),
+            "{err}"
+        );
+        f.file(
+            "/etc/systemd/system/rpc-statd-notify.service.d/nfsha.conf",
+            &crate::dropin::render_notify(),
+        );
+        assert_eq!(go(&f, "start", &p), (0, String::new()));
+        let m = ServerMarker::load(&*f).unwrap();
+        assert!(m.offers_v3());
+        assert_eq!(
+            m.state_directory.as_deref(),
+            Some(Path::new("/srv/nfs-state"))
+        );
     }
 
     #[test]
