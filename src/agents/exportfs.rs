@@ -482,6 +482,58 @@ mod tests {
         v
     }
 
+    /// Every exit code exportfs gives, by situation (docs/server-agents.md,
+    /// "Exit codes").
+    #[test]
+    fn exit_codes_per_ocf_1_1() {
+        use crate::sys::fake::missing;
+        let rc =
+            |f: &Fake, action: &str, p: &[(&'static str, &'static str)]| go(f, action, &with(p)).0;
+        // 6: the parameters themselves.
+        assert_eq!(rc(&node(), "start", &[("fsid", "1,2")]), 6);
+        assert_eq!(rc(&node(), "start", &[("clientspec", "a b")]), 6);
+        assert_eq!(
+            rc(&node(), "start", &[("wait_for_leasetime_on_stop", "1")]),
+            6
+        );
+        // 2: another directory uses the fsid in this node's etab.
+        let f = node();
+        f.file("/var/lib/nfs/etab", "/srv/x\t*(ro,fsid=1)\n");
+        assert_eq!(rc(&f, "start", &[]), 2);
+        // 1: ordering, a directory missing on its filesystem, exportfs failing.
+        let f = node();
+        f.file("/proc/fs/nfsd/threads", "0\n");
+        assert_eq!(rc(&f, "start", &[]), 1);
+        assert_eq!(rc(&node(), "start", &[("directory", "/srv/elsewhere")]), 1);
+        let f = node();
+        f.respond(|c| (c.program == "test").then(|| fail(1, "")).flatten());
+        assert_eq!(rc(&f, "start", &[]), 1);
+        let f = node();
+        f.respond(|c| {
+            (c.program == "exportfs")
+                .then(|| fail(1, "exportfs: bad"))
+                .flatten()
+        });
+        assert_eq!(rc(&f, "start", &[]), 1);
+        assert_eq!(rc(&f, "monitor", &[]), 7);
+        // 5: exportfs is not installed.
+        let f = node();
+        f.respond(|c| (c.program == "exportfs").then(|| missing(c)).flatten());
+        assert_eq!(rc(&f, "start", &[]), 5);
+        // 0 and 7, and a stop that cannot unexport is 1.
+        let f = node();
+        assert_eq!(rc(&f, "start", &[]), 0);
+        assert_eq!(rc(&f, "monitor", &[]), 0);
+        f.respond(|c| {
+            (c.program == "exportfs" && c.args[0] == "-u")
+                .then(|| fail(1, "exportfs: busy"))
+                .flatten()
+        });
+        assert_eq!(rc(&f, "stop", &[]), 1);
+        assert_eq!(rc(&f, "monitor", &[]), 0, "still exported");
+        assert_eq!(rc(&node(), "stop", &[]), 0, "stop when stopped");
+    }
+
     #[test]
     fn start_monitor_stop_cycle() {
         let f = node();
@@ -501,6 +553,7 @@ mod tests {
             Some("/srv/nfs/share\n")
         );
         assert_eq!(f.slept(), Duration::ZERO, "stop never sleeps");
+        assert_eq!(f.sleeps(), 0, "not even for nothing");
         assert_eq!(go(&f, "monitor", P).0, 7);
         assert_eq!(go(&f, "stop", P).0, 0, "stop when stopped");
     }

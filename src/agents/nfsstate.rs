@@ -569,6 +569,65 @@ mod tests {
         assert!(ran(&f, "mount").is_empty());
     }
 
+    /// Every exit code nfsstate gives, by situation (docs/server-agents.md,
+    /// "Exit codes").
+    #[test]
+    fn exit_codes_per_ocf_1_1() {
+        use crate::sys::fake::{fail, missing};
+        // 6: the parameters themselves, and storage that cannot fail over.
+        assert_eq!(
+            go(&node("Primary", ""), "start", &[("directory", "rel")]).0,
+            6
+        );
+        let p = [("directory", "/srv/nfs-state"), ("options", "ro")];
+        assert_eq!(
+            go(&node("Primary", ""), "start", &p).0,
+            6,
+            "options without device"
+        );
+        let p = [("directory", "/srv/nfs-state"), ("device", "/dev/sdb1")];
+        assert_eq!(go(&node("Primary", ""), "start", &p).0, 6, "not DRBD");
+        // 2: this node's nfs.conf.
+        let f = node("Primary", "");
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "start", DEV).0, 2);
+        let f = node("Primary", DRBD_MOUNT);
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "monitor", DEV).0, 0, "level 0 reads no nfs.conf");
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "monitor", &deep).0, 2);
+        // 1: not Primary, ordering (nothing mounted, no device), mount failing.
+        assert_eq!(go(&node("Secondary", ""), "start", DEV).0, 1);
+        assert_eq!(
+            go(
+                &node("Primary", ""),
+                "start",
+                &[("directory", "/srv/nfs-state")]
+            )
+            .0,
+            1
+        );
+        let f = node("Primary", "");
+        f.respond(|c| {
+            (c.program == "mount")
+                .then(|| fail(32, "mount: wrong fs type"))
+                .flatten()
+        });
+        assert_eq!(go(&f, "start", DEV).0, 1);
+        // 5: mount is not installed.
+        let f = node("Primary", "");
+        f.respond(|c| (c.program == "mount").then(|| missing(c)).flatten());
+        assert_eq!(go(&f, "start", DEV).0, 5);
+        // 7 and 0.
+        let f = node("Primary", "");
+        assert_eq!(go(&f, "monitor", DEV).0, 7);
+        assert_eq!(go(&f, "start", DEV).0, 0);
+        assert_eq!(go(&f, "monitor", DEV).0, 0);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+    }
+
     #[test]
     fn only_primary_is_primary() {
         // A DRBD that cannot tell (Unknown), or any other role, is not Primary.

@@ -225,7 +225,12 @@ fn run_inner(
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
 
-    let result = Params::parse(spec.params, spec.refused, &env).and_then(|params| {
+    let parsed = if action == Action::Stop {
+        Params::parse_for_stop(spec.params, spec.refused, &env)
+    } else {
+        Params::parse(spec.params, spec.refused, &env)
+    };
+    let result = parsed.and_then(|params| {
         if !params.unknown.is_empty() {
             let names = params.unknown.join(", ");
             let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
@@ -447,6 +452,11 @@ mod tests {
         let mut deep = base.to_vec();
         deep.push(("OCF_CHECK_LEVEL", "10"));
         assert_eq!(go("monitor", &deep).0, 1);
+        // As Pacemaker passes a monitor op's OCF_CHECK_LEVEL attribute: with
+        // the instance parameters, and not an unknown one of them.
+        let mut op_attr = base.to_vec();
+        op_attr.push(("OCF_RESKEY_OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go("monitor", &op_attr).0, 1);
     }
 
     #[test]

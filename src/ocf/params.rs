@@ -115,7 +115,14 @@ pub struct Params {
 
 /// Parameters Pacemaker or the shell tooling pass to every agent; they are not
 /// instance parameters of ours and are neither rejected nor parsed.
-const TOOLING_KEYS: &[&str] = &["crm_feature_set", "trace_ra", "trace_file"];
+/// `OCF_CHECK_LEVEL` is a monitor op's instance attribute: Pacemaker passes
+/// op attributes with the resource's, as `OCF_RESKEY_OCF_CHECK_LEVEL`.
+const TOOLING_KEYS: &[&str] = &[
+    "crm_feature_set",
+    "trace_ra",
+    "trace_file",
+    "OCF_CHECK_LEVEL",
+];
 
 fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
     let bad = |expected: String| {
@@ -159,6 +166,27 @@ impl Params {
         refused: &'static [Refused],
         env: &BTreeMap<String, String>,
     ) -> Result<Params, OcfError> {
+        Self::parse_with(specs, refused, env, false)
+    }
+
+    /// [`Params::parse`] for a stop, which must not fail on a value it does
+    /// not need (a failed stop gets the node fenced): a malformed or refused
+    /// value of a parameter with a default falls back to the default, with
+    /// a warning. A missing or malformed required parameter is still an error.
+    pub fn parse_for_stop(
+        specs: &'static [ParamSpec],
+        refused: &'static [Refused],
+        env: &BTreeMap<String, String>,
+    ) -> Result<Params, OcfError> {
+        Self::parse_with(specs, refused, env, true)
+    }
+
+    fn parse_with(
+        specs: &'static [ParamSpec],
+        refused: &'static [Refused],
+        env: &BTreeMap<String, String>,
+        lenient: bool,
+    ) -> Result<Params, OcfError> {
         let mut params = Params::default();
         for (key, raw) in env {
             let Some(name) = key.strip_prefix("OCF_RESKEY_") else {
@@ -171,10 +199,12 @@ impl Params {
                 if raw.is_empty() || bools::pacemaker(raw) == Some(false) {
                     continue;
                 }
-                return Err(OcfError::configured(format!(
-                    "parameter {}={:?} is not supported: {}",
-                    r.name, raw, r.why
-                )));
+                let msg = format!("parameter {}={:?} is not supported: {}", r.name, raw, r.why);
+                if lenient {
+                    tracing::warn!("{msg}");
+                    continue;
+                }
+                return Err(OcfError::configured(msg));
             }
             if !specs.iter().any(|s| s.name == name) {
                 params.unknown.push(name.to_string());
@@ -198,7 +228,15 @@ impl Params {
                 }
                 (None, None) => continue,
             };
-            params.values.insert(spec.name, parse_one(spec, raw)?);
+            let value = match (parse_one(spec, raw), spec.default) {
+                (Ok(v), _) => v,
+                (Err(e), Some(d)) if lenient => {
+                    tracing::warn!("{}; using the default {d:?} for this stop", e.reason);
+                    parse_one(spec, d)?
+                }
+                (Err(e), _) => return Err(e),
+            };
+            params.values.insert(spec.name, value);
         }
         Ok(params)
     }
@@ -458,6 +496,22 @@ mod tests {
     }
 
     #[test]
+    fn a_stop_falls_back_to_defaults_for_values_it_cannot_read() {
+        let e = env(&[
+            ("ip", "a"),
+            ("count", "11"),
+            ("wait_for_leasetime_on_stop", "yes"),
+        ]);
+        assert!(Params::parse(SPECS, REFUSED, &e).is_err());
+        let p = Params::parse_for_stop(SPECS, REFUSED, &e).unwrap();
+        assert_eq!(p.get::<i64>(&SPECS[1]), 5);
+        // Without a default there is nothing to fall back to.
+        let e = env(&[("ip", "a"), ("nic", "eth0;x")]);
+        assert!(Params::parse_for_stop(SPECS, REFUSED, &e).is_err());
+        assert!(Params::parse_for_stop(SPECS, REFUSED, &env(&[])).is_err());
+    }
+
+    #[test]
     fn empty_value_means_default() {
         let p = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("count", "")])).unwrap();
         assert_eq!(p.int("count"), Some(5));
@@ -488,7 +542,12 @@ mod tests {
 
     #[test]
     fn unknown_and_tooling_keys() {
-        let mut e = env(&[("ip", "a"), ("colour", "blue"), ("crm_feature_set", "3.16")]);
+        let mut e = env(&[
+            ("ip", "a"),
+            ("colour", "blue"),
+            ("crm_feature_set", "3.16"),
+            ("OCF_CHECK_LEVEL", "10"),
+        ]);
         e.insert("OCF_RESKEY_CRM_meta_timeout".into(), "20000".into());
         let p = Params::parse(SPECS, REFUSED, &e).unwrap();
         assert_eq!(p.unknown, vec!["colour".to_string()]);

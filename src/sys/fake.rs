@@ -153,6 +153,11 @@ pub fn ok(stdout: &str) -> Option<Result<Output, RunError>> {
     }))
 }
 
+/// The program is not installed (exec finds nothing).
+pub fn missing(cmd: &Cmd) -> Option<Result<Output, RunError>> {
+    Some(Err(RunError::NotFound(cmd.program.clone())))
+}
+
 /// A failed output with exit `code` and `stderr`.
 pub fn fail(code: i32, stderr: &str) -> Option<Result<Output, RunError>> {
     Some(Ok(Output {

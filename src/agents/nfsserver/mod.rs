@@ -412,6 +412,68 @@ mod tests {
         v
     }
 
+    /// Every exit code nfsserver gives, by situation (docs/server-agents.md,
+    /// "Exit codes"): 6 only for parameters that cannot work on any node,
+    /// 2 for what is wrong on this node only, so Pacemaker tries the other.
+    #[test]
+    fn exit_codes_per_ocf_1_1() {
+        use crate::sys::fake::missing;
+        let rc =
+            |f: &Fake, action: &str, p: &[(&'static str, &'static str)]| go(f, action, &with(p)).0;
+        // 6: the parameters themselves.
+        assert_eq!(rc(&node(), "start", &[("lease_time", "29")]), 6);
+        assert_eq!(rc(&node(), "start", &[("nfs_versions", "4")]), 6);
+        assert_eq!(rc(&node(), "start", &[("server_hostname", "a b")]), 6);
+        assert_eq!(go_meta(&node(), "start", BASE, &[("clone", "0")]).0, 6);
+        // 2: this node's nfs.conf or drop-in.
+        let f = node();
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(rc(&f, "start", &[]), 2);
+        assert_eq!(rc(&systemd_node(), "start", &[]), 2, "no drop-in here");
+        // 1: ordering, an nfsd not ours, a failing start.
+        let f = node();
+        f.file(
+            "/proc/self/mountinfo",
+            "22 1 8:2 / / rw - ext4 /dev/sda2 rw\n",
+        );
+        assert_eq!(rc(&f, "start", &[]), 1);
+        let f = node();
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        assert_eq!(rc(&f, "start", &[]), 1);
+        assert_eq!(rc(&f, "monitor", &[]), 1);
+        let f = node();
+        f.respond(|c| {
+            (c.program == "unshare")
+                .then(|| fail(1, "rpc.nfsd: no"))
+                .flatten()
+        });
+        assert_eq!(rc(&f, "start", &[]), 1);
+        // 5: a program it needs is not installed (a probe then says 7).
+        let f = node();
+        f.respond(|c| (c.program == "unshare").then(|| missing(c)).flatten());
+        let (code, err) = go(&f, "start", BASE);
+        assert_eq!(code, 5);
+        assert!(
+            err.contains("unshare is not installed (package nfs-kernel-server)"),
+            "{err}"
+        );
+        // 7 and 0: monitor; stop of a stopped server is 0.
+        let f = node();
+        assert_eq!(rc(&f, "monitor", &[]), 7);
+        assert_eq!(go_meta(&f, "monitor", BASE, &[("interval", "0")]).0, 7);
+        assert_eq!(rc(&f, "stop", &[]), 0);
+        assert_eq!(rc(&f, "start", &[]), 0);
+        assert_eq!(rc(&f, "monitor", &[]), 0);
+        // A stop never fails on values it does not need (a failed stop is a
+        // fence): a malformed lease, a grace shorter than the lease.
+        assert_eq!(rc(&f, "stop", &[("lease_time", "5")]), 0);
+        assert_eq!(rc(&f, "start", &[]), 0);
+        assert_eq!(
+            rc(&f, "stop", &[("grace_time", "30"), ("lease_time", "60")]),
+            0
+        );
+    }
+
     #[test]
     fn lease_and_grace_boundaries_through_the_agent() {
         let f = node();
