@@ -21,14 +21,21 @@ use crate::sys::mounts;
 pub fn before_nfsserver_start(ctx: &Ctx, state_dir: &Path) -> OcfResult {
     let unreplicated_ok = StateMarker::load(ctx.sys, state_dir)
         .is_some_and(|m| matches!(m.backing, Backing::Unreplicated { .. }));
-    storage::check_state_dir(ctx.sys, ctx.deadline, state_dir, None, unreplicated_ok)
-        .map(|_| ())
-        .map_err(|p| {
-            OcfError::ordering(format!(
-                "{}; nfsstate must be started before nfsserver",
-                p.message()
-            ))
-        })
+    storage::check_state_dir(
+        ctx.sys,
+        ctx.deadline,
+        state_dir,
+        None,
+        unreplicated_ok,
+        None,
+    )
+    .map(|_| ())
+    .map_err(|p| {
+        OcfError::ordering(format!(
+            "{}; nfsstate must be started before nfsserver",
+            p.message()
+        ))
+    })
 }
 
 /// Before `exportfs` adds an export: nfsd runs, and `dir` is a mount point

@@ -263,22 +263,31 @@ fn statd_owner(ctx: &Ctx) -> Option<(String, String)> {
     })
 }
 
+/// The subdirectories with their owners: one `install -d` per owner (each
+/// program started costs time on a loaded node).
 fn make_subdirs(ctx: &Ctx, dir: &Path) -> OcfResult {
     let statd = statd_owner(ctx);
     if statd.is_none() {
         tracing::warn!("no statd or rpcuser user on this node; statd/ stays owned by root");
     }
-    for (name, statd_owned) in SUBDIRS {
-        let path = dir.join(name);
-        let mut cmd = Cmd::new("install").arg("-d");
-        match (&statd, statd_owned) {
-            (Some((user, gid)), true) => {
-                cmd = cmd.args(["-m", "0755", "-o", user, "-g", gid]);
-            }
-            // nfsdcld(8): the storage directory should be owned by root.
-            _ => cmd = cmd.args(["-m", "0700", "-o", "root", "-g", "root"]),
-        }
-        cmd = cmd.arg(path.to_string_lossy());
+    // nfsdcld(8): the storage directory should be owned by root.
+    let root = ["-m", "0700", "-o", "root", "-g", "root"].map(String::from);
+    let statd_opts = statd
+        .as_ref()
+        .map(|(user, gid)| ["-m", "0755", "-o", user, "-g", gid].map(String::from));
+    for by_statd in [false, true] {
+        let opts = match (by_statd, &statd_opts) {
+            (true, Some(o)) => o,
+            _ => &root,
+        };
+        let dirs = SUBDIRS
+            .iter()
+            .filter(|(_, owned)| *owned == by_statd)
+            .map(|(name, _)| dir.join(name).to_string_lossy().into_owned());
+        let cmd = Cmd::new("install")
+            .arg("-d")
+            .args(opts.iter().cloned())
+            .args(dirs);
         exec::run_ok(ctx, &cmd, ctx.deadline, "coreutils")?;
     }
     Ok(())
@@ -337,6 +346,7 @@ impl Agent for NfsState {
     fn start(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
         let mut mounted_here = false;
+        let mut known = None;
         if let Some(device) = &cfg.device {
             if our_mount(ctx, &cfg)?.is_none() {
                 let canonical = canonical_device(ctx, device);
@@ -353,13 +363,18 @@ impl Agent for NfsState {
                             s.role, s.via
                         )));
                     }
+                    known = Some(s);
                 }
-                exec::run_ok(
-                    ctx,
-                    &Cmd::new("mkdir").args(["-p", &cfg.directory.to_string_lossy()]),
-                    ctx.deadline,
-                    "coreutils",
-                )?;
+                // The mount point is on the node's own filesystem (nothing is
+                // mounted there yet), so looking cannot hang.
+                if !ctx.sys.exists(&cfg.directory) {
+                    exec::run_ok(
+                        ctx,
+                        &Cmd::new("mkdir").args(["-p", &cfg.directory.to_string_lossy()]),
+                        ctx.deadline,
+                        "coreutils",
+                    )?;
+                }
                 let mut cmd = Cmd::new("mount").args(["-t", &cfg.fstype]);
                 if let Some(o) = &cfg.options {
                     cmd = cmd.args(["-o", o]);
@@ -376,6 +391,7 @@ impl Agent for NfsState {
             &cfg.directory,
             cfg.resource.as_deref(),
             cfg.allow_unreplicated,
+            known.as_ref(),
         );
         let backing = match checked {
             Ok((_, b)) => b,
@@ -439,6 +455,7 @@ impl Agent for NfsState {
             &cfg.directory,
             cfg.resource.as_deref(),
             cfg.allow_unreplicated,
+            None,
         )
         .map_err(|p| OcfError::generic(p.message().to_string()))?;
         if ctx.check_level >= 10 {
@@ -531,13 +548,18 @@ mod tests {
             ran(&f, "mount"),
             vec!["mount -t ext4 /dev/drbd0 /srv/nfs-state"]
         );
-        let installs = ran(&f, "install");
-        assert_eq!(installs.len(), 6);
-        assert!(installs
-            .contains(&"install -d -m 0700 -o root -g root /srv/nfs-state/nfsdcld".to_string()));
-        assert!(installs.contains(
-            &"install -d -m 0755 -o statd -g 65534 /srv/nfs-state/statd/sm.bak".to_string()
-        ));
+        assert_eq!(
+            ran(&f, "install"),
+            vec![
+                "install -d -m 0700 -o root -g root /srv/nfs-state/nfsdcld \
+                 /srv/nfs-state/nfsdcltrack /srv/nfs-state/v4recovery",
+                "install -d -m 0755 -o statd -g 65534 /srv/nfs-state/statd \
+                 /srv/nfs-state/statd/sm /srv/nfs-state/statd/sm.bak"
+            ]
+        );
+        // DRBD was asked once, before the mount; the check after it reuses that.
+        assert_eq!(ran(&f, "drbdsetup").len(), 1);
+        assert_eq!(ran(&f, "mkdir"), vec!["mkdir -p /srv/nfs-state"]);
         assert_eq!(go(&f, "monitor", DEV).0, 0);
         // Idempotent: a second start mounts nothing more.
         assert_eq!(go(&f, "start", DEV).0, 0);

@@ -270,13 +270,16 @@ pub fn mount_table(sys: &dyn System) -> Result<Vec<Mount>, Problem> {
 
 /// Check that `dir` sits on a mounted, writable filesystem on a DRBD device
 /// that is Primary here (or, with `allow_unreplicated`, on any mounted
-/// filesystem other than `/`).
+/// filesystem other than `/`). `known` is DRBD's answer for a device the
+/// caller asked about moments ago (nfsstate, right before mounting): it is
+/// used for that device instead of asking again.
 pub fn check_state_dir(
     sys: &dyn System,
     deadline: Deadline,
     dir: &Path,
     resource: Option<&str>,
     allow_unreplicated: bool,
+    known: Option<&DrbdState>,
 ) -> Result<(Mount, Backing), Problem> {
     let table = mount_table(sys)?;
     let m = match mounts::containing(&table, dir) {
@@ -298,7 +301,10 @@ pub fn check_state_dir(
     }
     match drbd_minor(&m.source) {
         Some(minor) => {
-            let state = drbd_state(sys, deadline, minor, resource).map_err(Problem::NotPrimary)?;
+            let state = match known.filter(|k| k.minor == minor) {
+                Some(k) => k.clone(),
+                None => drbd_state(sys, deadline, minor, resource).map_err(Problem::NotPrimary)?,
+            };
             if state.role != "Primary" {
                 return Err(Problem::NotPrimary(format!(
                     "{} is on {} (mounted on {}), which is {} on this node (per {})",
@@ -426,22 +432,22 @@ mod tests {
         let dir = Path::new("/srv/nfs-state");
         let f = fake_mounts("");
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, false),
+            check_state_dir(&f, dl(), dir, None, false, None),
             Err(Problem::NotMounted(_))
         ));
         // Even allow_unreplicated does not make / acceptable: it never moves.
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, true),
+            check_state_dir(&f, dl(), dir, None, true, None),
             Err(Problem::NotMounted(_))
         ));
 
         let f = fake_mounts("40 22 147:0 / /srv/nfs-state rw - ext4 /dev/drbd0 rw\n");
-        let (m, b) = check_state_dir(&f, dl(), dir, Some("nfs"), false).unwrap();
+        let (m, b) = check_state_dir(&f, dl(), dir, Some("nfs"), false, None).unwrap();
         assert_eq!(m.source, "/dev/drbd0");
         assert!(matches!(b, Backing::Drbd(ref s) if s.role == "Primary"));
 
         let f = fake_mounts("40 22 147:1 / /srv/nfs-state rw - ext4 /dev/drbd1 rw\n");
-        let e = check_state_dir(&f, dl(), dir, None, false).unwrap_err();
+        let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
         assert!(matches!(e, Problem::NotPrimary(_)));
         assert!(
             e.message().contains("which is Secondary on this node"),
@@ -450,11 +456,11 @@ mod tests {
         );
 
         let f = fake_mounts("40 22 8:17 / /srv/nfs-state rw - ext4 /dev/sdb1 rw\n");
-        let e = check_state_dir(&f, dl(), dir, None, false).unwrap_err();
+        let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
         assert!(matches!(e, Problem::Unreplicated(_)));
         assert!(e.message().contains("allow_unreplicated=true"));
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, true).unwrap().1,
+            check_state_dir(&f, dl(), dir, None, true, None).unwrap().1,
             Backing::Unreplicated { .. }
         ));
 
@@ -467,7 +473,7 @@ mod tests {
             );
             let json = format!(r#"[{{"name":"nfs","role":"{role}","devices":[{{"minor":0}}]}}]"#);
             f.respond(move |c| (c.program == "drbdsetup").then(|| ok(&json)).flatten());
-            let e = check_state_dir(&f, dl(), dir, None, false).unwrap_err();
+            let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
             assert!(matches!(e, Problem::NotPrimary(_)), "{role}: {e:?}");
         }
         let e = from_status_json(r#"[{"name":"nfs","devices":[{"minor":0}]}]"#, 0)
@@ -477,7 +483,7 @@ mod tests {
 
         let f = fake_mounts("40 22 147:0 / /srv/nfs-state ro - ext4 /dev/drbd0 ro\n");
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, false),
+            check_state_dir(&f, dl(), dir, None, false, None),
             Err(Problem::ReadOnly(_))
         ));
     }

@@ -150,20 +150,12 @@ pub fn start(ctx: &Ctx) -> OcfResult<Vec<Daemon>> {
         .collect())
 }
 
-/// Stop a unit that may be missing on this distribution or already gone:
-/// only a warning.
-pub fn stop_unit(ctx: &Ctx, unit: &str) {
-    let cmd = Cmd::new("systemctl").args(["stop", unit]);
-    match exec::run(ctx, &cmd, ctx.deadline, "systemd") {
-        Ok(out) if out.success() => {}
-        Ok(out) => tracing::warn!("`{}`: {}", cmd.display(), out.failure_text()),
-        Err(e) => tracing::warn!("`{}`: {}", cmd.display(), e.reason),
-    }
-}
-
 /// Stop nfs-server (its failure fails the stop), then the helpers it pulled
 /// in that hold files on the state directory: nfs-mountd, nfsdcld, and
-/// statd's units when statd keeps its state there.
+/// statd's units when statd keeps its state there. The helpers go in one
+/// `systemctl stop` (systemctl asks for every unit it is given and waits
+/// for them together); a unit this distribution lacks, or that is gone
+/// already, is only a warning.
 pub fn stop(ctx: &Ctx, statd_on_state: bool) -> OcfResult {
     let _ = ctx.sys.remove_file(&ctx.sys.paths().nfs_server_allow());
     systemctl(ctx, &["stop", "nfs-server.service"])?;
@@ -172,8 +164,11 @@ pub fn stop(ctx: &Ctx, statd_on_state: bool) -> OcfResult {
         // rpc-statd-notify's sm-notify works in the same directory.
         units.extend(["rpc-statd-notify.service", "rpc-statd.service"]);
     }
-    for unit in units {
-        stop_unit(ctx, unit);
+    let cmd = Cmd::new("systemctl").arg("stop").args(units);
+    match exec::run(ctx, &cmd, ctx.deadline, "systemd") {
+        Ok(out) if out.success() => {}
+        Ok(out) => tracing::warn!("`{}`: {}", cmd.display(), out.failure_text()),
+        Err(e) => tracing::warn!("`{}`: {}", cmd.display(), e.reason),
     }
     Ok(())
 }
