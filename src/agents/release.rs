@@ -11,21 +11,23 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::ocf::Ctx;
-use crate::sys::procs::{self, Holder};
+use crate::sys::procs::{self, Holder, Process};
 
 /// How often the process table is read again while waiting.
 const POLL: Duration = Duration::from_millis(50);
 
-fn remaining(ctx: &Ctx, dir: &Path, which: &dyn Fn(&Holder) -> bool) -> Vec<Holder> {
-    procs::holders(ctx.sys, dir)
-        .into_iter()
-        .filter(|h| which(h))
-        .collect()
+fn remaining(ctx: &Ctx, dir: &Path, which: &dyn Fn(&Process) -> bool) -> Vec<Holder> {
+    procs::holders(ctx.sys, dir, which)
 }
 
 /// Wait until none of `which` holds `dir`, for at most `max` (and never past
 /// the action's deadline); returns those still there.
-fn wait_gone(ctx: &Ctx, dir: &Path, which: &dyn Fn(&Holder) -> bool, max: Duration) -> Vec<Holder> {
+fn wait_gone(
+    ctx: &Ctx,
+    dir: &Path,
+    which: &dyn Fn(&Process) -> bool,
+    max: Duration,
+) -> Vec<Holder> {
     let until = ctx.step(max);
     loop {
         let left = remaining(ctx, dir, which);
@@ -36,14 +38,14 @@ fn wait_gone(ctx: &Ctx, dir: &Path, which: &dyn Fn(&Holder) -> bool, max: Durati
     }
 }
 
-/// End the processes `which` selects among those using `dir` (working
-/// directory, open files, mappings): SIGTERM, up to `term_wait` for them to
-/// exit, then SIGKILL and up to 2 s more. `why` says, in the log, why they
-/// had to go. Returns the ones still there.
+/// End the processes `which` selects (by name and pid) among those using
+/// `dir` (working directory, open files, mappings): SIGTERM, up to
+/// `term_wait` for them to exit, then SIGKILL and up to 2 s more. `why`
+/// says, in the log, why they had to go. Returns the ones still there.
 pub fn end_holders(
     ctx: &Ctx,
     dir: &Path,
-    which: &dyn Fn(&Holder) -> bool,
+    which: &dyn Fn(&Process) -> bool,
     why: &str,
     term_wait: Duration,
 ) -> Vec<Holder> {
@@ -169,7 +171,7 @@ mod tests {
         let left = end_holders(
             &ctx(&f),
             Path::new("/srv/state"),
-            &|h| h.comm == "rpc.statd",
+            &|p| p.comm == "rpc.statd",
             "test",
             Duration::from_secs(5),
         );

@@ -143,14 +143,15 @@ fn use_of(sys: &dyn System, pid: u32, dir: &Path) -> Option<(Use, PathBuf)> {
         .map(|p| (Use::Map, p))
 }
 
-/// Live processes that use anything at or below `dir` (working directory,
-/// root, executable, open file or mapping), except this process itself.
-/// `dir` must be absolute and normalised.
-pub fn holders(sys: &dyn System, dir: &Path) -> Vec<Holder> {
+/// Live processes that `which` selects (by pid and name, before anything
+/// else is read) and that use anything at or below `dir` (working
+/// directory, root, executable, open file or mapping), except this process
+/// itself. `dir` must be absolute and normalised.
+pub fn holders(sys: &dyn System, dir: &Path, which: &dyn Fn(&Process) -> bool) -> Vec<Holder> {
     let me = std::process::id();
     list(sys)
         .into_iter()
-        .filter(|p| p.pid != me)
+        .filter(|p| p.pid != me && which(p))
         .filter_map(|p| {
             use_of(sys, p.pid, dir).map(|(how, path)| Holder {
                 pid: p.pid,
@@ -211,11 +212,14 @@ mod tests {
     #[test]
     fn holders_by_cwd_fd_and_map() {
         let f = fake();
-        let h = holders(&f, Path::new("/srv/nfs-state"));
+        let h = holders(&f, Path::new("/srv/nfs-state"), &|_| true);
         let got: Vec<(u32, Use)> = h.iter().map(|h| (h.pid, h.how.clone())).collect();
         assert_eq!(got, vec![(10, Use::Cwd), (12, Use::Fd(7)), (13, Use::Map)]);
         assert_eq!(h[2].path, PathBuf::from("/srv/nfs-state/lib/x.so"));
-        assert!(holders(&f, Path::new("/srv/other")).is_empty());
+        assert!(holders(&f, Path::new("/srv/other"), &|_| true).is_empty());
+        let only = holders(&f, Path::new("/srv/nfs-state"), &|p| p.comm == "nfsdcld");
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].pid, 12);
     }
 
     #[test]
@@ -226,7 +230,7 @@ mod tests {
             .current_dir(dir.path())
             .spawn()
             .unwrap();
-        let found = holders(&Real::new(), dir.path());
+        let found = holders(&Real::new(), dir.path(), &|_| true);
         let _ = child.kill();
         let _ = child.wait();
         assert!(

@@ -217,11 +217,10 @@ impl Agent for NfsServer {
         };
         match mode {
             StartMode::Systemd => {
+                let statd = |p: &procs::Process| p.comm == "rpc.statd" || p.comm == "sm-notify";
                 let statd_on_state = v3
                     || storage::statd_uses(&NfsConf::load(ctx.sys), &state_dir)
-                    || procs::holders(ctx.sys, &state_dir)
-                        .iter()
-                        .any(|h| h.comm == "rpc.statd" || h.comm == "sm-notify");
+                    || !procs::holders(ctx.sys, &state_dir, &statd).is_empty();
                 systemd::stop(ctx, statd_on_state)?;
             }
             StartMode::Direct => {
@@ -233,7 +232,7 @@ impl Agent for NfsServer {
         // Whatever NFS daemon still works in the state directory (a statd
         // that nfs-server pulled in, sm-notify still retrying, a daemon
         // started outside the cluster) would keep nfsstate from unmounting it.
-        let is_nfs_daemon = |h: &procs::Holder| NFS_DAEMONS.contains(&h.comm.as_str());
+        let is_nfs_daemon = |p: &procs::Process| NFS_DAEMONS.contains(&p.comm.as_str());
         let left = release::end_holders(
             ctx,
             &state_dir,
