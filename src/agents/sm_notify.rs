@@ -6,11 +6,14 @@
 //! SM_NOTIFY ("the server rebooted"); then they reclaim their locks during
 //! NLM's grace period (rpc.nfsd `-G`, nfsserver's `grace_time`).
 //!
-//! The notification must come after the service address is up (sm-notify
-//! binds its socket to it) and carry the name the clients recorded: Linux
-//! clients monitor the server by its address (lockd's `nsm_use_hostnames`
-//! is off by default), and their statd matches SM_NOTIFY's `mon_name`
-//! against that. So rpc.statd runs with notification off, systemd's
+//! The notification must come after the service address is up and from
+//! it: sm-notify binds its socket to `-v`'s address, and a client's statd
+//! acts on an SM_NOTIFY whose `mon_name` or sender address matches a server
+//! it monitors (`utils/statd/callback.c`); Linux clients monitor the server
+//! by its address (lockd's `nsm_use_hostnames` is off by default). sm-notify
+//! sends as the address's host name (a reverse lookup it insists on: "my_name
+//! is unusable" otherwise), so the address needs a name on the servers,
+//! the same the clients resolve. So rpc.statd runs with notification off, systemd's
 //! `rpc-statd-notify.service` is kept from notifying under the node's own
 //! name (the drop-in `nfsha dropin` writes), and the group's vip calls
 //! [`after_address_up`] once its address is configured:
@@ -68,8 +71,12 @@ pub fn after_address_up(ctx: &Ctx, address: IpAddr) -> OcfResult {
     // (state number, name, state directory).
     let out = exec::run(ctx, &cmd, ctx.step(Duration::from_secs(10)), "nfs-common")?;
     if !out.success() {
+        // sm-notify writes its reasons to syslog only (it has no terminal).
         return Err(OcfError::generic(format!(
-            "`{}` failed: {}; NFSv3 clients were not told to reclaim their locks",
+            "`{}` failed ({}; its reason is in the system log); NFSv3 clients were not told \
+             to reclaim their locks. The usual cause: {address} has no host name on this node \
+             (sm-notify sends as that name: give it one in /etc/hosts or DNS, the same on the \
+             servers and the clients)",
             cmd.display(),
             out.failure_text()
         )));

@@ -121,7 +121,8 @@ pub const NFS_VERSIONS: ParamSpec = ParamSpec::new(
      state_directory/statd (nfs.conf [statd] state-directory-path), and NSM reboot \
      notification after a failover: the vip of the group runs `sm-notify -v <address>` \
      once its address is up, so NFSv3 clients reclaim their NLM locks during the grace \
-     period.",
+     period; the address needs a host name (/etc/hosts or DNS) on the servers and the \
+     clients.",
 )
 .default("4.1,4.2")
 .check(check_versions);
