@@ -40,13 +40,17 @@ fn end_processes(ns: &Netns) {
     }
 }
 
-/// The two namespaces, whose processes are ended before they are deleted.
-struct Net(VethPair);
+/// The two namespaces, whose processes are ended (and this test's children
+/// reaped) before they are deleted.
+struct Net(VethPair, Vec<std::process::Child>);
 
 impl Drop for Net {
     fn drop(&mut self) {
         end_processes(&self.0.local);
         end_processes(&self.0.peer);
+        for c in &mut self.1 {
+            let _ = c.wait();
+        }
     }
 }
 
@@ -103,7 +107,7 @@ fn the_vip_tells_nfsv3_clients_to_reclaim_from_the_service_address() {
     ] {
         require(tool, pkg);
     }
-    let net = Net(VethPair::new("smn"));
+    let mut net = Net(VethPair::new("smn"), Vec::new());
     net.0
         .local
         .ip(&["addr", "add", &format!("{SERVER}/24"), "dev", "veth0"]);
@@ -144,7 +148,7 @@ fn the_vip_tells_nfsv3_clients_to_reclaim_from_the_service_address() {
     .stdin(Stdio::null())
     .stdout(std::fs::File::create(&client_log).unwrap())
     .stderr(std::fs::File::create(t.join("client.err")).unwrap());
-    c.spawn().unwrap();
+    net.1.push(c.spawn().unwrap());
     let until = Instant::now() + Duration::from_secs(20);
     while !std::fs::read_to_string(t.join("client.err"))
         .unwrap_or_default()
