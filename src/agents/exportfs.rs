@@ -470,7 +470,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        crate::agents::exec::run_agent(&ExportFs, f, action, params, &[])
+        crate::agents::harness::run_agent(&ExportFs, f, action, params, &[])
     }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -661,6 +661,24 @@ mod tests {
         }
         let (rc, _) = go(&f, "validate-all", &with(&[("fsid", "")]));
         assert_eq!(rc, 6, "fsid is required");
+    }
+
+    #[test]
+    fn the_pseudo_root_is_named_at_start_only() {
+        use crate::agents::harness::run_agent_logged;
+        let said = |lines: &[String]| lines.iter().any(|l| l.contains("NFSv4 pseudo-root"));
+        for fsid in ["0", "root"] {
+            let f = node();
+            let (rc, _, lines) =
+                run_agent_logged(&ExportFs, &*f, "start", &with(&[("fsid", fsid)]));
+            assert_eq!(rc, 0);
+            assert!(said(&lines), "{fsid}: {lines:?}");
+            let (_, _, lines) =
+                run_agent_logged(&ExportFs, &*f, "monitor", &with(&[("fsid", fsid)]));
+            assert!(!said(&lines), "monitor is quiet: {lines:?}");
+        }
+        let (_, _, lines) = run_agent_logged(&ExportFs, &*node(), "start", P);
+        assert!(!said(&lines), "fsid=1 is no pseudo-root: {lines:?}");
     }
 
     #[test]

@@ -11,6 +11,8 @@
 pub mod exec;
 pub mod exportfs;
 pub mod group_checks;
+#[cfg(test)]
+pub mod harness;
 pub mod nfsserver;
 pub mod nfsstate;
 pub mod release;

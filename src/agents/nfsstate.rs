@@ -527,7 +527,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        crate::agents::exec::run_agent(&NfsState, f, action, params, &[])
+        crate::agents::harness::run_agent(&NfsState, f, action, params, &[])
     }
 
     const DEV: &[(&str, &str)] = &[("directory", "/srv/nfs-state"), ("device", "/dev/drbd0")];

@@ -399,7 +399,7 @@ mod tests {
         params: &[(&str, &str)],
         meta: &[(&str, &str)],
     ) -> (i32, String) {
-        crate::agents::exec::run_agent(&NfsServer, f, action, params, meta)
+        crate::agents::harness::run_agent(&NfsServer, f, action, params, meta)
     }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -951,10 +951,58 @@ mod tests {
 
     #[test]
     fn monitor_warns_on_drift_but_stays_running() {
+        use crate::agents::harness::run_agent_logged;
         let f = node();
         assert_eq!(go(&f, "start", BASE).0, 0);
+        let warnings = |f: &Fake| -> Vec<String> {
+            let (rc, _, lines) = run_agent_logged(&NfsServer, f, "monitor", BASE);
+            assert_eq!(rc, 0);
+            lines
+                .into_iter()
+                .filter(|l| l.starts_with("WARN"))
+                .collect()
+        };
+        f.file("/proc/fs/nfsd/versions", "-3 +4 -4.0 +4.1 +4.2\n");
+        assert_eq!(warnings(&f), Vec::<String>::new(), "as configured");
         f.file("/proc/fs/nfsd/nfsv4leasetime", "60\n");
+        f.file("/proc/fs/nfsd/nfsv4gracetime", "75\n");
         f.file("/proc/fs/nfsd/versions", "+3 +4 +4.0 +4.1 +4.2\n");
-        assert_eq!(go(&f, "monitor", BASE).0, 0);
+        f.file(
+            "/proc/fs/nfsd/nfsv4recoverydir",
+            "/var/lib/nfs/v4recovery\n",
+        );
+        let w = warnings(&f);
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert!(w[0].contains("lease time 60 s, but lease_time=90"), "{w:?}");
+        assert!(w[1].contains("grace time 75 s, but grace_time=90"), "{w:?}");
+        assert!(
+            w[2].contains("recovery directory is /var/lib/nfs/v4recovery, not on /srv/nfs-state"),
+            "{w:?}"
+        );
+        assert!(
+            w[3].contains("offers versions 3,4.0,4.1,4.2, but nfs_versions=4.1,4.2"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn short_leases_and_nfsv4_0_are_accepted_with_a_warning() {
+        use crate::agents::harness::run_agent_logged;
+        let f = node();
+        let warned = |p: &[(&'static str, &'static str)], what: &str| {
+            let (rc, err, lines) = run_agent_logged(&NfsServer, &*f, "validate-all", &with(p));
+            assert_eq!(rc, 0, "{err}");
+            lines
+                .iter()
+                .any(|l| l.starts_with("WARN") && l.contains(what))
+        };
+        assert!(warned(&[("lease_time", "59")], "below 60 s"));
+        assert!(!warned(&[("lease_time", "60")], "below 60 s"));
+        assert!(warned(&[("nfs_versions", "4.0,4.1")], "offers 4.0"));
+        assert!(!warned(&[], "offers 4.0"));
+        // A stop never nags about parameters.
+        let (_, _, lines) =
+            run_agent_logged(&NfsServer, &*f, "stop", &with(&[("lease_time", "45")]));
+        assert!(!lines.iter().any(|l| l.contains("below 60 s")), "{lines:?}");
     }
 }
