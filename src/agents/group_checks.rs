@@ -181,6 +181,34 @@ mod tests {
     }
 
     #[test]
+    fn at_stop_the_same_findings_are_warnings() {
+        use crate::agents::harness::logged;
+        let f = Fake::new();
+        let ((), lines) = logged(|| before_vip_stop(&ctx(&f)));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("WARN ordering: nfsd is not running"),
+            "{lines:?}"
+        );
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.file("/var/lib/nfs/etab", "/srv/a\t*(rw,fsid=1)\n");
+        let ((), lines) = logged(|| before_vip_stop(&ctx(&f)));
+        assert!(lines.is_empty(), "{lines:?}");
+        let ((), lines) = logged(|| before_nfsserver_stop(&ctx(&f)));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains(
+                "ordering: 1 export(s) are still active while nfsd stops (first: /srv/a)"
+            ),
+            "{lines:?}"
+        );
+        // nfsd already stopped: nothing to say.
+        f.file("/proc/fs/nfsd/threads", "0\n");
+        let ((), lines) = logged(|| before_nfsserver_stop(&ctx(&f)));
+        assert!(lines.is_empty(), "{lines:?}");
+    }
+
+    #[test]
     fn exportfs_waits_for_nfsd_and_the_mount() {
         let f = Fake::new();
         f.file(

@@ -41,12 +41,16 @@ pub fn run_agent_logged(
     action: &str,
     params: &[(&str, &str)],
 ) -> (i32, String, Vec<String>) {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let (rc, err) = tracing::subscriber::with_default(Capture(lines.clone()), || {
-        run_agent(agent, sys, action, params, &[])
-    });
-    let lines = lines.lock().unwrap().clone();
+    let ((rc, err), lines) = logged(|| run_agent(agent, sys, action, params, &[]));
     (rc, err, lines)
+}
+
+/// Run `f` and return what it logged on this thread, `LEVEL message` each.
+pub fn logged<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = tracing::subscriber::with_default(Capture(lines.clone()), f);
+    let lines = lines.lock().unwrap().clone();
+    (out, lines)
 }
 
 struct Capture(Arc<Mutex<Vec<String>>>);

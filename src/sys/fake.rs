@@ -33,6 +33,10 @@ struct State {
     sleeps: u32,
     /// Processes that exit on a signal: pid → signal.
     exits_on: BTreeMap<u32, i32>,
+    /// File contents that appear once this much virtual time has passed.
+    later: Vec<(Duration, PathBuf, String)>,
+    /// How often each directory was listed.
+    listed: BTreeMap<PathBuf, u32>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -125,6 +129,25 @@ impl Fake {
     /// every signal, even SIGKILL, like a task stuck on hung storage.
     pub fn exits_on(&self, pid: u32, signal: i32) {
         self.state.lock().unwrap().exits_on.insert(pid, signal);
+    }
+    /// Set `path` to `content` once `after` of virtual time has passed
+    /// (something outside the agent changing, e.g. nfsd's threads ending).
+    pub fn file_after(&self, after: Duration, path: &str, content: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .later
+            .push((after, PathBuf::from(path), content.to_string()));
+    }
+    /// How many times `path` was listed ([`System::list_dir`]).
+    pub fn listed(&self, path: &str) -> u32 {
+        self.state
+            .lock()
+            .unwrap()
+            .listed
+            .get(Path::new(path))
+            .copied()
+            .unwrap_or(0)
     }
     /// Virtual time spent in [`System::sleep`].
     pub fn slept(&self) -> Duration {
@@ -272,6 +295,12 @@ impl System for Fake {
         let mut s = self.state.lock().unwrap();
         s.slept += d;
         s.sleeps += 1;
+        let now = s.slept;
+        let (due, later): (Vec<_>, Vec<_>) = s.later.drain(..).partition(|(at, _, _)| *at <= now);
+        s.later = later;
+        for (_, path, content) in due {
+            s.files.insert(path, content);
+        }
     }
     fn kill(&self, pid: u32, signal: i32) -> io::Result<()> {
         let mut s = self.state.lock().unwrap();
@@ -306,7 +335,8 @@ impl System for Fake {
         }
     }
     fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        let s = self.state.lock().unwrap();
+        let mut s = self.state.lock().unwrap();
+        *s.listed.entry(path.to_path_buf()).or_default() += 1;
         let mut names: Vec<String> = s
             .files
             .keys()

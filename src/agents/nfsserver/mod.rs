@@ -474,6 +474,202 @@ mod tests {
     }
 
     #[test]
+    fn stop_waits_for_the_threads_within_bounds() {
+        // rpc.nfsd 0 returns before the kernel's threads are gone.
+        let f = node();
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        f.respond(|c| (c.display() == "rpc.nfsd 0").then(|| ok("")).flatten());
+        f.file_after(Duration::from_millis(300), "/proc/fs/nfsd/threads", "0\n");
+        let slept = f.slept();
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f.slept() - slept >= Duration::from_millis(300));
+        // Threads that never end: a failed stop after 10 s, not a hang.
+        let f = node();
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        f.respond(|c| (c.display() == "rpc.nfsd 0").then(|| ok("")).flatten());
+        let slept = f.slept();
+        let (rc, err) = go(&f, "stop", BASE);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("nfsd still has 8 threads after stopping it"),
+            "{err}"
+        );
+        let waited = f.slept() - slept;
+        assert!(
+            waited >= Duration::from_secs(10) && waited < Duration::from_secs(16),
+            "{waited:?}"
+        );
+    }
+
+    #[test]
+    fn a_start_that_leaves_no_threads_fails() {
+        let f = node();
+        f.respond(|c| (c.program == "unshare").then(|| ok("")).flatten());
+        let (rc, err) = go(&f, "start", BASE);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains("nfsd has no threads after starting it"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn validate_all_looks_at_this_node_only_from_level_10() {
+        let f = node();
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(
+            go(&f, "validate-all", BASE).0,
+            0,
+            "level 0: parameters only"
+        );
+        let mut deep = BASE.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        let (rc, err) = go(&f, "validate-all", &deep);
+        assert_eq!(rc, 2, "{err}");
+        assert!(
+            err.contains("[nfsdcld] storagedir=/srv/nfs-state/nfsdcld"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn stop_takes_nfsv3_from_the_marker_and_from_the_parameters_of_an_older_one() {
+        let units = |f: &Fake| {
+            f.commands()
+                .into_iter()
+                .filter(|c| c.starts_with("systemctl stop nfs-mountd"))
+                .collect::<Vec<_>>()
+        };
+        // The marker says NFSv3: statd's units are stopped whatever the
+        // parameters say now.
+        let f = systemd_ready("");
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        ServerMarker {
+            mode: StartMode::Systemd,
+            hostname: "nfs-ha".into(),
+            daemons: vec![],
+            versions: vec!["3".into(), "4.2".into()],
+            state_directory: Some("/srv/nfs-state".into()),
+        }
+        .save(&*f)
+        .unwrap();
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(
+            units(&f)[0].ends_with("rpc-statd.service"),
+            "{:?}",
+            units(&f)
+        );
+        // A marker without versions (older nfsha): the parameters decide.
+        for (versions, statd) in [("3,4.1", true), ("4.1", false)] {
+            let f = systemd_ready("");
+            f.file("/proc/fs/nfsd/threads", "8\n");
+            f.file(
+                "/run/resource-agents/nfsha-nfsserver-state",
+                "mode=systemd\nhostname=nfs-ha\npids=\n",
+            );
+            assert_eq!(go(&f, "stop", &with(&[("nfs_versions", versions)])).0, 0);
+            assert_eq!(
+                units(&f)[0].ends_with("rpc-statd.service"),
+                statd,
+                "{versions}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_statd_and_sm_notify_there_mean_statd_works_there() {
+        let f = systemd_ready("");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        f.file("/proc/78/stat", "78 (bash) S 1");
+        f.file("/proc/78/cwd", "symlink:/srv/nfs-state");
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(!f.commands().iter().any(|c| c.contains("rpc-statd")));
+        let f = systemd_ready("");
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        f.file("/proc/79/stat", "79 (sm-notify) S 1");
+        f.file("/proc/79/cwd", "symlink:/srv/nfs-state/statd");
+        f.exits_on(79, libc::SIGTERM);
+        assert_eq!(go(&f, "stop", BASE).0, 0);
+        assert!(f
+            .commands()
+            .iter()
+            .any(|c| c.ends_with("rpc-statd.service")));
+    }
+
+    #[test]
+    fn a_daemon_that_will_not_leave_the_state_directory_is_reported() {
+        use crate::agents::harness::run_agent_logged;
+        let f = node();
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        // Stuck in the kernel: it survives even SIGKILL.
+        f.file("/proc/81/stat", "81 (rpc.statd) D 1");
+        f.file("/proc/81/cwd", "symlink:/srv/nfs-state/statd");
+        let (rc, _, lines) = run_agent_logged(&NfsServer, &*f, "stop", BASE);
+        assert_eq!(
+            rc, 0,
+            "nfsstate's stop decides what a busy filesystem means"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("WARN")
+                    && l.contains("1 NFS daemon(s) still use /srv/nfs-state")),
+            "{lines:?}"
+        );
+        assert!(f.killed().contains(&(81, libc::SIGKILL)));
+    }
+
+    #[test]
+    fn monitor_expects_nfsdcld_only_where_it_was_started() {
+        // Direct mode, nfsdcld not installed when nfsd started: not expected,
+        // even once it is installed.
+        let f = Arc::new(Fake::new().with_programs(&["drbdsetup"]));
+        f.file("/proc/fs/nfsd/threads", "8\n");
+        f.file("/proc/60/stat", "60 (rpc.mountd) S 1");
+        let marker = |mode| ServerMarker {
+            mode,
+            hostname: "nfs-ha".into(),
+            daemons: vec![crate::nfs::markers::Daemon {
+                name: "rpc.mountd".into(),
+                pid: 60,
+            }],
+            versions: vec!["4.1".into(), "4.2".into()],
+            state_directory: Some("/srv/nfs-state".into()),
+        };
+        marker(StartMode::Direct).save(&*f).unwrap();
+        assert_eq!(go(&f, "monitor", BASE).0, 0);
+        let g = Arc::new(Fake::new().with_programs(&["drbdsetup", "nfsdcld"]));
+        g.file("/proc/fs/nfsd/threads", "8\n");
+        g.file("/proc/60/stat", "60 (rpc.mountd) S 1");
+        marker(StartMode::Direct).save(&*g).unwrap();
+        assert_eq!(go(&g, "monitor", BASE).0, 0);
+        // systemd mode with nfsdcld installed: nfs-server pulls it in.
+        marker(StartMode::Systemd).save(&*g).unwrap();
+        let (rc, err) = go(&g, "monitor", BASE);
+        assert_eq!(rc, 1);
+        assert!(err.contains("not: nfsdcld"), "{err}");
+    }
+
+    #[test]
+    fn monitor_reads_the_process_table_only_for_a_restarted_daemon() {
+        let f = node();
+        assert_eq!(go(&f, "start", BASE).0, 0);
+        let before = f.listed("/proc");
+        assert_eq!(go(&f, "monitor", BASE).0, 0);
+        assert_eq!(f.listed("/proc"), before, "the recorded pids answered");
+        // rpc.mountd restarted under another pid: found by the full scan.
+        f.file("/proc/40001/stat", "40001 (rpc.mountd) Z 1");
+        f.file("/proc/70/stat", "70 (rpc.mountd) S 1");
+        assert_eq!(go(&f, "monitor", BASE).0, 0);
+        assert_eq!(f.listed("/proc"), before + 1);
+        // Gone for good: not running.
+        f.file("/proc/70/stat", "70 (rpc.mountd) Z 1");
+        let (rc, err) = go(&f, "monitor", BASE);
+        assert_eq!(rc, 1);
+        assert!(err.contains("not: rpc.mountd"), "{err}");
+    }
+
+    #[test]
     fn lease_and_grace_boundaries_through_the_agent() {
         let f = node();
         let rc = |p: &[(&'static str, &'static str)]| go(&f, "validate-all", &with(p));
