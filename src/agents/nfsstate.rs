@@ -651,6 +651,72 @@ mod tests {
     }
 
     #[test]
+    fn names_of_resources_and_filesystem_types() {
+        for ok in ["nfs", "r0", "nfs-state_1", "a.b:c=d@e%f+g"] {
+            assert!(check_resource(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "$x", "a..b", "nfs;x"] {
+            assert!(check_resource(bad).is_err(), "{bad}");
+        }
+        let f = node("Primary", "");
+        let p = |fstype: &'static str| {
+            [
+                ("directory", "/srv/nfs-state"),
+                ("device", "/dev/drbd0"),
+                ("fstype", fstype),
+            ]
+        };
+        for ok in ["ext4", "xfs", "fuse.sshfs", "nfs_4-x"] {
+            assert_eq!(go(&f, "validate-all", &p(ok)).0, 0, "{ok}");
+        }
+        for bad in ["ext4;reboot", "a b", "ext4,ro"] {
+            assert_eq!(go(&f, "validate-all", &p(bad)).0, 6, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_statd_user_from_a_well_formed_passwd_line_only() {
+        let f = node("Primary", "");
+        f.file("/etc/passwd", "root:x:0:0::/root:/bin/sh\nstatd:x:104\n");
+        assert_eq!(go(&f, "start", DEV).0, 0);
+        assert!(
+            ran(&f, "install")
+                .iter()
+                .all(|c| c.contains(" -o root -g root ")),
+            "a truncated line names no owner: {:?}",
+            ran(&f, "install")
+        );
+    }
+
+    #[test]
+    fn this_nodes_nfs_conf_is_checked_by_start_and_from_level_10() {
+        let f = node("Primary", DRBD_MOUNT);
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "validate-all", DEV).0, 0, "level 0: parameters only");
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "validate-all", &deep).0, 2);
+        assert_eq!(go(&f, "start", DEV).0, 2);
+    }
+
+    #[test]
+    fn a_deep_monitor_checks_the_subdirectories() {
+        let f = node("Primary", DRBD_MOUNT);
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "monitor", &deep).0, 0);
+        assert_eq!(ran(&f, "test -d").len(), SUBDIRS.len());
+        f.respond(|c| {
+            (c.display() == "test -d /srv/nfs-state/statd/sm")
+                .then(|| crate::sys::fake::fail(1, ""))
+                .flatten()
+        });
+        let (rc, err) = go(&f, "monitor", &deep);
+        assert_eq!(rc, 1);
+        assert!(err.contains("/srv/nfs-state/statd/sm is missing"), "{err}");
+    }
+
+    #[test]
     fn only_primary_is_primary() {
         // A DRBD that cannot tell (Unknown), or any other role, is not Primary.
         for role in ["Unknown", "Secondary", "primary", ""] {
