@@ -3,7 +3,6 @@
 //! - [`ocf`]: the OCF runtime every agent shares; [`agents`]: the agents.
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads and address announcements.
-//! - [`ordering`]: run-time checks that the NFS group is ordered right.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
 //!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
 //! - [`status`]: `nfsha status`, what this node is doing.
@@ -26,7 +25,5 @@ pub mod net;
 pub mod nfs;
 pub mod ocf;
 pub mod order;
-pub mod ordering;
 pub mod status;
-pub mod storage;
 pub mod sys;

@@ -169,7 +169,7 @@ fn drbd9(
     }
     let in_use = mounts
         .iter()
-        .any(|m| crate::storage::drbd_minor(&m.source).is_some())
+        .any(|m| crate::agents::storage::drbd_minor(&m.source).is_some())
         || (reads_directly(mounts, &sys.state_dir()) && server::state_on_drbd(sys));
     if (proc.is_none() && !in_use) || !sys.has_program("drbdsetup") {
         return None;
@@ -186,7 +186,7 @@ fn drbd9(
 /// Collect the report.
 pub fn collect(sys: &dyn System, args: &Args) -> Report {
     let t0 = Instant::now();
-    let deadline = Deadline::after(args.timeout);
+    let deadline = Deadline::after(sys, args.timeout);
     let hb_config = args.heartbeat_config.as_path();
     let paths = sys.paths();
     let mounts = sys
@@ -412,6 +412,6 @@ pub fn reads_directly(mounts: &[mounts::Mount], path: &Path) -> bool {
     mounts::containing(mounts, path).is_some_and(|m| {
         !REMOTE.contains(&m.fstype.as_str())
             && !m.fstype.starts_with("fuse")
-            && crate::storage::drbd_minor(&m.source).is_none()
+            && crate::agents::storage::drbd_minor(&m.source).is_none()
     })
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::nfsdcld;
+use crate::nfs::nfsd_launch::NfsdLaunch;
 use crate::nfs::NfsConf;
 use crate::sys::{self, Cmd, Deadline, Real, System};
 
@@ -134,12 +135,12 @@ fn config(sys: &dyn System) -> Config {
     let p = sys.paths();
     let path = p.nfs_server_dropin();
     let dropin = match sys.read_to_string(&path) {
-        Ok(text) => Ok(Some(match crate::agents::nfsserver::parse_dropin(&text) {
-            Some((hostname, lease, grace)) => DropinView {
+        Ok(text) => Ok(Some(match NfsdLaunch::parse_exec_start(&text) {
+            Some(l) => DropinView {
                 path: path.display().to_string(),
-                hostname: Some(hostname),
-                lease,
-                grace,
+                hostname: Some(l.hostname),
+                lease: l.lease,
+                grace: l.grace,
             },
             None => DropinView {
                 path: path.display().to_string(),
@@ -174,7 +175,7 @@ fn config(sys: &dyn System) -> Config {
 fn etab(sys: &dyn System) -> Result<Vec<EtabLine>, String> {
     let path = sys.paths().etab();
     match sys.read_to_string(&path) {
-        Ok(text) => Ok(crate::nfs::parse_etab(&text)
+        Ok(text) => Ok(crate::nfs::etab::parse(&text)
             .into_iter()
             .map(|e| EtabLine {
                 directory: e.directory.display().to_string(),

@@ -18,6 +18,7 @@ use super::nfsdcld::Tracking;
 use super::probe::{self, Answers, Kind};
 use super::procs::{self, Stat};
 use super::report::*;
+use crate::nfs::markers::{Backing, ExportMarker, ServerMarker, StartMode, StateMarker};
 use crate::sys::mounts::Mount;
 use crate::sys::System;
 
@@ -40,41 +41,23 @@ pub struct Inputs<'a> {
 /// The nfsha markers of this node (the agents' "started here" records).
 #[derive(Debug, Default)]
 struct Markers {
-    /// nfsstate: (directory, backing: `drbd<N>` or `unreplicated:<source>`).
-    states: Vec<(String, String)>,
-    /// nfsserver: mode and host name.
-    server: Option<(String, String)>,
-    /// exportfs: (directory, client).
-    exports: Vec<(String, String)>,
+    states: Vec<StateMarker>,
+    server: Option<ServerMarker>,
+    exports: Vec<ExportMarker>,
 }
 
 fn load_markers(sys: &dyn System) -> Result<Markers, String> {
     let dir = sys.state_dir();
-    let names = match sys.list_dir(&dir) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(format!("{}: {e}", dir.display())),
-    };
-    let mut m = Markers::default();
-    let mut names: Vec<String> = names
-        .into_iter()
-        .filter(|n| n.starts_with("nfsha-"))
-        .collect();
-    names.sort();
-    for n in names {
-        let Some(kv) = crate::nfs::read_marker(sys, &dir.join(&n)) else {
-            continue;
-        };
-        let get = |k: &str| kv.get(k).cloned().unwrap_or_default();
-        if n.starts_with("nfsha-nfsstate-") {
-            m.states.push((get("directory"), get("backing")));
-        } else if n == "nfsha-nfsserver-state" {
-            m.server = Some((get("mode"), get("hostname")));
-        } else if n.starts_with("nfsha-exportfs-") {
-            m.exports.push((get("directory"), get("client")));
+    match sys.list_dir(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("{}: {e}", dir.display()))
         }
+        _ => Ok(Markers {
+            states: StateMarker::all(sys),
+            server: ServerMarker::load(sys),
+            exports: ExportMarker::all(sys),
+        }),
     }
-    Ok(m)
 }
 
 /// Whether the kernel log can tell more than the nfsd control files and
@@ -105,7 +88,11 @@ pub fn kernel_log_helps(sys: &dyn System, procs: Option<&[Stat]>) -> bool {
 /// nfsstate runs here with its state on a DRBD device (its marker says so).
 pub fn state_on_drbd(sys: &dyn System) -> bool {
     load_markers(sys)
-        .map(|m| m.states.iter().any(|(_, b)| b.starts_with("drbd")))
+        .map(|m| {
+            m.states
+                .iter()
+                .any(|s| matches!(s.backing, Backing::Drbd { .. }))
+        })
         .unwrap_or(false)
 }
 
@@ -184,9 +171,11 @@ pub fn collect(i: &Inputs, problems: &mut Vec<Problem>) -> Option<Server> {
             (Err(e), _) => Known::unknown(format!("{}: {e}", paths.nfsd("threads").display())),
         },
         started_by: started_by.clone(),
-        start_mode: server_marker.as_ref().map(|(mode, _)| mode.clone()),
+        start_mode: server_marker
+            .as_ref()
+            .map(|s| mode_name(s.mode).to_string()),
         versions: match sys.read_to_string(&paths.nfsd("versions")) {
-            Ok(v) => Known::Value(crate::nfs::enabled_versions(&v)),
+            Ok(v) => Known::Value(crate::nfs::nfsd::enabled_versions(&v)),
             Err(e) => Known::unknown(format!("{}: {e}", paths.nfsd("versions").display())),
         },
         namespace: Namespace {
@@ -268,31 +257,37 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+fn mode_name(mode: StartMode) -> &'static str {
+    match mode {
+        StartMode::Direct => "direct",
+        StartMode::Systemd => "systemd",
+    }
+}
+
 fn resources_of(m: &Markers) -> Vec<Resource> {
     let mut r = Vec::new();
-    for (dir, backing) in &m.states {
-        let on = match backing.strip_prefix("drbd") {
-            Some(minor) => format!("on /dev/drbd{minor}"),
-            None => format!(
-                "on {} (unreplicated, allowed by allow_unreplicated)",
-                backing.trim_start_matches("unreplicated:")
-            ),
+    for s in &m.states {
+        let on = match &s.backing {
+            Backing::Drbd { minor } => format!("on /dev/drbd{minor}"),
+            Backing::Unreplicated { source } => {
+                format!("on {source} (unreplicated, allowed by allow_unreplicated)")
+            }
         };
         r.push(Resource {
             agent: "nfsstate".into(),
-            what: format!("state directory {dir} {on}"),
+            what: format!("state directory {} {on}", s.directory.display()),
         });
     }
-    if let Some((mode, hostname)) = &m.server {
+    if let Some(s) = &m.server {
         r.push(Resource {
             agent: "nfsserver".into(),
-            what: format!("nfsd as {hostname} ({mode})"),
+            what: format!("nfsd as {} ({})", s.hostname, mode_name(s.mode)),
         });
     }
-    for (dir, client) in &m.exports {
+    for e in &m.exports {
         r.push(Resource {
             agent: "exportfs".into(),
-            what: format!("{dir} to {client}"),
+            what: format!("{} to {}", e.directory.display(), e.client),
         });
     }
     r
@@ -300,7 +295,7 @@ fn resources_of(m: &Markers) -> Vec<Resource> {
 
 fn scope(
     running: bool,
-    marker: &Option<(String, String)>,
+    marker: &Option<ServerMarker>,
     config: &Result<probe::Config, String>,
     node: &str,
     problems: &mut Vec<Problem>,
@@ -314,7 +309,7 @@ fn scope(
         .and_then(|c| c.nfs_conf.scope.clone())
         .filter(|s| !s.is_empty());
     Some(match (marker, conf_scope) {
-        (Some((_, hostname)), Some(s)) if s != *hostname => {
+        (Some(ServerMarker { hostname, .. }), Some(s)) if s != *hostname => {
             problems.push(Problem {
                 severity: "warning",
                 message: format!(
@@ -328,7 +323,7 @@ fn scope(
                  2.6.3+ applies over it"
             ))
         }
-        (Some((_, hostname)), _) => Known::Value(Scope {
+        (Some(ServerMarker { hostname, .. }), _) => Known::Value(Scope {
             name: hostname.clone(),
             source:
                 "the host name nfsserver started rpc.nfsd under (server_hostname); nfsd keeps the \
@@ -355,7 +350,7 @@ fn timing(
     what: &str,
     file: &str,
     running: bool,
-    marker: &Option<(String, String)>,
+    marker: &Option<ServerMarker>,
     config: &Result<probe::Config, String>,
     problems: &mut Vec<Problem>,
 ) -> Timing {
@@ -380,7 +375,7 @@ fn timing(
             } else {
                 &c.nfs_conf.grace
             };
-            let direct = marker.as_ref().is_some_and(|(mode, _)| mode == "direct");
+            let direct = marker.as_ref().is_some_and(|s| s.mode == StartMode::Direct);
             let conf = conf.as_deref().and_then(|v| v.trim().parse::<u64>().ok());
             Known::Value(match (direct, from_dropin, conf) {
                 // Direct mode writes the resource's value itself.
@@ -546,18 +541,18 @@ fn exports_of(i: &Inputs, m: Option<&Markers>, problems: &mut Vec<Problem>) -> K
         Ok(Ok(l)) => l,
         Ok(Err(e)) | Err(e) => return Known::unknown(e),
     };
-    let cluster: BTreeSet<(&str, &str)> = m
+    let cluster: BTreeSet<(String, &str)> = m
         .map(|m| {
             m.exports
                 .iter()
-                .map(|(d, c)| (d.as_str(), c.as_str()))
+                .map(|e| (e.directory.display().to_string(), e.client.as_str()))
                 .collect()
         })
         .unwrap_or_default();
     let exports: Vec<Export> = lines
         .into_iter()
         .map(|l| Export {
-            cluster: cluster.contains(&(l.directory.as_str(), l.client.as_str())),
+            cluster: cluster.contains(&(l.directory.clone(), l.client.as_str())),
             fsid: l
                 .options
                 .iter()
@@ -569,10 +564,11 @@ fn exports_of(i: &Inputs, m: Option<&Markers>, problems: &mut Vec<Problem>) -> K
         })
         .collect();
     if let Some(m) = m {
-        for (dir, client) in &m.exports {
+        for ExportMarker { directory, client } in &m.exports {
+            let dir = directory.display().to_string();
             if !exports
                 .iter()
-                .any(|e| e.directory == *dir && e.client == *client)
+                .any(|e| e.directory == dir && e.client == *client)
             {
                 problems.push(Problem {
                     severity: "error",
@@ -608,17 +604,17 @@ fn exports_of(i: &Inputs, m: Option<&Markers>, problems: &mut Vec<Problem>) -> K
 fn drbd_minors(mounts: &[Mount], m: Option<&Markers>) -> BTreeMap<u32, Vec<String>> {
     let mut used: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for mt in mounts {
-        if let Some(minor) = crate::storage::drbd_minor(&mt.source) {
+        if let Some(minor) = crate::agents::storage::drbd_minor(&mt.source) {
             used.entry(minor)
                 .or_default()
                 .push(format!("mounted on {}", mt.mount_point.display()));
         }
     }
-    for (dir, backing) in m.map(|m| m.states.as_slice()).unwrap_or(&[]) {
-        if let Some(minor) = backing.strip_prefix("drbd").and_then(|n| n.parse().ok()) {
+    for s in m.map(|m| m.states.as_slice()).unwrap_or(&[]) {
+        if let Backing::Drbd { minor } = s.backing {
             used.entry(minor)
                 .or_default()
-                .push(format!("state directory {dir}"));
+                .push(format!("state directory {}", s.directory.display()));
         }
     }
     used
@@ -664,7 +660,7 @@ fn drbd_of(
         .filter(|t| !minors_in_proc_drbd(t).is_empty())
     {
         for minor in minors_in_proc_drbd(text) {
-            if let Some(s) = crate::storage::from_proc_drbd(text, minor) {
+            if let Some(s) = crate::agents::storage::from_proc_drbd(text, minor) {
                 out.push(drbd_view(s, &used));
             }
         }
@@ -683,7 +679,7 @@ fn drbd_of(
             }
         };
         for minor in minors_in_status_json(json) {
-            if let Ok(Some(s)) = crate::storage::from_status_json(json, minor) {
+            if let Ok(Some(s)) = crate::agents::storage::from_status_json(json, minor) {
                 out.push(drbd_view(s, &used));
             }
         }
@@ -713,7 +709,7 @@ fn drbd_of(
     Known::Value(out)
 }
 
-fn drbd_view(s: crate::storage::DrbdState, used: &BTreeMap<u32, Vec<String>>) -> Drbd {
+fn drbd_view(s: crate::agents::storage::DrbdState, used: &BTreeMap<u32, Vec<String>>) -> Drbd {
     Drbd {
         minor: s.minor,
         used_for: used.get(&s.minor).cloned().unwrap_or_default(),
