@@ -36,9 +36,14 @@ fn numbers(line: &str) -> Vec<(u32, &str)> {
     out
 }
 
+/// (line, low, high) of a range stated in a doc.
+type Range = (usize, u32, u32);
+/// (line, N) of a "below N s" in a doc.
+type Threshold = (usize, u32);
+
 /// Lease/grace ranges (`A–B`, not in ms) and `below N s` thresholds on the
 /// lines of `text` that speak of lease or grace time.
-fn figures(text: &str) -> (Vec<(usize, u32, u32)>, Vec<(usize, u32)>) {
+fn figures(text: &str) -> (Vec<Range>, Vec<Threshold>) {
     let (mut ranges, mut below) = (Vec::new(), Vec::new());
     for (n, line) in text.lines().enumerate() {
         let l = line.to_lowercase();
