@@ -1,0 +1,521 @@
+//! From a transcript to crm statements: `crm configure <statement>`,
+//! `crm configure <<EOF … EOF`, `crm configure load update FILE|-`,
+//! `crm -f FILE`, crmsh's own prompt (`crm(live)configure# …`), an
+//! interactive session (`crm configure` then statements, `commit`, `end`),
+//! `crm resource meta|param|unmanage …`, and bare statements as
+//! `crm configure show` prints them or an editor session pastes them.
+
+use std::collections::HashMap;
+
+use super::super::shell::{Command, Script};
+use super::super::words::{body_lines, expand, Heredoc, Logical};
+use super::Stmt;
+
+/// What one line of input asks for.
+pub(super) enum Op {
+    /// A statement of the configure level (`primitive …`, `modgroup …`).
+    Configure(Stmt),
+    /// A `crm resource …` command.
+    Resource(Stmt),
+    /// `crm configure load replace` or `erase`: start from an empty CIB.
+    Erase,
+    /// A line that is not understood: its words and why.
+    Unparsed(Stmt, String),
+}
+
+/// The first words of configure-level statements.
+pub(super) const CONFIGURE: &[&str] = &[
+    "primitive",
+    "resource",
+    "rsc_template",
+    "group",
+    "clone",
+    "ms",
+    "master",
+    "bundle",
+    "order",
+    "colocation",
+    "collocation",
+    "location",
+    "rsc_ticket",
+    "property",
+    "rsc_defaults",
+    "op_defaults",
+    "tag",
+    "node",
+    "fencing_topology",
+    "fencing-topology",
+    "alert",
+    "acl_target",
+    "user",
+    "role",
+    "xml",
+    "monitor",
+    "modgroup",
+    "rename",
+    "delete",
+    "rm",
+    "default-timeouts",
+    "default_timeouts",
+    "set",
+    "erase",
+    "filter",
+    "load",
+    "edit",
+    "template",
+];
+
+/// Level commands and commands that show or check without changing the
+/// configuration: understood, nothing to apply.
+const NO_EFFECT: &[&str] = &[
+    "configure",
+    "end",
+    "up",
+    "cd",
+    "back",
+    "commit",
+    "quit",
+    "exit",
+    "bye",
+    "help",
+    "verify",
+    "show",
+    "ptest",
+    "simulate",
+    "graph",
+    "save",
+    "refresh",
+    "upgrade",
+    "schema",
+    "cib",
+    "cibstatus",
+    "ra",
+    "history",
+    "assist",
+    "rsctest",
+    "validate-all",
+    "validate_all",
+    "get-property",
+    "get_property",
+    "_test",
+    "_regtest",
+    "_objects",
+    "ls",
+    "status",
+];
+
+/// Shell commands a transcript runs around the cluster configuration.
+pub(super) fn is_shell(word: &str) -> bool {
+    const SHELL: &[&str] = &[
+        "systemctl",
+        "service",
+        "chkconfig",
+        "zypper",
+        "yum",
+        "dnf",
+        "apt",
+        "apt-get",
+        "rpm",
+        "dpkg",
+        "mkdir",
+        "mount",
+        "umount",
+        "drbdadm",
+        "drbdsetup",
+        "cat",
+        "echo",
+        "cp",
+        "mv",
+        "rm",
+        "ln",
+        "chmod",
+        "chown",
+        "vi",
+        "vim",
+        "nano",
+        "ssh",
+        "scp",
+        "rsync",
+        "exportfs",
+        "showmount",
+        "firewall-cmd",
+        "ufw",
+        "lvcreate",
+        "vgcreate",
+        "pvcreate",
+        "lvchange",
+        "vgchange",
+        "lvs",
+        "vgs",
+        "pvs",
+        "sed",
+        "tee",
+        "touch",
+        "source",
+        ".",
+        "cd",
+        "ls",
+        "grep",
+        "cibadmin",
+        "crm_mon",
+        "crm_verify",
+        "crm_resource",
+        "crm_attribute",
+        "crm_node",
+        "crm_simulate",
+        "crm_report",
+        "stonith_admin",
+        "ip",
+        "ifconfig",
+        "ping",
+        "sleep",
+        "exit",
+        "hostnamectl",
+        "passwd",
+        "useradd",
+        "modprobe",
+        "lsblk",
+        "blkid",
+        "parted",
+        "fdisk",
+        "sgdisk",
+        "wipefs",
+        "dd",
+        "sbd",
+        "corosync-cfgtool",
+        "corosync-keygen",
+        "corosync-quorumtool",
+        "ha-cluster-init",
+        "ha-cluster-join",
+        "ha-cluster-remove",
+        "hb_report",
+        "sysctl",
+        "reboot",
+        "setenforce",
+        "semanage",
+        "restorecon",
+        "iptables",
+        "nft",
+        "csync2",
+        "lsmod",
+        "df",
+        "du",
+        "if",
+        "then",
+        "fi",
+        "for",
+        "do",
+        "done",
+        "while",
+        "else",
+        "elif",
+        "case",
+        "esac",
+        "set",
+        "wait",
+        "true",
+        "false",
+        "printf",
+        "read",
+        "test",
+        "[",
+        "[[",
+        "function",
+        "return",
+        "}",
+        "{",
+        "journalctl",
+        "tail",
+        "head",
+        "less",
+        "more",
+        "nfsconf",
+        "mkfs",
+        "tune2fs",
+        "xfs_admin",
+        "kill",
+        "pkill",
+        "crmadmin",
+        "pcs",
+        "nfsha",
+    ];
+    SHELL.contains(&word) || word.starts_with("mkfs.") || word.contains('/') || word.ends_with("()")
+}
+
+/// Turn a transcript into operations, in input order.
+pub(super) fn collect(script: &Script) -> Vec<Op> {
+    let transcript = script.commands.iter().any(|c| {
+        c.shell_evidence
+            || c.stdin.is_some()
+            || c.crm_level.is_some()
+            || c.first()
+                .is_some_and(|w| w == "crm" || is_shell(w) && !CONFIGURE.contains(&w))
+    });
+    let mut out = Vec::new();
+    let mut level = Level::Configure;
+    for c in &script.commands {
+        command(c, transcript, &script.files, &mut level, &mut out);
+    }
+    out
+}
+
+/// Where bare words go in an interactive session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Top,
+    Configure,
+    Resource,
+    Other,
+}
+
+fn stmt(words: &[(String, u32)], c: &Command) -> Stmt {
+    Stmt {
+        line: words.first().map_or(c.line, |w| w.1),
+        words: words.to_vec(),
+        comments: c.comments.clone(),
+    }
+}
+
+fn command(
+    c: &Command,
+    transcript: bool,
+    files: &HashMap<String, Heredoc>,
+    level: &mut Level,
+    out: &mut Vec<Op>,
+) {
+    let w = &c.words;
+    if let Some(prompt_level) = &c.crm_level {
+        *level = match prompt_level.as_str() {
+            "configure" => Level::Configure,
+            "" => Level::Top,
+            "resource" => Level::Resource,
+            _ => Level::Other,
+        };
+        if !w.is_empty() {
+            in_level(w, c, files, level, out);
+        }
+        return;
+    }
+    let Some(first) = c.first() else { return };
+    if first == "crm" {
+        crm(&w[1..], c, files, level, out);
+    } else if (CONFIGURE.contains(&first) || NO_EFFECT.contains(&first))
+        && !(transcript && is_shell(first))
+    {
+        // Bare statements: `configure show` text, a pasted editor block, or
+        // lines typed after `crm configure`.
+        in_level(w, c, files, level, out);
+    } else if first == "pcs" {
+        out.push(Op::Unparsed(
+            stmt(w, c),
+            "a pcs command in crm input; give pcs commands in a file of their own".into(),
+        ));
+    } else if !(transcript || is_shell(first)) {
+        out.push(Op::Unparsed(
+            stmt(w, c),
+            format!("`{first}` is not a crm statement (expected primitive, group, clone, order, colocation, location, property, …)"),
+        ));
+    }
+}
+
+/// Words typed at an interactive level (or bare in a file).
+fn in_level(
+    w: &[(String, u32)],
+    c: &Command,
+    files: &HashMap<String, Heredoc>,
+    level: &mut Level,
+    out: &mut Vec<Op>,
+) {
+    let first = w[0].0.as_str();
+    match (*level, first) {
+        (_, "configure") => {
+            *level = Level::Configure;
+            if w.len() > 1 {
+                configure(&w[1..], c, files, out);
+            }
+        }
+        (_, "resource") if *level != Level::Configure => {
+            *level = Level::Resource;
+            if w.len() > 1 {
+                out.push(Op::Resource(stmt(&w[1..], c)));
+            }
+        }
+        (_, "end" | "up" | "cd" | "back") => *level = Level::Top,
+        (Level::Configure, _) => configure(w, c, files, out),
+        (Level::Resource, _) => out.push(Op::Resource(stmt(w, c))),
+        (
+            Level::Top,
+            "node" | "cluster" | "status" | "ra" | "cib" | "corosync" | "history" | "help"
+            | "options" | "site" | "maintenance" | "report" | "quit" | "exit" | "bye",
+        ) => {}
+        (Level::Top, _) if CONFIGURE.contains(&first) => configure(w, c, files, out),
+        (Level::Top, _) => out.push(Op::Unparsed(
+            stmt(w, c),
+            format!("`{first}` is not a crm command"),
+        )),
+        (Level::Other, _) => {}
+    }
+}
+
+/// `crm [options] [level [command …]]`.
+fn crm(
+    args: &[(String, u32)],
+    c: &Command,
+    files: &HashMap<String, Heredoc>,
+    level: &mut Level,
+    out: &mut Vec<Op>,
+) {
+    let mut i = 0;
+    let mut script_file: Option<String> = None;
+    while i < args.len() {
+        let a = args[i].0.as_str();
+        if !a.starts_with('-') || a == "-" {
+            break;
+        }
+        match a {
+            "-f" | "--file" => {
+                script_file = args.get(i + 1).map(|x| x.0.clone());
+                i += 1;
+            }
+            "-D" | "--display" | "-c" | "--cib" | "-H" | "--history" | "-o" | "--opt" | "-u"
+            | "--user" | "-X" => i += 1,
+            _ => {
+                if let Some(f) = a.strip_prefix("--file=") {
+                    script_file = Some(f.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    if let Some(f) = script_file {
+        let doc = if f == "-" {
+            c.stdin.as_ref()
+        } else {
+            files.get(&f)
+        };
+        match doc {
+            Some(d) => interactive(d, files, Level::Top, out),
+            None => out.push(Op::Unparsed(
+                stmt(&c.words, c),
+                format!("runs the crm script `{f}`, which is not part of this input"),
+            )),
+        }
+        return;
+    }
+    let rest = &args[i..];
+    let Some(lvl) = rest.first().map(|x| x.0.as_str()) else {
+        // Interactive crm; what follows is typed at its prompt.
+        *level = Level::Top;
+        if let Some(d) = &c.stdin {
+            interactive(d, files, Level::Top, out);
+        }
+        return;
+    };
+    match lvl {
+        "configure" => {
+            *level = Level::Configure;
+            if rest.len() > 1 {
+                configure(&rest[1..], c, files, out);
+            } else if let Some(d) = &c.stdin {
+                interactive(d, files, Level::Configure, out);
+            }
+        }
+        "resource" | "rsc" => {
+            if rest.len() > 1 {
+                out.push(Op::Resource(stmt(&rest[1..], c)));
+            } else {
+                *level = Level::Resource;
+            }
+        }
+        "script" if rest.get(1).is_some_and(|x| x.0 == "run") => out.push(Op::Unparsed(
+            stmt(&c.words, c),
+            "runs a crmsh wizard script; the configuration it makes is not part of this input"
+                .into(),
+        )),
+        "node" | "cluster" | "status" | "ra" | "cib" | "corosync" | "history" | "help"
+        | "options" | "site" | "maintenance" | "report" | "script" | "sbd" | "template"
+        | "assist" | "-v" | "--version" => {}
+        other => out.push(Op::Unparsed(
+            stmt(&c.words, c),
+            format!("`crm {other}` is not a crm command nfsha reads"),
+        )),
+    }
+}
+
+/// One configure-level statement, with `load` handled here.
+fn configure(
+    w: &[(String, u32)],
+    c: &Command,
+    files: &HashMap<String, Heredoc>,
+    out: &mut Vec<Op>,
+) {
+    let first = w[0].0.as_str();
+    if first == "load" {
+        let args: Vec<&str> = w[1..].iter().map(|x| x.0.as_str()).collect();
+        let (xml, args) = match args.split_first() {
+            Some((&"xml", rest)) => (true, rest),
+            _ => (false, &args[..]),
+        };
+        let [method, src] = args else {
+            out.push(Op::Unparsed(
+                stmt(w, c),
+                "expected `load [xml] replace|update|push FILE`".into(),
+            ));
+            return;
+        };
+        let doc = if *src == "-" {
+            c.stdin.as_ref()
+        } else {
+            files.get(*src)
+        };
+        match (xml, doc) {
+            (false, Some(d)) => {
+                if *method == "replace" {
+                    out.push(Op::Erase);
+                }
+                interactive(d, files, Level::Configure, out);
+            }
+            (true, Some(_)) => out.push(Op::Unparsed(
+                stmt(w, c),
+                "loads CIB XML into crm; lint the XML file itself".into(),
+            )),
+            (_, None) => out.push(Op::Unparsed(
+                stmt(w, c),
+                format!("loads `{src}`, which is not part of this input; lint that file too"),
+            )),
+        }
+        return;
+    }
+    if NO_EFFECT.contains(&first) || first == "edit" {
+        return;
+    }
+    out.push(Op::Configure(stmt(w, c)));
+}
+
+/// A here-document or script read by crm: each line a command at `level`.
+fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out: &mut Vec<Op>) {
+    let mut level = level;
+    for l in body_lines(&d.lines, d.expand) {
+        let Logical {
+            words,
+            comments,
+            line,
+            ..
+        } = l;
+        let words: Vec<(String, u32)> = words
+            .into_iter()
+            .map(|(w, n)| (expand(&w, |_| None), n))
+            .collect();
+        let sub = Command {
+            line,
+            words,
+            comments,
+            ..Command::default()
+        };
+        if sub.first() == Some("crm") {
+            crm(&sub.words[1..], &sub, files, &mut level, out);
+        } else {
+            in_level(&sub.words, &sub, files, &mut level, out);
+        }
+    }
+}
