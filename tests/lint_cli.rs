@@ -59,6 +59,92 @@ fn unreadable_input_is_exit_2_with_file_line_and_expectation() {
     );
 }
 
+/// Nothing understood is never "no problems": exit 2, naming the file, also
+/// when the dialect is forced, and JSON (with `errors`) is still printed.
+#[test]
+fn an_input_with_nothing_understood_is_exit_2_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(
+        &prose,
+        "Set up the NFS server as in the guide.\nThen test it.\n",
+    )
+    .unwrap();
+    for dialect in ["pcs-commands", "crm", "pcs-config"] {
+        let (rc, out, err) = stdout(nfsha().args(["lint", "--dialect", dialect]).arg(&prose));
+        assert_eq!(rc, 2, "--dialect {dialect}: {out}{err}");
+        assert!(!out.contains("No problems found"), "{out}");
+        assert!(
+            err.contains("notes.txt:") && err.contains("nothing"),
+            "{err}"
+        );
+    }
+    let (rc, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json", "--dialect", "pcs-commands"])
+            .arg(&prose),
+    );
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON on exit 2");
+    let e = &v["errors"][0];
+    assert!(e["file"].as_str().unwrap().ends_with("notes.txt"), "{v}");
+    assert!(e["message"].as_str().unwrap().contains("nothing"), "{v}");
+    // One unreadable file among good ones: the good ones are still linted,
+    // and the exit code is 2.
+    let (rc, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json", BAD_CLONE])
+            .arg(dir.path().join("missing.crm")),
+    );
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "NFS201"),
+        "{v}"
+    );
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "sarif"]).arg(&prose));
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], false);
+}
+
+/// A statement not understood is a finding; the rest of the file is read.
+#[test]
+fn a_statement_not_understood_is_nfs003_and_the_file_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("setup.sh");
+    std::fs::write(
+        &p,
+        "[root@z1 ~]# pcs resource create fs Filesystem device=/dev/sdb1 directory=/srv fstype=xfs --group g\n\
+         [root@z1 ~]# pcs resource create vip ip=10.0.0.1 --group g\n\
+         [root@z1 ~]# pcs property set stonith-enabled=true\n",
+    )
+    .unwrap();
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json"]).arg(&p));
+    assert_eq!(rc, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "NFS003")
+        .collect();
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["location"]["line"], 2);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`ip=10.0.0.1` is not an agent"),
+        "{v}"
+    );
+}
+
 #[test]
 fn json_and_sarif_carry_code_severity_objects_location() {
     let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json", BAD_CLONE]));

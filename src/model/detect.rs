@@ -88,13 +88,23 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
     let lines = || {
         head.lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+            .filter(|l| !l.is_empty() && !l.starts_with(';'))
     };
-    for l in lines().take(50) {
-        let l = l
-            .trim_start_matches("sudo ")
-            .trim_start_matches("$ ")
-            .trim_start_matches("# ");
+    // A transcript shows `pcs config` (or `pcs constraint`) before its output.
+    let mut pcs_display = false;
+    for raw in lines().take(200) {
+        // Prompts of pasted sessions: `[root@z1 ~]# pcs …`, `# pcs …`,
+        // `crm(live)configure# …`.
+        let (l, crm_prompt) = match super::words::strip_prompt(raw) {
+            Some((rest, level)) => (rest.trim(), level.is_some()),
+            None if raw.starts_with('#') => continue,
+            None => (raw, false),
+        };
+        if crm_prompt {
+            return Some(Dialect::Crm);
+        }
+        let l = l.strip_prefix("sudo ").unwrap_or(l).trim_start();
+        let l = l.trim_start_matches("$ ");
         if l.starts_with("Cluster Name:")
             || l == "Resources:"
             || l.starts_with("Resource: ")
@@ -102,11 +112,31 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
             || l.starts_with("Clone: ")
             || l.starts_with("Pacemaker Nodes:")
             || l.starts_with("Corosync Nodes:")
+            || pcs_display && (l == "Location Constraints:" || l == "Ordering Constraints:")
         {
             return Some(Dialect::PcsConfig);
         }
-        if l.starts_with("pcs ") {
-            return Some(Dialect::PcsCommands);
+        if let Some(cmd) = l.strip_prefix("pcs ") {
+            let words: Vec<&str> = cmd
+                .split_whitespace()
+                .filter(|w| !w.starts_with('-'))
+                .collect();
+            let display = matches!(
+                words.as_slice(),
+                ["config", ..]
+                    | ["status", ..]
+                    | ["constraint"]
+                    | ["constraint", "list" | "show" | "config", ..]
+                    | ["resource", "config" | "show" | "status", ..]
+            );
+            if !display {
+                return Some(Dialect::PcsCommands);
+            }
+            pcs_display = true;
+            continue;
+        }
+        if l == "crm" || l.starts_with("crm ") {
+            return Some(Dialect::Crm);
         }
         if CRM_WORDS.iter().any(|w| l.starts_with(w)) {
             return Some(Dialect::Crm);
@@ -157,6 +187,9 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
             return Some(Dialect::Exports);
         }
     }
+    if pcs_display {
+        return Some(Dialect::PcsCommands);
+    }
     if name == "nfs.conf" || name.ends_with(".conf") && path.contains("nfs.conf.d") {
         return Some(Dialect::NfsConf);
     }
@@ -199,5 +232,38 @@ mod tests {
             Some(Dialect::Heartbeat)
         );
         assert_eq!(detect("x", "\u{0}\u{1}junk"), None);
+    }
+
+    #[test]
+    fn transcripts_with_prompts() {
+        for (text, d) in [
+            (
+                "[root@z1 ~]# pcs resource create a Dummy\n",
+                Dialect::PcsCommands,
+            ),
+            ("# intro\nnode2# pcs cluster auth\n", Dialect::PcsCommands),
+            ("# pcs resource create a Dummy\n", Dialect::PcsCommands),
+            ("sudo crm configure primitive a Dummy\n", Dialect::Crm),
+            (
+                "crm configure <<EOF\nprimitive a Dummy\nEOF\n",
+                Dialect::Crm,
+            ),
+            ("crm(live)configure# primitive a Dummy\n", Dialect::Crm),
+            ("sles1:~ # crm configure show\n", Dialect::Crm),
+            (
+                "[root@z1 ~]# pcs config\nCluster Name: c\n",
+                Dialect::PcsConfig,
+            ),
+            (
+                "# pcs constraint\nLocation Constraints:\nOrdering Constraints:\n",
+                Dialect::PcsConfig,
+            ),
+            (
+                "#!/bin/sh\nsystemctl enable pcsd\npcs resource create a Dummy\n",
+                Dialect::PcsCommands,
+            ),
+        ] {
+            assert_eq!(detect("x", text), Some(d), "{text}");
+        }
     }
 }

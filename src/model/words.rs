@@ -98,6 +98,16 @@ fn starts_with_command(rest: &str) -> bool {
     PROMPTED.contains(&first) || assignment
 }
 
+/// The rest of a line after the prompt of a pasted session, if it has one:
+/// `(command, crm level)`; the level is set for crmsh's own prompt.
+pub fn strip_prompt(line: &str) -> Option<(&str, Option<&str>)> {
+    match prompt(line.trim_start(), false) {
+        Prompt::None => None,
+        Prompt::Shell(rest) => Some((rest, None)),
+        Prompt::Crm(level, rest) => Some((rest, Some(level))),
+    }
+}
+
 /// What a prompt at the start of a line left.
 enum Prompt<'a> {
     None,
