@@ -148,7 +148,10 @@ fn prompt(line: &str, script: bool) -> Prompt<'_> {
         }
     }
     // `# pcs`, `$ pcs`, `node2# pcs`, `sles1:~ # crm`, `root@host /]#pcs`.
-    let limit = line.len().min(80);
+    let mut limit = line.len().min(80);
+    while !line.is_char_boundary(limit) {
+        limit -= 1;
+    }
     for (i, c) in line[..limit].char_indices() {
         if !matches!(c, '#' | '$' | '%' | '>') {
             continue;

@@ -8,7 +8,8 @@
 //! * ClusterLabs' agents (`ocf:heartbeat:*`, `ocf:pacemaker:*`): the meta-data
 //!   of resource-agents 4.12.0 and pacemaker 2.1.5 as installed on Debian 12,
 //!   read by `scripts/gen-advised-actions` into [`resource_agents`];
-//! * LINBIT's `ocf:linbit:drbd`: drbd-utils 9 `scripts/drbd.ocf`;
+//! * LINBIT's `ocf:linbit:drbd`: drbd-utils 9.22 as installed on Debian 12
+//!   (`scripts/drbd.ocf`), in the same generated table;
 //! * `systemd:`/`service:` and `lsb:` units: the meta-data Pacemaker itself
 //!   synthesises for them (`lib/services/systemd.c`, `services_lsb.c`);
 //! * fence agents: only a `monitor` without interval or timeout (pcs gives it
@@ -58,18 +59,6 @@ pub(crate) const fn a(
     }
 }
 
-/// drbd-utils 9 `scripts/drbd.ocf` (`ocf:linbit:drbd`).
-static DRBD: &[Advised] = &[
-    a("start", Some(240), None, None, 0),
-    a("reload", Some(30), None, None, 0),
-    a("promote", Some(90), None, None, 0),
-    a("demote", Some(90), None, None, 0),
-    a("notify", Some(90), None, None, 0),
-    a("stop", Some(100), None, None, 0),
-    a("monitor", Some(20), Some(20), Some("Slave"), 0),
-    a("monitor", Some(20), Some(10), Some("Master"), 0),
-];
-
 /// Pacemaker's meta-data for a systemd unit (`systemd_unit_metadata`).
 static SYSTEMD: &[Advised] = &[
     a("start", Some(100), None, None, 0),
@@ -103,9 +92,9 @@ pub fn actions(agent: &Agent) -> Option<Vec<Advised>> {
     let provider = agent.provider.as_deref().unwrap_or("heartbeat");
     let table = match provider {
         "nfsha" => return nfsha(&agent.ty),
-        "linbit" if agent.ty == "drbd" => return Some(DRBD.to_vec()),
         "heartbeat" => resource_agents::HEARTBEAT,
         "pacemaker" => resource_agents::PACEMAKER,
+        "linbit" => resource_agents::LINBIT,
         _ => return None,
     };
     table
@@ -156,7 +145,7 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_for_lookup() {
-        for t in [resource_agents::HEARTBEAT, resource_agents::PACEMAKER] {
+        for t in [resource_agents::HEARTBEAT, resource_agents::PACEMAKER, resource_agents::LINBIT] {
             for w in t.windows(2) {
                 assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
             }
@@ -184,13 +173,15 @@ mod tests {
     /// resource-agents and pacemaker, which CI installs).
     #[test]
     fn table_matches_installed_agents() {
-        let dir = std::path::Path::new("/usr/lib/ocf/resource.d/heartbeat/Filesystem");
-        if !dir.exists() {
+        let installed = ["heartbeat/Filesystem", "linbit/drbd"]
+            .iter()
+            .all(|a| std::path::Path::new("/usr/lib/ocf/resource.d").join(a).exists());
+        if !installed {
             assert!(
                 std::env::var("CI").is_err(),
-                "resource-agents is not installed (apt-get install resource-agents)"
+                "resource-agents is not installed (apt-get install resource-agents drbd-utils)"
             );
-            eprintln!("resource-agents not installed here: table check not run");
+            eprintln!("resource-agents or drbd-utils not installed here: table check not run");
             return;
         }
         let out = std::process::Command::new("python3")
