@@ -56,7 +56,12 @@ fn run_for_real(script: &str, dir: &Path) -> PathBuf {
             args.push(w[i].clone());
             i += 1;
         }
-        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match args
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["cluster", "cib", f] => {
                 std::fs::copy(&live, file(f)).unwrap();
                 continue;
@@ -67,11 +72,22 @@ fn run_for_real(script: &str, dir: &Path) -> PathBuf {
             }
             _ => {}
         }
-        let mut out = Command::new("pcs").arg("-f").arg(&target).args(&args).output().unwrap();
+        let mut out = Command::new("pcs")
+            .arg("-f")
+            .arg(&target)
+            .args(&args)
+            .output()
+            .unwrap();
         if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("use --force") {
             // Red Hat's nfsserver has `nfsd_args` (nfsserver-redhat.sh);
             // Debian's agent does not, so pcs wants --force for it.
-            out = Command::new("pcs").arg("-f").arg(&target).args(&args).arg("--force").output().unwrap();
+            out = Command::new("pcs")
+                .arg("-f")
+                .arg(&target)
+                .args(&args)
+                .arg("--force")
+                .output()
+                .unwrap();
         }
         assert!(
             out.status.success(),
@@ -104,7 +120,9 @@ fn pcs_commands_and_pcs_config_give_one_verdict() {
             std::env::var("CI").is_err(),
             "pcs, pacemaker-cli-utils, resource-agents and drbd-utils are needed (CI installs them)"
         );
-        eprintln!("pcs, cibadmin or the agents are not installed: the equivalence test did not run");
+        eprintln!(
+            "pcs, cibadmin or the agents are not installed: the equivalence test did not run"
+        );
         return;
     }
     let mut cases: Vec<PathBuf> = std::fs::read_dir(CASES)
@@ -130,7 +148,10 @@ fn pcs_commands_and_pcs_config_give_one_verdict() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -139,7 +160,12 @@ fn check(case: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     let script = std::fs::read_to_string(case).unwrap();
     let cib = run_for_real(&script, dir.path());
-    let config = Command::new("pcs").arg("-f").arg(&cib).arg("config").output().unwrap();
+    let config = Command::new("pcs")
+        .arg("-f")
+        .arg(&cib)
+        .arg("config")
+        .output()
+        .unwrap();
     let text = dir.path().join("pcs-config.txt");
     std::fs::write(&text, &config.stdout).unwrap();
     let from_commands = verdict(case);

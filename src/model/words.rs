@@ -161,7 +161,9 @@ fn prompt(line: &str, script: bool) -> Prompt<'_> {
         if !starts_with_command(rest) {
             continue;
         }
-        if before.is_empty() && c == '#' && script {
+        // In a script a leading `#` is a comment; so is `# sudo …` anywhere,
+        // since root's prompt has no use for sudo (a commented-out command).
+        if before.is_empty() && c == '#' && (script || rest.starts_with("sudo ")) {
             return Prompt::None;
         }
         let plausible = before.split_whitespace().count() <= 2
@@ -331,6 +333,27 @@ impl Lexer {
                         && chars.get(i + 1).map_or(true, |n| n.is_whitespace())
                     {
                         break;
+                    } else if self.shell && (c == '`' || c == '$' && chars.get(i + 1) == Some(&'('))
+                    {
+                        // A command substitution is one word, kept as written:
+                        // `$(mktemp tmpcibXXXXX)` names a file nfsha cannot know.
+                        s.start_word(line_no);
+                        let close = if c == '`' { '`' } else { ')' };
+                        let mut depth = 0;
+                        while i < chars.len() {
+                            let x = chars[i];
+                            s.word.push(x);
+                            if x == '(' {
+                                depth += 1;
+                            } else if x == close
+                                && (close == '`' && s.word.len() > 1 || close == ')' && depth <= 1)
+                            {
+                                break;
+                            } else if x == ')' {
+                                depth -= 1;
+                            }
+                            i += 1;
+                        }
                     } else if self.shell && matches!(c, ';' | '&' | '|') {
                         s.end_word();
                         let double = i + 1 < chars.len() && chars[i + 1] == c && c != ';';
@@ -490,6 +513,7 @@ mod tests {
         // A comment stays a comment, in a script `# pcs` too.
         assert!(shell_lines("# create the group\n").is_empty());
         assert!(shell_lines("#!/bin/sh\n# pcs resource delete x\n").is_empty());
+        assert!(shell_lines("# sudo pcs property set stonith-enabled=false\n").is_empty());
         let crm = shell_lines("crm(live/node1)configure# primitive a Dummy\n");
         assert_eq!(crm[0].crm_level.as_deref(), Some("configure"));
         assert_eq!(words(&crm[0]), ["primitive", "a", "Dummy"]);

@@ -145,7 +145,11 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_for_lookup() {
-        for t in [resource_agents::HEARTBEAT, resource_agents::PACEMAKER, resource_agents::LINBIT] {
+        for t in [
+            resource_agents::HEARTBEAT,
+            resource_agents::PACEMAKER,
+            resource_agents::LINBIT,
+        ] {
             for w in t.windows(2) {
                 assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
             }
@@ -173,9 +177,11 @@ mod tests {
     /// resource-agents and pacemaker, which CI installs).
     #[test]
     fn table_matches_installed_agents() {
-        let installed = ["heartbeat/Filesystem", "linbit/drbd"]
-            .iter()
-            .all(|a| std::path::Path::new("/usr/lib/ocf/resource.d").join(a).exists());
+        let installed = ["heartbeat/Filesystem", "linbit/drbd"].iter().all(|a| {
+            std::path::Path::new("/usr/lib/ocf/resource.d")
+                .join(a)
+                .exists()
+        });
         if !installed {
             assert!(
                 std::env::var("CI").is_err(),

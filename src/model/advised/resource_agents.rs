@@ -175,4 +175,3 @@ pub(super) static LINBIT: &[(&str, &[Advised])] = &[
     ("drbd", &[a("start", Some(240), None, None, 0), a("reload", Some(30), None, None, 0), a("promote", Some(90), None, None, 0), a("demote", Some(90), None, None, 0), a("notify", Some(90), None, None, 0), a("stop", Some(100), None, None, 0), a("monitor", Some(20), Some(20), Some("Slave"), 0), a("monitor", Some(20), Some(10), Some("Master"), 0)]),
     ("drbd-attr", &[a("start", Some(20), None, None, 0), a("stop", Some(20), None, None, 0), a("monitor", Some(20), Some(60), None, 0)]),
 ];
-

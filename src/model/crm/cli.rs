@@ -242,6 +242,15 @@ pub(super) fn is_shell(word: &str) -> bool {
     SHELL.contains(&word) || word.starts_with("mkfs.") || word.contains('/') || word.ends_with("()")
 }
 
+/// Whether a statement only continues the one before it: crmsh's wizard
+/// scripts write `params`, `meta`, `op` and `name=value` lines indented
+/// under a `primitive` without backslashes, and join them
+/// (`scripts._join_script_lines`).
+fn continues(words: &[(String, u32)]) -> bool {
+    let first = words[0].0.as_str();
+    super::objects::is_section(first) || first.contains('=') && !first.starts_with('$')
+}
+
 /// Turn a transcript into operations, in input order.
 pub(super) fn collect(script: &Script) -> Vec<Op> {
     let transcript = script.commands.iter().any(|c| {
@@ -299,7 +308,7 @@ fn command(
     let Some(first) = c.first() else { return };
     if first == "crm" {
         crm(&w[1..], c, files, level, out);
-    } else if (CONFIGURE.contains(&first) || NO_EFFECT.contains(&first))
+    } else if (CONFIGURE.contains(&first) || NO_EFFECT.contains(&first) || continues(w))
         && !(transcript && is_shell(first))
     {
         // Bare statements: `configure show` text, a pasted editor block, or
@@ -488,6 +497,12 @@ fn configure(
     }
     if NO_EFFECT.contains(&first) || first == "edit" {
         return;
+    }
+    if continues(w) {
+        if let Some(Op::Configure(prev)) = out.last_mut() {
+            prev.words.extend(w.iter().cloned());
+            return;
+        }
     }
     out.push(Op::Configure(stmt(w, c)));
 }
