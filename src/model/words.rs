@@ -297,7 +297,12 @@ impl Lexer {
 
     /// Scan one physical line into `s`; true when the logical line goes on.
     fn scan_line(&self, s: &mut Scan, body: &str, line_no: u32) -> bool {
-        let chars: Vec<char> = body.chars().collect();
+        // The two marks are control characters no configuration contains;
+        // one in the input must not be taken for a mark.
+        let chars: Vec<char> = body
+            .chars()
+            .map(|c| if c == VAR || c == END { '\u{fffd}' } else { c })
+            .collect();
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
@@ -432,7 +437,10 @@ pub fn expand(w: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     let mut rest = w;
     while let Some(p) = rest.find(VAR) {
         out.push_str(&rest[..p]);
-        let after = &rest[p + VAR.len_utf8() + 1..]; // skip the mark and `$`
+        let Some(after) = rest[p + VAR.len_utf8()..].strip_prefix('$') else {
+            rest = &rest[p + VAR.len_utf8()..];
+            continue;
+        };
         if let Some(inner) = after.strip_prefix('{') {
             if let Some(close) = inner.find('}') {
                 let spec = &inner[..close];

@@ -201,11 +201,22 @@ mod tests {
         );
         let now = String::from_utf8(out.stdout).unwrap();
         let have = include_str!("resource_agents.rs");
-        let body = |s: &str| s.split_once("use super").map(|x| x.1.to_string());
-        assert_eq!(
-            body(&now),
-            body(have),
-            "regenerate: scripts/gen-advised-actions > src/model/advised/resource_agents.rs"
+        // The first line names package versions; compare the table.
+        let table = |s: &str| {
+            s.split_once("use super")
+                .map_or(String::new(), |x| x.1.trim_end().to_string())
+        };
+        let (now, have) = (table(&now), table(have));
+        let diff = now
+            .lines()
+            .zip(have.lines())
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("installed: {a}\ntable:     {b}"));
+        assert!(
+            now == have,
+            "the installed agents advise other values; regenerate with\n\
+             scripts/gen-advised-actions > src/model/advised/resource_agents.rs\n{}",
+            diff.unwrap_or_else(|| "(one table is longer)".into())
         );
     }
 }

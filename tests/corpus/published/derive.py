@@ -36,7 +36,9 @@ def commands(text, first):
             line = line.replace("${%s}" % k, v).replace("$" + k, v)
         if line.startswith("sudo "):
             line = line[5:]
-        words = shlex.split(line, comments=True) if line else []
+        if not line.startswith(first + " "):
+            continue
+        words = shlex.split(line, comments=True)
         if words and words[0] == first:
             yield words
 
