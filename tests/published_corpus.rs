@@ -112,6 +112,8 @@ fn corpus() -> Vec<(&'static str, Verdict)> {
         ("c08-drbd-formula-nfs-azure.txt", DRBD_FORMULA_AZURE),
         ("c09-ecaha-crm.sh", ECAHA_CRM),
         ("c10-suse-sle15sp6-heredoc.sh", SUSE_CURRENT),
+        ("c11-suse-sle15sp4-two-shares.txt", SUSE_CURRENT),
+        ("c12-suse-sle12sp3.txt", SUSE_PRE2023),
         ("p01-phd-nfs-active-passive.scenario", PHD_ACTIVE_PASSIVE),
         ("p02-phd-nfs-active-active.scenario", PHD_ACTIVE_ACTIVE),
         ("p03-phd-nfs-complex.scenario", PHD_COMPLEX),
