@@ -103,88 +103,8 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
         if crm_prompt {
             return Some(Dialect::Crm);
         }
-        let l = l.strip_prefix("sudo ").unwrap_or(l).trim_start();
-        let l = l.trim_start_matches("$ ");
-        if l.starts_with("Cluster Name:")
-            || l == "Resources:"
-            || l.starts_with("Resource: ")
-            || l.starts_with("Group: ")
-            || l.starts_with("Clone: ")
-            || l.starts_with("Pacemaker Nodes:")
-            || l.starts_with("Corosync Nodes:")
-            || pcs_display && (l == "Location Constraints:" || l == "Ordering Constraints:")
-        {
-            return Some(Dialect::PcsConfig);
-        }
-        if let Some(cmd) = l.strip_prefix("pcs ") {
-            let words: Vec<&str> = cmd
-                .split_whitespace()
-                .filter(|w| !w.starts_with('-'))
-                .collect();
-            let display = matches!(
-                words.as_slice(),
-                ["config", ..]
-                    | ["status", ..]
-                    | ["constraint"]
-                    | ["constraint", "list" | "show" | "config", ..]
-                    | ["resource", "config" | "show" | "status", ..]
-            );
-            if !display {
-                return Some(Dialect::PcsCommands);
-            }
-            pcs_display = true;
-            continue;
-        }
-        if l == "crm" || l.starts_with("crm ") {
-            return Some(Dialect::Crm);
-        }
-        if CRM_WORDS.iter().any(|w| l.starts_with(w)) {
-            return Some(Dialect::Crm);
-        }
-        if l.starts_with('[') && l.ends_with(']') {
-            // nfs.conf sections are plain words; TOML tables of the heartbeat
-            // file are told apart by their keys below.
-            let section = l.trim_matches(|c| c == '[' || c == ']').trim();
-            if matches!(
-                section,
-                "general"
-                    | "nfsd"
-                    | "mountd"
-                    | "statd"
-                    | "lockd"
-                    | "exportfs"
-                    | "nfsdcld"
-                    | "nfsdcltrack"
-                    | "gssd"
-                    | "sm-notify"
-                    | "environment"
-                    | "exportd"
-                    | "svcgssd"
-                    | "nfsrahead"
-            ) {
-                return Some(Dialect::NfsConf);
-            }
-        }
-        let key = l.split('=').next().unwrap_or("").trim();
-        if matches!(
-            key,
-            "interval" | "io_timeout" | "fence_after" | "dead_after" | "fence_action"
-        ) {
-            return Some(Dialect::Heartbeat);
-        }
-        if key.starts_with("NFSV4")
-            || key.starts_with("RPCNFSD")
-            || key.starts_with("NFSD_")
-            || key.starts_with("STATD")
-            || key == "USE_KERNEL_NFSD_NUMBER"
-            || key == "NFS_SECURITY_GSS"
-            || key == "MOUNTD_PORT"
-            || key == "LOCKD_TCPPORT"
-        {
-            return Some(Dialect::Sysconfig);
-        }
-        if l.starts_with('/') && !l.contains('=') || l.starts_with('/') && l.contains('(') {
-            return Some(Dialect::Exports);
+        if let Some(d) = line_dialect(l, &mut pcs_display) {
+            return Some(d);
         }
     }
     if pcs_display {
@@ -195,6 +115,95 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
     }
     if name.ends_with(".toml") {
         return Some(Dialect::Heartbeat);
+    }
+    None
+}
+
+/// The dialect one line of content shows, if any. `pcs_display` records
+/// that a `pcs config`-like display command was seen, whose output may follow.
+fn line_dialect(l: &str, pcs_display: &mut bool) -> Option<Dialect> {
+    let l = l.strip_prefix("sudo ").unwrap_or(l).trim_start();
+    let l = l.trim_start_matches("$ ");
+    if l.starts_with("Cluster Name:")
+        || l == "Resources:"
+        || l.starts_with("Resource: ")
+        || l.starts_with("Group: ")
+        || l.starts_with("Clone: ")
+        || l.starts_with("Pacemaker Nodes:")
+        || l.starts_with("Corosync Nodes:")
+        || *pcs_display && (l == "Location Constraints:" || l == "Ordering Constraints:")
+    {
+        return Some(Dialect::PcsConfig);
+    }
+    if let Some(cmd) = l.strip_prefix("pcs ") {
+        let words: Vec<&str> = cmd
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        let display = matches!(
+            words.as_slice(),
+            ["config", ..]
+                | ["status", ..]
+                | ["constraint"]
+                | ["constraint", "list" | "show" | "config", ..]
+                | ["resource", "config" | "show" | "status", ..]
+        );
+        if !display {
+            return Some(Dialect::PcsCommands);
+        }
+        *pcs_display = true;
+        return None;
+    }
+    if l == "crm" || l.starts_with("crm ") {
+        return Some(Dialect::Crm);
+    }
+    if CRM_WORDS.iter().any(|w| l.starts_with(w)) {
+        return Some(Dialect::Crm);
+    }
+    if l.starts_with('[') && l.ends_with(']') {
+        // nfs.conf sections are plain words; TOML tables of the heartbeat
+        // file are told apart by their keys below.
+        let section = l.trim_matches(|c| c == '[' || c == ']').trim();
+        if matches!(
+            section,
+            "general"
+                | "nfsd"
+                | "mountd"
+                | "statd"
+                | "lockd"
+                | "exportfs"
+                | "nfsdcld"
+                | "nfsdcltrack"
+                | "gssd"
+                | "sm-notify"
+                | "environment"
+                | "exportd"
+                | "svcgssd"
+                | "nfsrahead"
+        ) {
+            return Some(Dialect::NfsConf);
+        }
+    }
+    let key = l.split('=').next().unwrap_or("").trim();
+    if matches!(
+        key,
+        "interval" | "io_timeout" | "fence_after" | "dead_after" | "fence_action"
+    ) {
+        return Some(Dialect::Heartbeat);
+    }
+    if key.starts_with("NFSV4")
+        || key.starts_with("RPCNFSD")
+        || key.starts_with("NFSD_")
+        || key.starts_with("STATD")
+        || key == "USE_KERNEL_NFSD_NUMBER"
+        || key == "NFS_SECURITY_GSS"
+        || key == "MOUNTD_PORT"
+        || key == "LOCKD_TCPPORT"
+    {
+        return Some(Dialect::Sysconfig);
+    }
+    if l.starts_with('/') && !l.contains('=') || l.starts_with('/') && l.contains('(') {
+        return Some(Dialect::Exports);
     }
     None
 }

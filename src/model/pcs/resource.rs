@@ -132,6 +132,122 @@ struct CloneSpec {
     meta: Vec<NvPair>,
 }
 
+/// What the words after `resource create <id> <agent>` ask for.
+struct CreateArgs {
+    /// The primitive with its attributes and the operations given.
+    r: Resource,
+    /// Names of the operations given with `op` (they replace the defaults).
+    given: Vec<String>,
+    clone: Option<CloneSpec>,
+    group: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    bundle: Option<String>,
+}
+
+impl CreateArgs {
+    /// Read the sections (`op`, `meta`, `clone|promotable|master [id]`,
+    /// `group|before|after|bundle <id>`) and the `--` options of all pcs
+    /// generations. A word pcs would refuse refuses the whole command.
+    fn read(c: &PcsCmd, mut r: Resource, more: &[&str]) -> Result<CreateArgs, String> {
+        let mut a = CreateArgs {
+            r: Resource::new("", Kind::Group, c.loc.clone()),
+            given: Vec::new(),
+            clone: None,
+            group: c.flag("--group").map(str::to_string),
+            before: c.flag("--before").map(str::to_string),
+            after: c.flag("--after").map(str::to_string),
+            bundle: None,
+        };
+        let mut section = Section::Instance;
+        let mut j = 0;
+        while j < more.len() {
+            let t = more[j];
+            let next = more.get(j + 1).copied();
+            match t {
+                "op" => section = Section::Op,
+                "meta" if a.clone.is_some() => section = Section::CloneMeta,
+                "meta" => section = Section::Meta,
+                "clone" | "promotable" | "master" => {
+                    let id = next
+                        .filter(|x| !x.contains('=') && !is_keyword(x))
+                        .map(str::to_string);
+                    if id.is_some() {
+                        j += 1;
+                    }
+                    a.clone = Some(CloneSpec {
+                        promotable: t != "clone",
+                        suffix: if t == "master" { "master" } else { "clone" },
+                        id,
+                        meta: Vec::new(),
+                    });
+                    section = Section::Clone;
+                }
+                "group" | "before" | "after" | "bundle"
+                    if next.is_some() && section != Section::Op =>
+                {
+                    let v = next.map(str::to_string);
+                    match t {
+                        "group" => a.group = v,
+                        "before" => a.before = v,
+                        "after" => a.after = v,
+                        _ => a.bundle = v,
+                    }
+                    j += 1;
+                }
+                _ if section == Section::Op && !t.contains('=') => {
+                    let mut op = Op::named(t, c.loc.clone());
+                    op.interval = Some(default_interval(t));
+                    r.ops.push(op);
+                    a.given.push(t.to_string());
+                }
+                _ => {
+                    let Some(p) = pair(t, &c.loc) else {
+                        return Err(format!(
+                            "`{t}` is not `name=value`: pcs refuses this command"
+                        ));
+                    };
+                    match section {
+                        Section::Instance => set_pair(&mut r.params, p),
+                        Section::Meta => set_pair(&mut r.meta, p),
+                        Section::Clone | Section::CloneMeta => {
+                            if let Some(cl) = a.clone.as_mut() {
+                                cl.meta.push(p);
+                            }
+                        }
+                        Section::Op => match r.ops.last_mut() {
+                            Some(op) => op.set(&p.name, &p.value),
+                            None => {
+                                return Err(format!("`op` needs an operation name before `{t}`"))
+                            }
+                        },
+                    }
+                }
+            }
+            j += 1;
+        }
+        if c.has("--clone") && a.clone.is_none() {
+            a.clone = Some(CloneSpec {
+                promotable: false,
+                suffix: "clone",
+                id: None,
+                meta: Vec::new(),
+            });
+        }
+        if c.has("--master") && a.clone.is_none() {
+            // pcs 0.9: with --master all meta attributes go to the master.
+            a.clone = Some(CloneSpec {
+                promotable: true,
+                suffix: "master",
+                id: None,
+                meta: std::mem::take(&mut r.meta),
+            });
+        }
+        a.r = r;
+        Ok(a)
+    }
+}
+
 fn create(
     m: &mut Model,
     c: &PcsCmd,
@@ -153,99 +269,15 @@ fn create(
     let agent = agent_of(agent, stonith);
     let mut r = Resource::new(id, Kind::Primitive(agent.clone()), c.loc.clone());
     r.ignores = c.ignores.clone();
-    let mut section = Section::Instance;
-    let mut clone: Option<CloneSpec> = None;
-    let mut group = c.flag("--group").map(str::to_string);
-    let mut before = c.flag("--before").map(str::to_string);
-    let mut after = c.flag("--after").map(str::to_string);
-    let mut bundle: Option<String> = None;
-    let mut given: Vec<String> = Vec::new();
-    let mut j = 0;
-    while j < more.len() {
-        let t = more[j];
-        let next = more.get(j + 1).copied();
-        match t {
-            "op" => section = Section::Op,
-            "meta" => {
-                section = if clone.is_some() {
-                    Section::CloneMeta
-                } else {
-                    Section::Meta
-                };
-            }
-            "clone" | "promotable" | "master" => {
-                let id = next
-                    .filter(|x| !x.contains('=') && !is_keyword(x))
-                    .map(str::to_string);
-                if id.is_some() {
-                    j += 1;
-                }
-                clone = Some(CloneSpec {
-                    promotable: t != "clone",
-                    suffix: if t == "master" { "master" } else { "clone" },
-                    id,
-                    meta: Vec::new(),
-                });
-                section = Section::Clone;
-            }
-            "group" | "before" | "after" | "bundle" if next.is_some() && section != Section::Op => {
-                let v = next.map(str::to_string);
-                match t {
-                    "group" => group = v,
-                    "before" => before = v,
-                    "after" => after = v,
-                    _ => bundle = v,
-                }
-                j += 1;
-            }
-            _ if section == Section::Op && !t.contains('=') => {
-                let mut op = Op::named(t, c.loc.clone());
-                op.interval = Some(default_interval(t));
-                r.ops.push(op);
-                given.push(t.to_string());
-            }
-            _ => {
-                let Some(p) = pair(t, &c.loc) else {
-                    return Err(format!(
-                        "`{t}` is not `name=value`: pcs refuses this command"
-                    ));
-                };
-                match section {
-                    Section::Instance => set_pair(&mut r.params, p),
-                    Section::Meta => set_pair(&mut r.meta, p),
-                    Section::Clone | Section::CloneMeta => {
-                        if let Some(cl) = clone.as_mut() {
-                            cl.meta.push(p);
-                        }
-                    }
-                    Section::Op => {
-                        let Some(op) = r.ops.last_mut() else {
-                            return Err(format!("`op` needs an operation name before `{t}`"));
-                        };
-                        op.set(&p.name, &p.value);
-                    }
-                }
-            }
-        }
-        j += 1;
-    }
-    if c.has("--clone") && clone.is_none() {
-        clone = Some(CloneSpec {
-            promotable: false,
-            suffix: "clone",
-            id: None,
-            meta: Vec::new(),
-        });
-    }
-    if c.has("--master") && clone.is_none() {
-        // pcs 0.9: with --master all meta attributes go to the master.
-        clone = Some(CloneSpec {
-            promotable: true,
-            suffix: "master",
-            id: None,
-            meta: std::mem::take(&mut r.meta),
-        });
-    }
+    let CreateArgs {
+        mut r,
+        given,
+        clone,
+        group,
+        before,
+        after,
+        bundle,
+    } = CreateArgs::read(c, r, more)?;
     if c.has("--disabled") {
         set_pair(
             &mut r.meta,
