@@ -370,7 +370,8 @@ pub fn run(args: &LintArgs) -> i32 {
 }
 
 fn run_configs(args: &LintArgs) -> i32 {
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: a large configuration can give many thousands of lines.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if args.list_rules {
         let _ = output::list_rules(&mut stdout);
         return 0;
@@ -439,7 +440,7 @@ fn run_configs(args: &LintArgs) -> i32 {
         Format::Json => output::json(&mut stdout, &findings, &inputs.files, &errors),
         Format::Sarif => output::sarif(&mut stdout, &findings, &errors),
     };
-    if let Err(e) = res {
+    if let Err(e) = res.and_then(|()| stdout.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("nfsha lint: writing output: {e}");
             return 2;

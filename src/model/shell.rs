@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::words::{expand, is_operator, shell_lines, Heredoc, Logical};
+use super::words::{expand, is_marked, is_operator, shell_lines, Heredoc, Logical};
 use super::EnabledUnit;
 
 /// One simple command, its words expanded.
@@ -90,7 +90,10 @@ fn split(l: Logical, vars: &mut HashMap<String, String>, s: &mut Script) {
         let lookup = |n: &str| vars.get(n).cloned();
         let mut words: Vec<(String, u32)> = raw
             .into_iter()
-            .map(|(w, line)| (expand(&w, lookup), line))
+            .map(|(w, line)| {
+                let w = if is_marked(&w) { expand(&w, lookup) } else { w };
+                (w, line)
+            })
             .collect();
         // Where the here-document goes: `<<EOF` and its word leave the command.
         let mut doc = None;

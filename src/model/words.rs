@@ -220,6 +220,7 @@ impl Lexer {
         let mut out = Vec::new();
         let mut comments: Vec<String> = Vec::new();
         let mut s = Scan::default();
+        let mut chars: Vec<char> = Vec::new();
         let mut i = 0;
         while i < lines.len() {
             let (line_no, raw) = lines[i];
@@ -251,7 +252,7 @@ impl Lexer {
                     continue;
                 }
             }
-            let continued = self.scan_line(&mut s, body, line_no);
+            let continued = self.scan_line(&mut s, &mut chars, body, line_no);
             if continued {
                 continue;
             }
@@ -296,13 +297,14 @@ impl Lexer {
     }
 
     /// Scan one physical line into `s`; true when the logical line goes on.
-    fn scan_line(&self, s: &mut Scan, body: &str, line_no: u32) -> bool {
+    fn scan_line(&self, s: &mut Scan, chars: &mut Vec<char>, body: &str, line_no: u32) -> bool {
         // The two marks are control characters no configuration contains;
         // one in the input must not be taken for a mark.
-        let chars: Vec<char> = body
-            .chars()
-            .map(|c| if c == VAR || c == END { '\u{fffd}' } else { c })
-            .collect();
+        chars.clear();
+        chars.extend(
+            body.chars()
+                .map(|c| if c == VAR || c == END { '\u{fffd}' } else { c }),
+        );
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
@@ -418,6 +420,11 @@ fn heredoc_start(words: &[(String, u32)]) -> Option<(String, bool)> {
         }
     }
     None
+}
+
+/// Whether a word carries expansion marks ([`expand`] or [`unmark`] it).
+pub fn is_marked(w: &str) -> bool {
+    w.contains([VAR, END])
 }
 
 /// A word with the expansion marks removed (`$x` stays as written).

@@ -247,12 +247,13 @@ pub(super) fn is_shell(word: &str) -> bool {
 /// under a `primitive` without backslashes, and join them
 /// (`scripts._join_script_lines`).
 fn continues(words: &[(String, u32)]) -> bool {
-    let first = words[0].0.as_str();
-    super::objects::is_section(first) || first.contains('=') && !first.starts_with('$')
+    words.first().is_some_and(|(first, _)| {
+        super::objects::is_section(first) || first.contains('=') && !first.starts_with('$')
+    })
 }
 
 /// Turn a transcript into operations, in input order.
-pub(super) fn collect(script: &Script) -> Vec<Op> {
+pub(super) fn collect(script: Script) -> Vec<Op> {
     let transcript = script.commands.iter().any(|c| {
         c.shell_evidence
             || c.stdin.is_some()
@@ -262,8 +263,8 @@ pub(super) fn collect(script: &Script) -> Vec<Op> {
     });
     let mut out = Vec::new();
     let mut level = Level::Configure;
-    for c in &script.commands {
-        command(c, transcript, &script.files, &mut level, &mut out);
+    for mut c in script.commands {
+        command(&mut c, transcript, &script.files, &mut level, &mut out);
     }
     out
 }
@@ -277,22 +278,29 @@ enum Level {
     Other,
 }
 
-fn stmt(words: &[(String, u32)], c: &Command) -> Stmt {
+/// The statement made of a command's words from `at` on. The words move
+/// into it: a command makes at most one statement.
+fn stmt(c: &mut Command, at: usize) -> Stmt {
+    let mut words = std::mem::take(&mut c.words);
+    words.drain(..at.min(words.len()));
     Stmt {
         line: words.first().map_or(c.line, |w| w.1),
-        words: words.to_vec(),
-        comments: c.comments.clone(),
+        words,
+        comments: std::mem::take(&mut c.comments),
     }
 }
 
+fn word(c: &Command, i: usize) -> &str {
+    c.words.get(i).map_or("", |w| w.0.as_str())
+}
+
 fn command(
-    c: &Command,
+    c: &mut Command,
     transcript: bool,
     files: &HashMap<String, Heredoc>,
     level: &mut Level,
     out: &mut Vec<Op>,
 ) {
-    let w = &c.words;
     if let Some(prompt_level) = &c.crm_level {
         *level = match prompt_level.as_str() {
             "configure" => Level::Configure,
@@ -300,90 +308,92 @@ fn command(
             "resource" => Level::Resource,
             _ => Level::Other,
         };
-        if !w.is_empty() {
-            in_level(w, c, files, level, out);
+        if !c.words.is_empty() {
+            in_level(c, 0, files, level, out);
         }
         return;
     }
-    let Some(first) = c.first() else { return };
+    let Some(first) = c.first().map(str::to_string) else {
+        return;
+    };
+    let first = first.as_str();
     if first == "crm" {
-        crm(&w[1..], c, files, level, out);
-    } else if (CONFIGURE.contains(&first) || NO_EFFECT.contains(&first) || continues(w))
+        crm(c, 1, files, level, out);
+    } else if (CONFIGURE.contains(&first) || NO_EFFECT.contains(&first) || continues(&c.words))
         && !(transcript && is_shell(first))
     {
         // Bare statements: `configure show` text, a pasted editor block, or
         // lines typed after `crm configure`.
-        in_level(w, c, files, level, out);
+        in_level(c, 0, files, level, out);
     } else if first == "pcs" {
         out.push(Op::Unparsed(
-            stmt(w, c),
+            stmt(c, 0),
             "a pcs command in crm input; give pcs commands in a file of their own".into(),
         ));
     } else if !(transcript || is_shell(first)) {
-        out.push(Op::Unparsed(
-            stmt(w, c),
-            format!("`{first}` is not a crm statement (expected primitive, group, clone, order, colocation, location, property, …)"),
-        ));
+        let why = format!("`{first}` is not a crm statement (expected primitive, group, clone, order, colocation, location, property, …)");
+        out.push(Op::Unparsed(stmt(c, 0), why));
     }
 }
 
-/// Words typed at an interactive level (or bare in a file).
+/// Words typed at an interactive level (or bare in a file), from `at`.
 fn in_level(
-    w: &[(String, u32)],
-    c: &Command,
+    c: &mut Command,
+    at: usize,
     files: &HashMap<String, Heredoc>,
     level: &mut Level,
     out: &mut Vec<Op>,
 ) {
-    let first = w[0].0.as_str();
-    match (*level, first) {
+    let first = word(c, at).to_string();
+    let more = c.words.len() > at + 1;
+    match (*level, first.as_str()) {
         (_, "configure") => {
             *level = Level::Configure;
-            if w.len() > 1 {
-                configure(&w[1..], c, files, out);
+            if more {
+                configure(c, at + 1, files, out);
             }
         }
         (_, "resource") if *level != Level::Configure => {
             *level = Level::Resource;
-            if w.len() > 1 {
-                out.push(Op::Resource(stmt(&w[1..], c)));
+            if more {
+                out.push(Op::Resource(stmt(c, at + 1)));
             }
         }
         (_, "end" | "up" | "cd" | "back") => *level = Level::Top,
-        (Level::Configure, _) => configure(w, c, files, out),
-        (Level::Resource, _) => out.push(Op::Resource(stmt(w, c))),
+        (Level::Configure, _) => configure(c, at, files, out),
+        (Level::Resource, _) => out.push(Op::Resource(stmt(c, at))),
         (
             Level::Top,
             "node" | "cluster" | "status" | "ra" | "cib" | "corosync" | "history" | "help"
             | "options" | "site" | "maintenance" | "report" | "quit" | "exit" | "bye",
         ) => {}
-        (Level::Top, _) if CONFIGURE.contains(&first) => configure(w, c, files, out),
-        (Level::Top, _) => out.push(Op::Unparsed(
-            stmt(w, c),
-            format!("`{first}` is not a crm command"),
-        )),
+        (Level::Top, f) if CONFIGURE.contains(&f) => configure(c, at, files, out),
+        (Level::Top, f) => {
+            let why = format!("`{f}` is not a crm command");
+            out.push(Op::Unparsed(stmt(c, at), why));
+        }
         (Level::Other, _) => {}
     }
 }
 
-/// `crm [options] [level [command …]]`.
+/// `crm [options] [level [command …]]`, the options from `at`.
 fn crm(
-    args: &[(String, u32)],
-    c: &Command,
+    c: &mut Command,
+    at: usize,
     files: &HashMap<String, Heredoc>,
     level: &mut Level,
     out: &mut Vec<Op>,
 ) {
-    let mut i = 0;
+    let mut i = at;
     let mut script_file: Option<String> = None;
-    while i < args.len() {
-        let a = args[i].0.as_str();
+    while i < c.words.len() {
+        let a = word(c, i);
         if !a.starts_with('-') || a == "-" {
             break;
         }
         match a {
             "-f" | "--file" => {
-                script_file = args.get(i + 1).map(|x| x.0.clone());
+                script_file = c.words.get(i + 1).map(|x| x.0.clone());
                 i += 1;
             }
             "-D" | "--display" | "-c" | "--cib" | "-H" | "--history" | "-o" | "--opt" | "-u"
@@ -404,107 +414,105 @@ fn crm(
         };
         match doc {
             Some(d) => interactive(d, files, Level::Top, out),
-            None => out.push(Op::Unparsed(
-                stmt(&c.words, c),
-                format!("runs the crm script `{f}`, which is not part of this input"),
-            )),
+            None => {
+                let why = format!("runs the crm script `{f}`, which is not part of this input");
+                out.push(Op::Unparsed(stmt(c, 0), why));
+            }
         }
         return;
     }
-    let rest = &args[i..];
-    let Some(lvl) = rest.first().map(|x| x.0.as_str()) else {
+    if i >= c.words.len() {
         // Interactive crm; what follows is typed at its prompt.
         *level = Level::Top;
         if let Some(d) = &c.stdin {
             interactive(d, files, Level::Top, out);
         }
         return;
-    };
-    match lvl {
+    }
+    let more = c.words.len() > i + 1;
+    match word(c, i) {
         "configure" => {
             *level = Level::Configure;
-            if rest.len() > 1 {
-                configure(&rest[1..], c, files, out);
+            if more {
+                configure(c, i + 1, files, out);
             } else if let Some(d) = &c.stdin {
                 interactive(d, files, Level::Configure, out);
             }
         }
         "resource" | "rsc" => {
-            if rest.len() > 1 {
-                out.push(Op::Resource(stmt(&rest[1..], c)));
+            if more {
+                out.push(Op::Resource(stmt(c, i + 1)));
             } else {
                 *level = Level::Resource;
             }
         }
-        "script" if rest.get(1).is_some_and(|x| x.0 == "run") => out.push(Op::Unparsed(
-            stmt(&c.words, c),
+        "script" if word(c, i + 1) == "run" => out.push(Op::Unparsed(
+            stmt(c, 0),
             "runs a crmsh wizard script; the configuration it makes is not part of this input"
                 .into(),
         )),
         "node" | "cluster" | "status" | "ra" | "cib" | "corosync" | "history" | "help"
         | "options" | "site" | "maintenance" | "report" | "script" | "sbd" | "template"
         | "assist" | "-v" | "--version" => {}
-        other => out.push(Op::Unparsed(
-            stmt(&c.words, c),
-            format!("`crm {other}` is not a crm command nfsha reads"),
-        )),
+        other => {
+            let why = format!("`crm {other}` is not a crm command nfsha reads");
+            out.push(Op::Unparsed(stmt(c, 0), why));
+        }
     }
 }
 
-/// One configure-level statement, with `load` handled here.
-fn configure(
-    w: &[(String, u32)],
-    c: &Command,
-    files: &HashMap<String, Heredoc>,
-    out: &mut Vec<Op>,
-) {
-    let first = w[0].0.as_str();
+/// One configure-level statement (words from `at`), with `load` handled here.
+fn configure(c: &mut Command, at: usize, files: &HashMap<String, Heredoc>, out: &mut Vec<Op>) {
+    let first = word(c, at);
     if first == "load" {
-        let args: Vec<&str> = w[1..].iter().map(|x| x.0.as_str()).collect();
+        let args: Vec<&str> = c.words[at + 1..].iter().map(|x| x.0.as_str()).collect();
         let (xml, args) = match args.split_first() {
             Some((&"xml", rest)) => (true, rest),
             _ => (false, &args[..]),
         };
-        let [method, src] = args else {
-            out.push(Op::Unparsed(
-                stmt(w, c),
-                "expected `load [xml] replace|update|push FILE`".into(),
-            ));
-            return;
+        let (method, src) = match args {
+            [m, s] => (m.to_string(), s.to_string()),
+            _ => {
+                let why = "expected `load [xml] replace|update|push FILE`";
+                out.push(Op::Unparsed(stmt(c, at), why.into()));
+                return;
+            }
         };
-        let doc = if *src == "-" {
+        let doc = if src == "-" {
             c.stdin.as_ref()
         } else {
-            files.get(*src)
+            files.get(&src)
         };
         match (xml, doc) {
             (false, Some(d)) => {
-                if *method == "replace" {
+                if method == "replace" {
                     out.push(Op::Erase);
                 }
                 interactive(d, files, Level::Configure, out);
             }
             (true, Some(_)) => out.push(Op::Unparsed(
-                stmt(w, c),
+                stmt(c, at),
                 "loads CIB XML into crm; lint the XML file itself".into(),
             )),
-            (_, None) => out.push(Op::Unparsed(
-                stmt(w, c),
-                format!("loads `{src}`, which is not part of this input; lint that file too"),
-            )),
+            (_, None) => {
+                let why =
+                    format!("loads `{src}`, which is not part of this input; lint that file too");
+                out.push(Op::Unparsed(stmt(c, at), why));
+            }
         }
         return;
     }
     if NO_EFFECT.contains(&first) || first == "edit" {
         return;
     }
-    if continues(w) {
+    if continues(&c.words[at..]) {
         if let Some(Op::Configure(prev)) = out.last_mut() {
-            prev.words.extend(w.iter().cloned());
+            prev.words
+                .extend(std::mem::take(&mut c.words).into_iter().skip(at));
             return;
         }
     }
-    out.push(Op::Configure(stmt(w, c)));
+    out.push(Op::Configure(stmt(c, at)));
 }
 
 /// A here-document or script read by crm: each line a command at `level`.
@@ -521,16 +529,16 @@ fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out:
             .into_iter()
             .map(|(w, n)| (expand(&w, |_| None), n))
             .collect();
-        let sub = Command {
+        let mut sub = Command {
             line,
             words,
             comments,
             ..Command::default()
         };
         if sub.first() == Some("crm") {
-            crm(&sub.words[1..], &sub, files, &mut level, out);
+            crm(&mut sub, 1, files, &mut level, out);
         } else {
-            in_level(&sub.words, &sub, files, &mut level, out);
+            in_level(&mut sub, 0, files, &mut level, out);
         }
     }
 }

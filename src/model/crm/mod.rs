@@ -62,8 +62,9 @@ impl Stmt {
 /// the result is never an error (an input with nothing in it is refused by
 /// [`super::input`]).
 pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
-    let script = shell::script(text);
-    let ops = cli::collect(&script);
+    let mut script = shell::script(text);
+    let enabled = script.enabled_units(file);
+    let ops = cli::collect(std::mem::take(&mut script));
     let mut c = Crm::new(file);
     c.read_templates(&ops);
     for op in ops {
@@ -74,7 +75,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
             cli::Op::Unparsed(s, why) => c.unparsed(&s, why),
         }
     }
-    c.m.enabled_units = script.enabled_units(file);
+    c.m.enabled_units = enabled;
     Ok(c.finish())
 }
 
