@@ -14,6 +14,8 @@ pub enum Dialect {
     PcsCommands,
     /// `pcs config` output (any of the three generations).
     PcsConfig,
+    /// pcs commands or `pcs config` output, told apart by their content.
+    Pcs,
     /// `/etc/nfs.conf` (nfs-utils' ini format).
     NfsConf,
     /// `/etc/sysconfig/nfs` (shell variables).
@@ -31,6 +33,7 @@ impl Dialect {
             Dialect::Crm => "crm",
             Dialect::PcsCommands => "pcs-commands",
             Dialect::PcsConfig => "pcs-config",
+            Dialect::Pcs => "pcs",
             Dialect::NfsConf => "nfs-conf",
             Dialect::Sysconfig => "sysconfig",
             Dialect::Exports => "exports",
@@ -40,7 +43,7 @@ impl Dialect {
     pub fn is_cluster(self) -> bool {
         matches!(
             self,
-            Dialect::Cib | Dialect::Crm | Dialect::PcsCommands | Dialect::PcsConfig
+            Dialect::Cib | Dialect::Crm | Dialect::PcsCommands | Dialect::PcsConfig | Dialect::Pcs
         )
     }
 }
@@ -63,6 +66,16 @@ const CRM_WORDS: &[&str] = &[
     "tag ",
     "bundle ",
 ];
+
+/// The dialect to read a file in when `forced` was asked for: `pcs` is
+/// `pcs config` output if the content shows it, else pcs commands.
+pub fn resolve(forced: Dialect, path: &str, text: &str) -> Dialect {
+    match forced {
+        Dialect::Pcs if detect(path, text) == Some(Dialect::PcsConfig) => Dialect::PcsConfig,
+        Dialect::Pcs => Dialect::PcsCommands,
+        d => d,
+    }
+}
 
 /// Guess the dialect from a file name and its first lines. `None` when
 /// nothing matches: the caller reports it as unreadable input.

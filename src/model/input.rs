@@ -41,6 +41,7 @@ pub fn read_text(
 ) -> Result<Input, ParseError> {
     let file: Arc<str> = Arc::from(name);
     let dialect = forced
+        .map(|d| detect::resolve(d, name, text))
         .or_else(|| detect(name, text))
         .ok_or_else(|| ParseError {
             file: name.to_string(),
@@ -53,7 +54,7 @@ pub fn read_text(
     let clusters = match dialect {
         Dialect::Cib => vec![cib::parse(text, &file)?],
         Dialect::Crm => vec![crm::parse(text, &file)?],
-        Dialect::PcsCommands => pcs::parse_commands(text, &file)?,
+        Dialect::PcsCommands | Dialect::Pcs => pcs::parse_commands(text, &file)?,
         Dialect::PcsConfig => vec![pcs::parse_config(text, &file)?],
         Dialect::NfsConf => {
             nfsconf::parse_nfs_conf(text, &file, path, &mut host)?;
@@ -100,7 +101,7 @@ fn nothing_understood(name: &str, dialect: Dialect, models: &[Model]) -> ParseEr
     let expected = match dialect {
         Dialect::Cib => "a <cib> with resources, constraints or properties",
         Dialect::Crm => "crm statements (primitive, group, order, property, …)",
-        Dialect::PcsCommands => "pcs commands that configure the cluster (pcs resource create, pcs constraint, pcs property set, …)",
+        Dialect::PcsCommands | Dialect::Pcs => "pcs commands that configure the cluster (pcs resource create, pcs constraint, pcs property set, …)",
         Dialect::PcsConfig => "`pcs config` output (Resources:, Constraints, Cluster Properties:)",
         _ => "a cluster configuration",
     };

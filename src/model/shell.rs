@@ -26,6 +26,8 @@ pub struct Command {
     /// A prompt stood before it, or it came from a script line: the input
     /// is a transcript, not bare configuration text.
     pub shell_evidence: bool,
+    /// A quote in it was never closed ([`super::words::Logical::unterminated`]).
+    pub unterminated: bool,
 }
 
 impl Command {
@@ -86,7 +88,8 @@ fn split(l: Logical, vars: &mut HashMap<String, String>, s: &mut Script) {
     let mut piped: Option<Heredoc> = None;
     let evidence = l.prompted;
     let mut first = true;
-    for (raw, pipe) in segments {
+    let last = segments.len() - 1;
+    for (k, (raw, pipe)) in segments.into_iter().enumerate() {
         let lookup = |n: &str| vars.get(n).cloned();
         let mut words: Vec<(String, u32)> = raw
             .into_iter()
@@ -140,6 +143,7 @@ fn split(l: Logical, vars: &mut HashMap<String, String>, s: &mut Script) {
             stdin: if pipe { None } else { stdin },
             crm_level: if first { l.crm_level.clone() } else { None },
             shell_evidence: evidence || sudo,
+            unterminated: l.unterminated && k == last,
             words,
         });
         first = false;
@@ -173,7 +177,10 @@ fn strip_prefixes(words: &mut Vec<(String, u32)>, vars: &mut HashMap<String, Str
                     }
                 }
             }
-            "time" | "env" | "command" | "exec" | "nohup" => {
+            // Words of compound commands that a command follows
+            // (`for n in …; do pcs …; done`, `if ! pcs …; then …`).
+            "time" | "env" | "command" | "exec" | "nohup" | "do" | "then" | "else" | "elif"
+            | "if" | "while" | "until" | "!" | "{" | "(" => {
                 words.remove(0);
             }
             "export" | "readonly" | "declare" | "local" | "typeset" => {
@@ -310,6 +317,17 @@ mod tests {
         );
         assert_eq!(c[1], ["pcs", "status"]);
         assert_eq!(c[2][5..], ["vgname=vg0", "ip=10.0.0.9"]);
+    }
+
+    #[test]
+    fn commands_inside_loops_and_conditions() {
+        let c = cmds(
+            "for n in 1 2; do pcs resource create e$n Dummy; done\n\
+             if ! pcs resource config fs; then\n  pcs resource create fs Dummy\nfi\n",
+        );
+        let firsts: Vec<&str> = c.iter().map(|w| w[0].as_str()).collect();
+        assert_eq!(firsts, ["for", "pcs", "done", "pcs", "pcs", "fi"]);
+        assert_eq!(c[3][..3], ["pcs", "resource", "config"]);
     }
 
     #[test]

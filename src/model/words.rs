@@ -26,6 +26,9 @@ pub struct Logical {
     pub crm_level: Option<String>,
     /// A shell or crm prompt stood before it.
     pub prompted: bool,
+    /// A quote opened on it was never closed: the line was cut where the
+    /// next command begins (see [`Lexer::run`]) and is not to be trusted.
+    pub unterminated: bool,
 }
 
 /// A here-document: its lines with their numbers.
@@ -35,6 +38,9 @@ pub struct Heredoc {
     /// `<<'EOF'` (quoted) leaves `$name` alone; `<<EOF` expands it.
     pub expand: bool,
 }
+
+/// Why a command whose quote never closed is not read.
+pub const UNCLOSED: &str = "a quote opened in it is not closed before the next command; the shell would read on and swallow what follows, so it is not applied";
 
 /// Marks a `$` the shell would expand (not inside single quotes).
 const VAR: char = '\u{1}';
@@ -84,6 +90,24 @@ fn numbered(text: &str) -> Vec<(u32, &str)> {
         .map(|(n, l)| (n as u32 + 1, l))
         .collect()
 }
+
+/// The first words of crm statements that end a quote left open (a quoted
+/// value spanning lines never continues into one).
+const STATEMENTS: &[&str] = &[
+    "primitive",
+    "group",
+    "clone",
+    "ms",
+    "master",
+    "order",
+    "colocation",
+    "location",
+    "property",
+    "rsc_defaults",
+    "op_defaults",
+    "modgroup",
+    "commit",
+];
 
 /// Commands a prompt may stand before. Only these make a leading `#` a prompt.
 const PROMPTED: &[&str] = &["pcs", "crm", "sudo", "systemctl", "cibadmin"];
@@ -167,7 +191,7 @@ fn prompt(line: &str, script: bool) -> Prompt<'_> {
             return Prompt::None;
         }
         let plausible = before.split_whitespace().count() <= 2
-            && !before.contains(['=', '"', '\'', '(', ')', '#', '$', '`']);
+            && !before.contains(['=', '"', '\'', '#', '$', '`']);
         if plausible {
             return Prompt::Shell(rest);
         }
@@ -252,7 +276,17 @@ impl Lexer {
                     continue;
                 }
             }
-            let continued = self.scan_line(&mut s, &mut chars, body, line_no);
+            let mut continued = self.scan_line(&mut s, &mut chars, body, line_no);
+            if continued && s.quote.is_some() && lines.get(i).map_or(true, |n| self.begins(n.1)) {
+                // A quote left open before the next command (or the end):
+                // an apostrophe in prose, or a typo. The shell would read
+                // on to the next matching quote and swallow the commands in
+                // between; the line ends here instead and is marked.
+                s.word.pop();
+                s.quote = None;
+                s.cur.unterminated = true;
+                continued = false;
+            }
             if continued {
                 continue;
             }
@@ -294,6 +328,19 @@ impl Lexer {
             out.push(s.cur);
         }
         out
+    }
+
+    /// Whether `line` plainly begins a command of its own: a prompt, a
+    /// command a prompt may stand before, a crm statement, or a Markdown
+    /// code fence. A quoted value never runs on into such a line.
+    fn begins(&self, line: &str) -> bool {
+        let t = line.trim_start();
+        let first = t.split(char::is_whitespace).next().unwrap_or("");
+        (self.prompts && !matches!(prompt(t, self.script), Prompt::None))
+            || starts_with_command(t)
+            || t.starts_with("```")
+            || t.starts_with("crm(")
+            || STATEMENTS.contains(&first)
     }
 
     /// Scan one physical line into `s`; true when the logical line goes on.
@@ -520,6 +567,8 @@ mod tests {
             ("sles1:~ # crm configure show\n", "crm"),
             ("[root@nodea /] pcs status\n", "pcs"),
             ("\\# pcs status\n", "pcs"),
+            ("(node1)# pcs status\n", "pcs"),
+            ("(venv) user@host:~$ sudo pcs status\n", "sudo"),
         ] {
             let l = shell_lines(text);
             assert_eq!(l.len(), 1, "{text}");
@@ -532,6 +581,28 @@ mod tests {
         let crm = shell_lines("crm(live/node1)configure# primitive a Dummy\n");
         assert_eq!(crm[0].crm_level.as_deref(), Some("configure"));
         assert_eq!(words(&crm[0]), ["primitive", "a", "Dummy"]);
+    }
+
+    /// A quote still open where the next command begins is closed at the
+    /// end of its line, and the line is marked; one spanning plain lines
+    /// goes on, as in the shell.
+    #[test]
+    fn an_open_quote_stops_before_the_next_command() {
+        let l = shell_lines("Let's begin.\n# pcs status\nsudo crm configure show\n");
+        assert_eq!(l.len(), 3);
+        assert!(l[0].unterminated);
+        assert_eq!(words(&l[1]), ["pcs", "status"]);
+        assert!(!l[1].unterminated && !l[2].unterminated);
+        let c = crm_lines("primitive a Dummy params d=\"x\nprimitive b Dummy\n");
+        assert_eq!(c.len(), 2);
+        assert!(c[0].unterminated);
+        assert_eq!(words(&c[0]), ["primitive", "a", "Dummy", "params", "d=x"]);
+        let m = crm_lines("primitive a Dummy params d=\"two\nlines\" x=y\n```\n");
+        assert_eq!(m.len(), 2);
+        assert!(!m[0].unterminated);
+        assert_eq!(words(&m[0])[4..], ["d=two\nlines", "x=y"]);
+        let end = shell_lines("pcs resource create a 'Dummy\n");
+        assert!(end[0].unterminated);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::super::shell::{Command, Script};
-use super::super::words::{body_lines, expand, Heredoc, Logical};
+use super::super::words::{body_lines, expand, Heredoc, Logical, UNCLOSED};
 use super::Stmt;
 
 /// What one line of input asks for.
@@ -252,6 +252,14 @@ fn continues(words: &[(String, u32)]) -> bool {
     })
 }
 
+/// Whether words are crm's: `crm …`, a statement, or a continuation of one.
+fn crm_words(words: &[(String, u32)]) -> bool {
+    words
+        .first()
+        .is_some_and(|(w, _)| w == "crm" || CONFIGURE.contains(&w.as_str()))
+        || continues(words)
+}
+
 /// Turn a transcript into operations, in input order.
 pub(super) fn collect(script: Script) -> Vec<Op> {
     let transcript = script.commands.iter().any(|c| {
@@ -301,6 +309,10 @@ fn command(
     level: &mut Level,
     out: &mut Vec<Op>,
 ) {
+    if c.unterminated && (c.crm_level.is_some() || crm_words(&c.words)) {
+        out.push(Op::Unparsed(stmt(c, 0), UNCLOSED.into()));
+        return;
+    }
     if let Some(prompt_level) = &c.crm_level {
         *level = match prompt_level.as_str() {
             "configure" => Level::Configure,
@@ -523,6 +535,7 @@ fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out:
             words,
             comments,
             line,
+            unterminated,
             ..
         } = l;
         let words: Vec<(String, u32)> = words
@@ -535,7 +548,9 @@ fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out:
             comments,
             ..Command::default()
         };
-        if sub.first() == Some("crm") {
+        if unterminated && crm_words(&sub.words) {
+            out.push(Op::Unparsed(stmt(&mut sub, 0), UNCLOSED.into()));
+        } else if sub.first() == Some("crm") {
             crm(&mut sub, 1, files, &mut level, out);
         } else {
             in_level(&mut sub, 0, files, &mut level, out);

@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use super::super::shell::{self, Command};
+use super::super::words::UNCLOSED;
 use super::super::*;
 use super::default_ops::Generation;
 use super::{constraint, pair, resource, set_pair};
@@ -155,6 +156,7 @@ impl Pcs {
         let mut flags = Vec::new();
         let mut i = 1;
         let mut redirect: Option<String> = None;
+        let mut missing: Option<String> = None;
         while i < words.len() {
             let w = words[i];
             if let Some(target) = w.strip_prefix('>') {
@@ -176,6 +178,9 @@ impl Pcs {
                 } else if VALUED.contains(&w) && i + 1 < words.len() {
                     flags.push((w.to_string(), Some(words[i + 1].to_string())));
                     i += 1;
+                } else if VALUED.contains(&w) {
+                    let why = format!("`{w}` needs a value; pcs refuses the command");
+                    missing = Some(why);
                 } else {
                     flags.push((w.to_string(), None));
                 }
@@ -196,6 +201,12 @@ impl Pcs {
             generation: self.generation,
         };
         let target = cmd.flag("-f").map(str::to_string);
+        if let Some(why) = c.unterminated.then(|| UNCLOSED.to_string()).or(missing) {
+            let cib = self.cib(target.as_deref());
+            cib.m.unparsed(loc, &words, why);
+            cib.version += 1;
+            return;
+        }
         let a = cmd.args();
         // The CIB file commands.
         match a.as_slice() {

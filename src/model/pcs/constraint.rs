@@ -373,16 +373,20 @@ fn location_nodes(m: &mut Model, c: &PcsCmd, rsc: &str, avoids: bool, nodes: &[&
         return Err("expected at least one node".into());
     }
     for n in nodes {
-        let (node, score) = match n.split_once('=') {
-            Some((node, s)) => (
-                node,
-                parse_score(s).ok_or_else(|| format!("`{s}` is not a score"))?,
-            ),
-            None => (*n, INFINITY),
+        let (node, written) = match n.split_once('=') {
+            Some((node, s)) => (node, s),
+            None => (*n, "INFINITY"),
         };
+        let score = parse_score(written).ok_or_else(|| format!("`{written}` is not a score"))?;
         let score = if avoids { -score } else { score };
-        let kind = if avoids { "avoids" } else { "prefers" };
-        let mut l = Location::new(&format!("location-{rsc}-{node}-{kind}"), rsc, c.loc.clone());
+        // pcs names it by the score as written, negated for `avoids`.
+        let written = match (avoids, written.strip_prefix('-')) {
+            (false, _) => written.to_string(),
+            (true, Some(pos)) => pos.to_string(),
+            (true, None) => format!("-{written}"),
+        };
+        let id = format!("location-{rsc}-{node}-{written}");
+        let mut l = Location::new(&id, rsc, c.loc.clone());
         l.node = Some(node.to_string());
         l.score = Some(score);
         m.locations.push(l);

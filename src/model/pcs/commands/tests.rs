@@ -149,6 +149,35 @@ fn pcs_09_master_forms_op_add_and_location() {
     let scores: Vec<Option<i64>> = m.locations.iter().map(|l| l.score).collect();
     assert_eq!(scores, [Some(50), Some(INFINITY), Some(-INFINITY), None]);
     assert!(m.locations[3].rule);
+    // The ids pcs gives them (`location-<rsc>-<node>-<score>`), so a later
+    // `constraint remove <id>` finds them.
+    let ids: Vec<&str> = m.locations.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(
+        ids[..3],
+        [
+            "location-fs-node1-50",
+            "location-fs-node2-INFINITY",
+            "location-fs-node3--INFINITY"
+        ]
+    );
+}
+
+#[test]
+fn an_open_quote_or_a_missing_option_value_is_one_unparsed_command() {
+    let m = one("pcs resource create a Dummy 'x\n\
+         pcs resource create b Dummy --group\n\
+         pcs resource create c Dummy\n\
+         pcs constraint location c avoids node3=20\n\
+         pcs constraint remove location-c-node3--20\n");
+    let r = reasons(&m);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(
+        r[0].starts_with("1: a quote opened in it is not closed"),
+        "{r:?}"
+    );
+    assert!(r[1].starts_with("2: `--group` needs a value"), "{r:?}");
+    assert!(m.get("a").is_none() && m.get("b").is_none() && m.get("c").is_some());
+    assert!(m.locations.is_empty());
 }
 
 #[test]
