@@ -21,6 +21,10 @@ pub(super) enum Op {
     Erase,
     /// A line that is not understood: its words and why.
     Unparsed(Stmt, String),
+    /// A statement printed by `show` in a transcript: it shows an object
+    /// as the commands before made it, so it is applied only if no object
+    /// of that id exists yet.
+    Shown(Stmt),
 }
 
 /// The first words of configure-level statements.
@@ -271,8 +275,21 @@ pub(super) fn collect(script: Script) -> Vec<Op> {
     });
     let mut out = Vec::new();
     let mut level = Level::Configure;
+    let mut shown = false;
     for mut c in script.commands {
+        let typed = c.shell_evidence || c.crm_level.is_some() || c.first() == Some("crm");
+        let shows = typed && c.words.iter().any(|w| w.0 == "show");
+        let at = out.len();
         command(&mut c, transcript, &script.files, &mut level, &mut out);
+        if typed {
+            shown = shows;
+        } else if shown {
+            for op in &mut out[at..] {
+                if let Op::Configure(s) = op {
+                    *op = Op::Shown(std::mem::take(s));
+                }
+            }
+        }
     }
     out
 }

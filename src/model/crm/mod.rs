@@ -73,6 +73,11 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
             cli::Op::Resource(s) => c.resource_command(&s),
             cli::Op::Erase => c.erase(),
             cli::Op::Unparsed(s, why) => c.unparsed(&s, why),
+            cli::Op::Shown(s) => {
+                if !s.w(1).is_some_and(|id| c.defined(id)) {
+                    c.statement(&s);
+                }
+            }
         }
     }
     c.m.enabled_units = enabled;
@@ -165,6 +170,16 @@ impl Crm {
                 self.unparsed(s, why);
             }
         }
+    }
+
+    /// Whether an object or constraint of this id exists (`show` output
+    /// names properties `name:`, never an id in use).
+    fn defined(&self, id: &str) -> bool {
+        let m = &self.m;
+        m.by_id.contains_key(id)
+            || m.orders.iter().any(|o| o.id == id)
+            || m.colocations.iter().any(|c| c.id == id)
+            || m.locations.iter().any(|l| l.id == id)
     }
 
     /// Start again from an empty configuration (`erase`, `load replace`).

@@ -226,3 +226,24 @@ fn rule_words_are_not_comments() {
     assert_eq!(m.locations[1].node.as_deref(), Some("node2"));
     assert_eq!(m.locations[1].score, Some(100));
 }
+
+/// A transcript that runs `crm configure show` prints what the commands
+/// before it made: those objects are not defined twice, and one the show
+/// adds is read. A statement with a quote never closed is NFS003 and stops
+/// before the next command.
+#[test]
+fn show_output_in_a_transcript_and_open_quotes() {
+    let m = crm("# crm configure primitive ip IPaddr2 params ip=10.0.0.1\n\
+         # crm configure show\n\
+         node 1: n1\n\
+         primitive ip IPaddr2 \\\n\
+         \tparams ip=10.0.0.1\n\
+         primitive extra Dummy\n\
+         # crm configure primitive bad Dummy params x=\"open\n\
+         # crm configure primitive good Dummy\n");
+    let u = unparsed(&m);
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0].0, 7);
+    assert!(u[0].1.contains("not closed"), "{u:?}");
+    assert!(m.get("extra").is_some() && m.get("good").is_some() && m.get("bad").is_none());
+}
