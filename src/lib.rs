@@ -4,8 +4,9 @@
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads and address announcements.
 //! - [`ordering`]: run-time checks that the NFS group is ordered right.
-//! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
-//!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
+//! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]:
+//!   CloudStack's KVM HA scripts as personalities; [`guard`]: deadlines and
+//!   I/O limits for NAS jobs.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider.
 
 pub mod agents;
