@@ -166,6 +166,23 @@ pub fn check(s: &Settings, local: &Local, mount: &Path, host: &str, max_s: u64) 
             limits: status_limits(st),
         })
     });
+    // Alive needs no storage I/O: the daemon sees the peer renewing here or
+    // on another pool, or an earlier check saw it alive on another pool.
+    let now = boottime_ms();
+    if let Some(w) = watched
+        .as_ref()
+        .filter(|w| judge(&w.obs, now, &w.limits).0 == Verdict::Alive)
+    {
+        tracing::debug!(
+            "{host}: alive from the heartbeat daemon's observation of {}",
+            w.file.display()
+        );
+        return Answer::Alive;
+    }
+    if let Some(w) = alive_elsewhere(status.as_ref(), &store, s, mount, host, max_s) {
+        tracing::info!("{host} is alive on {w}: alive on {} too", mount.display());
+        return Answer::Alive;
+    }
     let legacy_file = files::legacy_file(mount, host);
     let dropin_file = files::dropin_file(mount, host);
     let daemon_file = files::daemon_record(mount, host);
