@@ -19,6 +19,7 @@ mod cloudstack {
 
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use cloudstack::agent::{execute, Agent, Executed, Numbers, Pool};
@@ -895,5 +896,65 @@ fn a_peer_alive_on_another_pool_is_alive_on_this_one() {
         "=====> ALIVE <=====",
         "alive on b is alive: {}",
         show(&runs[1])
+    );
+}
+
+#[test]
+fn validate_prints_the_cloudstack_values_and_the_mixed_cluster_warning() {
+    let h = Host::new(
+        Numbers::TEST,
+        "[[storage]]\nmount = \"/mnt/p\"",
+        "kvm.heartbeat.fence.action=log-only\n",
+    );
+    let validate = |config: &Path| {
+        Command::new(bin())
+            .args(["heartbeat", "validate", "--config"])
+            .arg(config)
+            .env("AGENT_PROPS", &h.props)
+            .output()
+            .unwrap()
+    };
+    let out = validate(&h.config);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("[cloudstack] (the kvm*.sh scripts)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("io_timeout = \"3s\""),
+        "derived from heartbeat.update.timeout: {text}"
+    );
+    assert!(text.contains("check_budget = \"2s\""), "{text}");
+    assert!(
+        text.contains("fence_action (-c) = \"log-only\"  # from agent.properties"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Choose a non-fencing action only once every host"),
+        "{text}"
+    );
+    // A [cloudstack] the scripts would refuse fails validate.
+    let bad = write_config(
+        h.tmp.path(),
+        "bad.toml",
+        "[cloudstack]\ncheck_budget = \"soon\"\n",
+    );
+    let out = validate(&bad);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("error: "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
