@@ -140,9 +140,8 @@ fn heartbeat(s: &Settings, local: &Local, mount: &Path, host: &str, bound: Durat
             }
         }
     }
-    let limits = peer_check::dropin_limits(s, 60);
     for (m, kind, o) in Store::new(&local.observations).of_host(host) {
-        if judge(&o, now, &limits).0 == Verdict::Alive {
+        if judge(&o, now, &peer_check::limits_of_kind(s, &kind, 60)).0 == Verdict::Alive {
             return Heartbeat::Fresh(format!(
                 "{host}'s {kind} record on {} was seen changing",
                 m.display()

@@ -60,10 +60,20 @@ pub fn dropin_limits(s: &Settings, max_s: u64) -> Limits {
     }
 }
 
-fn daemon_record_limits(s: &Settings, max_s: u64) -> Limits {
+/// This reader's limits for a heartbeat daemon's record it reads itself.
+pub fn daemon_record_limits(s: &Settings, max_s: u64) -> Limits {
     let mut l = Limits::of(&s.cfg);
     l.dead_after = l.dead_after.max(Duration::from_secs(max_s));
     l
+}
+
+/// This reader's limits for a kept observation of the given kind.
+pub fn limits_of_kind(s: &Settings, kind: &str, max_s: u64) -> Limits {
+    if kind == Kind::Daemon.name() {
+        daemon_record_limits(s, max_s)
+    } else {
+        dropin_limits(s, max_s)
+    }
 }
 
 /// Fold one read of the peer's record into the kept observation. The
@@ -140,14 +150,7 @@ fn alive_elsewhere(
         .of_host(host)
         .into_iter()
         .filter(|(m, _, _)| m != mount)
-        .find(|(_, kind, o)| {
-            let limits = if kind == Kind::Daemon.name() {
-                daemon_record_limits(s, max_s)
-            } else {
-                dropin_limits(s, max_s)
-            };
-            judge(o, now, &limits).0 == Verdict::Alive
-        })
+        .find(|(_, kind, o)| judge(o, now, &limits_of_kind(s, kind, max_s)).0 == Verdict::Alive)
         .map(|(m, _, _)| m.display().to_string())
 }
 
