@@ -36,18 +36,6 @@ pub enum CsFenceAction {
     Custom(PathBuf),
 }
 
-impl CsFenceAction {
-    pub fn name(&self) -> &'static str {
-        match self {
-            CsFenceAction::HardReboot => "hard-reboot",
-            CsFenceAction::GracefulReboot => "graceful-reboot",
-            CsFenceAction::RestartAgent => "restart-agent",
-            CsFenceAction::LogOnly => "log-only",
-            CsFenceAction::Custom(_) => "custom",
-        }
-    }
-}
-
 /// The agent's heartbeat settings, with the agent's defaults filled in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentProperties {
