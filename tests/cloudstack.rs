@@ -98,9 +98,9 @@ impl Host {
     }
 
     /// Run every script call inside new PID and mount namespaces with a
-    /// tmpfs on /run: reboot(2) there ends the namespace (its init dies of
-    /// SIGHUP) and never the machine, and the built-in run_dir
-    /// (/run/nfsha) is private to the call.
+    /// tmpfs on /run and /dev/shm: reboot(2) there ends the namespace (its
+    /// init dies of SIGHUP) and never the machine, and the built-in run_dir
+    /// (/run/nfsha) and the fallback directories are private to the call.
     fn isolated(mut self) -> Host {
         common::require("unshare", "util-linux");
         self.agent.wrap = [
@@ -114,7 +114,7 @@ impl Host {
             "--",
             "sh",
             "-c",
-            "mount -t tmpfs nfsha-test-run /run && exec \"$@\"",
+            "mount -t tmpfs nfsha-test-run /run && mount -t tmpfs nfsha-test-shm /dev/shm && exec \"$@\"",
             "sh",
         ]
         .map(String::from)
@@ -853,7 +853,8 @@ fn the_heartbeat_daemon_answers_at_once() {
 #[test]
 fn a_full_or_unusable_run_dir_is_not_a_storage_failure() {
     need_fuse!();
-    let h = Host::new(Numbers::TEST, "", "");
+    // Isolated: the fallback directory (/dev/shm) is private to the call.
+    let h = Host::new(Numbers::TEST, "", "").isolated();
     // run_dir is a regular file: nothing can be created under it.
     let not_a_dir = h.tmp.path().join("run-file");
     std::fs::write(&not_a_dir, "x").unwrap();
