@@ -308,7 +308,13 @@ mod tests {
     #[test]
     fn java_properties_subset() {
         let p = parse_properties(
-            "# comment\n! also\n  a=1\nb : 2\nc 3\nd=first\nd=last\ne = long \\\n   value\nf=x\\\\\ng\\ h=sp\n",
+            "# comment\n! also\n  a=1\nb : 2\nc 3\nd=first\nd=last\ne = long \\\n   value\nf=x\\\\\ng\\ h=sp\ni\t4\n\n   \n",
+        );
+        assert_eq!(p.len(), 8, "comments and blank lines are no keys: {p:?}");
+        assert_eq!(
+            p.get("i").map(|(v, _)| v.as_str()),
+            Some("4"),
+            "a tab separates too"
         );
         let get = |k: &str| p.get(k).map(|(v, _)| v.as_str());
         assert_eq!(get("a"), Some("1"));
@@ -339,7 +345,15 @@ mod tests {
         assert_eq!(a.max_tries, 3);
         assert!(!a.fence_on_timeout);
         assert_eq!(a.checker_timeout, Duration::from_secs(360));
-        assert_eq!(a.problems.len(), 1);
+        assert_eq!(a.problems.len(), 1, "{:?}", a.problems);
+        assert_eq!(
+            a.source,
+            Source::File("/etc/cloudstack/agent/agent.properties".into())
+        );
+        assert_eq!(
+            a.describe_source(),
+            "/etc/cloudstack/agent/agent.properties (read)"
+        );
         assert!(
             a.problems[0].starts_with(
                 "/etc/cloudstack/agent/agent.properties:5: kvm.heartbeat.checker.timeout = \"abc\""
@@ -347,6 +361,31 @@ mod tests {
             "{:?}",
             a.problems
         );
+    }
+
+    #[test]
+    fn values_the_agent_would_reject_keep_its_defaults() {
+        let a = AgentProperties::parse(
+            "heartbeat.update.timeout=0\nkvm.heartbeat.update.max.tries=0\nreboot.host.and.alert.management.on.heartbeat.timeout=yes\n",
+            Path::new("/a"),
+        );
+        assert_eq!(a.update_timeout, Duration::from_secs(60));
+        assert_eq!(a.max_tries, 5);
+        assert!(
+            !a.fence_on_timeout,
+            "Boolean.parseBoolean(\"yes\") is false"
+        );
+        assert_eq!(a.problems.len(), 3, "{:?}", a.problems);
+        let a = AgentProperties::parse(
+            "heartbeat.update.timeout=1\nkvm.heartbeat.update.max.tries=1\nreboot.host.and.alert.management.on.heartbeat.timeout=True\n",
+            Path::new("/a"),
+        );
+        assert_eq!(
+            (a.update_timeout, a.max_tries),
+            (Duration::from_millis(1), 1)
+        );
+        assert!(a.fence_on_timeout);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
     }
 
     #[test]
@@ -387,9 +426,32 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_is_the_agents_defaults() {
+    fn a_missing_or_unreadable_file_is_the_agents_defaults() {
         let a = AgentProperties::load(Path::new("/nonexistent/agent.properties"));
-        assert!(matches!(a.source, Source::Missing(_)));
+        assert_eq!(
+            a.source,
+            Source::Missing("/nonexistent/agent.properties".into())
+        );
+        assert_eq!(
+            a.describe_source(),
+            "/nonexistent/agent.properties (absent: the agent's defaults)"
+        );
         assert_eq!(a.update_timeout, Duration::from_secs(60));
+        let dir = tempfile::tempdir().unwrap();
+        let a = AgentProperties::load(dir.path());
+        assert!(
+            matches!(&a.source, Source::Unreadable(p, _) if p == dir.path()),
+            "{:?}",
+            a.source
+        );
+        assert!(
+            a.describe_source().contains("unreadable"),
+            "{}",
+            a.describe_source()
+        );
+        let f = dir.path().join("agent.properties");
+        std::fs::write(&f, "kvm.heartbeat.update.max.tries=2\n").unwrap();
+        let a = AgentProperties::load(&f);
+        assert_eq!((a.source, a.max_tries), (Source::File(f), 2));
     }
 }
