@@ -97,14 +97,16 @@ impl Host {
         d
     }
 
-    /// Run every script call inside new PID and mount namespaces with a
-    /// tmpfs on /run and /dev/shm: reboot(2) there ends the namespace (its
+    /// Run every script call inside new PID, mount and network namespaces
+    /// (no daemon of this machine is reachable on its control socket), with
+    /// a tmpfs on /run and /dev/shm: reboot(2) there ends the namespace (its
     /// init dies of SIGHUP) and never the machine, and the built-in run_dir
     /// (/run/nfsha) and the fallback directories are private to the call.
     fn isolated(mut self) -> Host {
         common::require("unshare", "util-linux");
         self.agent.wrap = [
             "unshare",
+            "--net",
             "--mount",
             "--propagation",
             "private",
