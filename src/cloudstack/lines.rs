@@ -7,8 +7,6 @@
 //! So a verdict other than dead must never carry the word, whatever text it
 //! quotes (a path, an error message): [`sanitize`] sees to that.
 
-use std::path::Path;
-
 /// The stock scripts' alive line.
 pub const ALIVE: &str = "=====> ALIVE <=====";
 
@@ -104,11 +102,6 @@ fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// The file a dead line names.
-pub fn file_name(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]
