@@ -79,7 +79,11 @@ mod tests {
         assert_eq!(legacy_text(1_795_305_661), "1795305661\n");
         assert_eq!(parse_legacy(b"1795305661\n").unwrap(), 1_795_305_661);
         assert_eq!(parse_legacy(b" 12 ").unwrap(), 12);
-        assert_eq!(parse_legacy(b"999999999999").unwrap(), 999_999_999_999, "12 digits");
+        assert_eq!(
+            parse_legacy(b"999999999999").unwrap(),
+            999_999_999_999,
+            "12 digits"
+        );
         for bad in [&b""[..], b"-5", b"12ab", b"1234567890123", b"\xff"] {
             assert!(parse_legacy(bad).is_err(), "{bad:?}");
         }

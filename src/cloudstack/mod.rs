@@ -101,14 +101,19 @@ pub fn run(p: &Personality, argv: Vec<OsString>) -> i32 {
     code
 }
 
-/// A file-name key for a mount path (FNV-1a, so `/mnt/a b` and `/mnt/a_b`
-/// never share a file).
-pub fn path_key(mount: &Path) -> String {
+/// 64-bit FNV-1a of `text`.
+pub fn fnv1a64(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in mount.to_string_lossy().bytes() {
+    for b in text.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
     }
-    format!("{h:016x}")
+    h
+}
+
+/// A file-name key for a mount path (so `/mnt/a b` and `/mnt/a_b` never
+/// share a file).
+pub fn path_key(mount: &Path) -> String {
+    format!("{:016x}", fnv1a64(&mount.to_string_lossy()))
 }
 
 #[cfg(test)]

@@ -93,11 +93,7 @@ pub fn who_fences(s: &Settings, mount: &Path, status: Option<&Status>) -> WhoFen
 /// A generation per boot: the boot id, hashed (a reboot is a new writer).
 fn boot_generation() -> u64 {
     let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.trim().bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
-    h
+    super::fnv1a64(id.trim())
 }
 
 /// Write `host`'s heartbeat on `mount` (already checked to be mounted and

@@ -229,13 +229,18 @@ impl Settings {
         let path = std::env::var_os("NFSHA_HEARTBEAT_CONFIG")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
-        let text = match std::fs::read_to_string(&path) {
+        Settings::load_from(&path, std::env::var("AGENT_PROPS").ok().as_deref())
+    }
+
+    /// Read `path` (absent: the built-in defaults); `agent_props_env` is
+    /// `AGENT_PROPS` (empty means unset, as in CloudStack's helper).
+    pub fn load_from(path: &Path, agent_props_env: Option<&str>) -> Settings {
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => Some(Ok(t)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => Some(Err(format!("cannot read {}: {e}", path.display()))),
         };
-        let env = std::env::var("AGENT_PROPS").ok().filter(|s| !s.is_empty());
-        Settings::from_text(&path, text, env.as_deref())
+        Settings::from_text(path, text, agent_props_env.filter(|s| !s.is_empty()))
     }
 
     /// [`Settings::load`] without the environment: `text` is the file's
@@ -421,6 +426,32 @@ mod tests {
         let s = with(None);
         assert!(matches!(s.plan.action, PlanAction::Custom(_)));
         assert!(!s.plan.fences());
+    }
+
+    #[test]
+    fn the_file_absent_unreadable_or_present() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load_from(&dir.path().join("none.toml"), Some(""));
+        assert!(s.config_error.is_none());
+        assert_eq!(
+            s.cs.agent_properties,
+            Path::new(agent_properties::DEFAULT_PATH),
+            "empty AGENT_PROPS is unset"
+        );
+        let s = Settings::load_from(dir.path(), Some("/x/agent.properties"));
+        let e = s.config_error.unwrap();
+        assert!(
+            e.starts_with(&format!("cannot read {}: ", dir.path().display())),
+            "{e}"
+        );
+        assert_eq!(s.cs.agent_properties, Path::new("/x/agent.properties"));
+        let f = dir.path().join("h.toml");
+        std::fs::write(&f, "fence_action = \"log-only\"\n").unwrap();
+        let s = Settings::load_from(&f, None);
+        assert_eq!(
+            (s.config_error, s.plan.source),
+            (None, PlanSource::HeartbeatToml)
+        );
     }
 
     #[test]

@@ -15,16 +15,10 @@ fn d(x: std::time::Duration) -> String {
     format!("{:?}", duration::fmt(x))
 }
 
-/// The settings the scripts would run with, given heartbeat.toml's text
+/// The settings the scripts would run with, given heartbeat.toml at `path`
 /// (`AGENT_PROPS` as in the agent's environment).
 pub fn settings_for(path: &Path) -> Settings {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => Some(Ok(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => Some(Err(format!("cannot read {}: {e}", path.display()))),
-    };
-    let env = std::env::var("AGENT_PROPS").ok().filter(|s| !s.is_empty());
-    Settings::from_text(path, text, env.as_deref())
+    Settings::load_from(path, std::env::var("AGENT_PROPS").ok().as_deref())
 }
 
 /// The lines, and whether the section is valid (an invalid one fails validate).
