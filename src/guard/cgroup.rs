@@ -289,6 +289,25 @@ mod tests {
         assert_eq!(h.cpu().unwrap(), Place::V2("/sys/fs/cgroup".into()));
         let h = detect(PURE_V2, |_| Some("memory pids\n".into()));
         assert!(h.io().unwrap_err().contains("cannot be applied"));
+        // Order and duplicates: each controller's own mount, the first one.
+        let shuffled = "\
+28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+29 25 0:26 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+27 25 0:24 / /sys/fs/cgroup/blkio rw - cgroup cgroup rw,blkio
+30 25 0:24 / /mnt/blkio-again rw - cgroup cgroup rw,blkio
+26 25 0:23 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+31 25 0:23 / /mnt/unified-again rw - cgroup2 cgroup2 rw
+";
+        let h = detect(shuffled, |p| {
+            Some(if p == Path::new("/sys/fs/cgroup/unified") {
+                "io".into()
+            } else {
+                String::new()
+            })
+        });
+        assert_eq!(h.v1_blkio, Some("/sys/fs/cgroup/blkio".into()));
+        assert_eq!(h.v1_cpu, Some("/sys/fs/cgroup/cpu,cpuacct".into()));
+        assert_eq!(h.io().unwrap(), Place::V2("/sys/fs/cgroup/unified".into()));
         assert!(h
             .cpu()
             .unwrap_err()
