@@ -308,7 +308,10 @@ mod tests {
         assert_eq!(h.v1_blkio, Some("/sys/fs/cgroup/blkio".into()));
         assert_eq!(h.v1_cpu, Some("/sys/fs/cgroup/cpu,cpuacct".into()));
         assert_eq!(h.io().unwrap(), Place::V2("/sys/fs/cgroup/unified".into()));
-        assert_eq!(h.cpu().unwrap(), Place::V1("/sys/fs/cgroup/cpu,cpuacct".into()));
+        assert_eq!(
+            h.cpu().unwrap(),
+            Place::V1("/sys/fs/cgroup/cpu,cpuacct".into())
+        );
         let h = detect(PURE_V2, |_| Some("memory pids\n".into()));
         assert!(h
             .cpu()

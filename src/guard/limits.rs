@@ -243,10 +243,7 @@ mod tests {
             .unwrap_err()
             .contains("not offered"));
         assert_eq!(IoClass::parse("3").unwrap().name(), "idle");
-        assert_eq!(
-            IoClass::parse("2").unwrap().name(),
-            "best-effort (level 7)"
-        );
+        assert_eq!(IoClass::parse("2").unwrap().name(), "best-effort (level 7)");
         assert_eq!(parse_cpu_weight("100").unwrap(), 100);
         assert!(parse_cpu_weight("0").is_err() && parse_cpu_weight("10001").is_err());
         assert_eq!(shares_of_weight(100), 1024);
