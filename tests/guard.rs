@@ -382,3 +382,43 @@ fn a_limit_that_cannot_be_applied_stops_the_job_before_it_starts() {
         assert!(!marker.exists(), "{args:?}: the job ran");
     }
 }
+
+#[test]
+fn sigterm_to_guard_ends_the_job_the_same_way() {
+    let tmp = tempfile::tempdir().unwrap();
+    let started = tmp.path().join("started");
+    let marker = tmp.path().join("cleaned up");
+    let cleanup = format!("touch '{}'", marker.display());
+    let child = Command::new(bin())
+        .args([
+            "guard",
+            "--timeout",
+            "1h",
+            "--kill-grace",
+            "300ms",
+            "--on-timeout",
+            &cleanup,
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(format!("touch '{}'; sleep 63.5", started.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(started.exists(), "the job never started");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let e = err(&out);
+    assert_eq!(out.status.code(), Some(124), "{e}");
+    assert!(e.contains("guard was interrupted"), "{e}");
+    assert!(marker.exists(), "cleanup ran: {e}");
+    assert_eq!(procs_with_arg("63.5"), 0, "{e}");
+}
