@@ -288,7 +288,8 @@ pub fn main(args: &[String]) -> super::Outcome {
                 let hb = heartbeat(&s, &local, &mount, host, READ_BOUND);
                 let vols = if matches!(hb, Heartbeat::NotFresh(_)) && !uuids.is_empty() {
                     let left = BUDGET.saturating_sub(boottime().saturating_sub(started));
-                    volumes(&Real::new(), &mount, &uuids, Deadline::after(left))
+                    let sys = Real::new();
+                    volumes(&sys, &mount, &uuids, Deadline::after(&sys, left))
                 } else {
                     Vec::new()
                 };

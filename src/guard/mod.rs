@@ -264,7 +264,7 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], wanted: &Wanted, sys: &dyn Sys
     let mut cleanup_failed = false;
     for argv in cleanups {
         let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
-        match sys.run(&cmd, Deadline::after(args.cleanup_timeout)) {
+        match sys.run(&cmd, Deadline::after(sys, args.cleanup_timeout)) {
             Ok(out) if out.success() => eprintln!("nfsha guard: cleanup `{}` done", cmd.display()),
             Ok(out) => {
                 cleanup_failed = true;
