@@ -306,6 +306,10 @@ fn write_bandwidth_is_capped_on_a_real_block_device() {
     assert!(dd_rate(&err(&free)) > 2.0 * limit as f64, "{}", err(&free));
 }
 
+/// Shell for the job: print `FILE=VALUE` for the CPU setting of each
+/// cgroup it is in (v2's cpu.weight, v1's cpu.shares, wherever mounted).
+const READ_CPU_SETTING: &str = r#"for p in $(cut -d: -f3 /proc/self/cgroup | sort -u); do for f in /sys/fs/cgroup$p/cpu.weight /sys/fs/cgroup/unified$p/cpu.weight /sys/fs/cgroup/cpu$p/cpu.shares /sys/fs/cgroup/cpu,cpuacct$p/cpu.shares; do [ "$p" != / ] && [ -f "$f" ] && echo "$f=$(cat "$f")"; done; done; true"#;
+
 #[test]
 fn read_bandwidth_is_capped_and_the_job_is_in_its_own_cgroup() {
     let _one = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
@@ -322,7 +326,7 @@ fn read_bandwidth_is_capped_and_the_job_is_in_its_own_cgroup() {
         "sh",
         "-c",
         &format!(
-            "cat /proc/self/cgroup; dd if={} of=/dev/null bs=256k count=72 iflag=direct",
+            "cat /proc/self/cgroup; dd if={} of=/dev/null bs=256k count=72 iflag=direct; {READ_CPU_SETTING}",
             lo.dev
         ),
     ]);
@@ -336,6 +340,23 @@ fn read_bandwidth_is_capped_and_the_job_is_in_its_own_cgroup() {
     let cg = String::from_utf8_lossy(&out.stdout);
     assert!(cg.contains("/nfsha-guard/job-"), "{cg}");
     assert!(e.contains("CPU weight 50 in cgroup"), "{e}");
+    // The weight is in the job's own cgroup, read by the job itself: 50 as
+    // cgroup v2's cpu.weight, or v1's cpu.shares scaled as systemd does
+    // (50 × 1024 / 100 = 512).
+    let setting: Vec<&str> = cg
+        .lines()
+        .filter(|l| l.contains("/nfsha-guard/job-") && l.contains("/cpu."))
+        .collect();
+    assert!(
+        !setting.is_empty(),
+        "no CPU setting in the job's cgroup: {cg}"
+    );
+    for l in setting {
+        assert!(
+            l.ends_with("/cpu.shares=512") || l.ends_with("/cpu.weight=50"),
+            "{l}"
+        );
+    }
     // The job's cgroups are removed afterwards.
     let job = cg
         .lines()
