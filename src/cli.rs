@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, dropin, guard, heartbeat, install, lint, ocf, order, status, sys};
+use crate::{agents, cloudstack, dropin, guard, heartbeat, install, lint, ocf, order, status, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -145,7 +145,30 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         },
         Command::Status(args) => status::run(&args),
         Command::InternalStatusProbe(args) => status::probe::main(&args),
-        Command::Heartbeat(args) => heartbeat::main(args),
+        Command::Heartbeat(args) => {
+            // validate also checks the CloudStack scripts' settings, which
+            // the cloudstack module owns (heartbeat must not depend on it).
+            let validate = match &args.command {
+                heartbeat::HbCommand::Validate { config } => Some(config.clone()),
+                _ => None,
+            };
+            let rc = heartbeat::main(args);
+            match validate {
+                Some(path) if rc == 0 => {
+                    let (lines, ok) =
+                        cloudstack::validate::lines(&cloudstack::validate::settings_for(&path));
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    if ok {
+                        0
+                    } else {
+                        2
+                    }
+                }
+                _ => rc,
+            }
+        }
         Command::Guard(args) => guard::main(args),
         Command::Announce {
             nic,
