@@ -22,7 +22,7 @@ pub mod model;
 pub mod net;
 pub mod nfs;
 pub mod ocf;
-pub mod order;
 pub mod ordering;
+pub mod start_order;
 pub mod storage;
 pub mod sys;

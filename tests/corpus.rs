@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nfsha::model::{self, Kind};
-use nfsha::order::StartOrder;
+use nfsha::start_order::StartOrder;
 
 fn corpus() -> Option<PathBuf> {
     let dir =

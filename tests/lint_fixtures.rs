@@ -160,7 +160,7 @@ fn dialects_agree() {
     let edges = |p: &str| -> BTreeSet<(String, String)> {
         let inputs = lint::read_inputs(&[PathBuf::from(p)], None).unwrap();
         let m = &inputs.clusters[0];
-        let so = nfsha::order::StartOrder::compute(m);
+        let so = nfsha::start_order::StartOrder::compute(m);
         so.edges
             .iter()
             .map(|(a, b, _)| (m.resources[*a].id.clone(), m.resources[*b].id.clone()))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::formats::{bools, duration};
 use crate::model::{Kind, Loc, Model, Part};
 use crate::nfs::versions;
-use crate::order::StartOrder;
+use crate::start_order::StartOrder;
 
 /// An effective setting and where it came from.
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! NFS101 vip-before-nfs.
 
+use super::helpers::quote_list;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::Part;
 
@@ -89,12 +90,4 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .help(format!("pcs: pcs resource group add <group> {} --after {last}", vr.id)),
         );
     }
-}
-
-pub(crate) fn quote_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -1,6 +1,9 @@
 //! NFS105 order-loop.
 
+use crate::lint::order_cmd::loop_text;
 use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Action;
+use crate::start_order::EdgeSource;
 
 macro_rules! rule_doc {
     () => {
@@ -35,22 +38,38 @@ pub const RULE: Rule = Rule {
     code: "NFS105",
     name: "order-loop",
     severity: Severity::Error,
-    why: "Pacemaker cannot satisfy a loop of start orders; the resources in it do not start",
+    why: "Pacemaker cannot satisfy a loop of orders; the resources in it do not start",
     doc: rule_doc!(),
     check,
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let cycle = &ctx.order.cycle;
-    if cycle.is_empty() {
-        return;
+    for l in &ctx.order.loops {
+        let mut names: Vec<&str> = l.actions.iter().map(|&(i, _)| ctx.id(i)).collect();
+        names.dedup();
+        let orders: Vec<&str> = l
+            .sources
+            .iter()
+            .filter_map(|s| match s {
+                EdgeSource::Order(o) => Some(o.as_str()),
+                _ => None,
+            })
+            .collect();
+        let loc = orders
+            .last()
+            .and_then(|o| ctx.m.orders.iter().find(|x| x.id == *o))
+            .map_or(&ctx.m.resources[l.actions[0].0].loc, |o| &o.loc);
+        let kind = if l.actions.iter().all(|a| a.1 == Action::Start) {
+            "start orders"
+        } else {
+            "orders"
+        };
+        out.push(
+            Finding::new(&RULE, format!("{kind} form a loop: {}", loop_text(ctx.m, l)))
+                .objects(orders.iter().copied().chain(names.iter().copied()))
+                .at(loc)
+                .help("crm: remove the order constraint that closes the loop (nfsha order FILE shows the edges)")
+                .help("pcs: pcs constraint delete <order id> (nfsha order FILE shows the edges)"),
+        );
     }
-    let names: Vec<&str> = cycle.iter().map(|&i| ctx.id(i)).collect();
-    out.push(
-        Finding::new(&RULE, format!("start orders form a loop through {}", super::nfs101_vip_before_nfs::quote_list(&names)))
-            .objects(names.iter().copied())
-            .at(&ctx.m.resources[cycle[0]].loc)
-            .help("crm: remove the order constraint that closes the loop (nfsha order FILE shows the edges)")
-            .help("pcs: pcs constraint delete <order id> (nfsha order FILE shows the edges)"),
-    );
 }

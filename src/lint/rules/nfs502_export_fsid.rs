@@ -145,7 +145,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 &RULE,
                 format!(
                     "exports {} of different directories share fsid {fsid}",
-                    super::nfs101_vip_before_nfs::quote_list(&names)
+                    super::helpers::quote_list(&names)
                 ),
             )
             .objects(names.iter().copied())

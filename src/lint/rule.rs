@@ -1,0 +1,97 @@
+//! What a rule is and what it reports: [`Rule`], [`Finding`], [`Severity`].
+
+use serde::{Deserialize, Serialize};
+
+use super::Ctx;
+use crate::model::Loc;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A rule: its stable code, name, default severity, documentation and check.
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: why this matters (printed with each finding).
+    pub why: &'static str,
+    /// The full documentation (What it does / Why is this bad? / Example /
+    /// Use instead / References), also the rule's doc comment.
+    pub doc: &'static str,
+    pub check: fn(&Ctx, &mut Vec<Finding>),
+}
+
+/// One problem found.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The CIB ids or nfs.conf keys involved.
+    pub objects: Vec<String>,
+    pub location: Option<Loc>,
+    /// Suggested fixes, each prefixed with its dialect (`crm:`, `pcs:`, `nfs.conf:`).
+    pub help: Vec<String>,
+    /// The finding depends on a value inside a rule-conditional set.
+    pub conditional: bool,
+    pub why: &'static str,
+}
+
+impl Finding {
+    pub fn new(rule: &Rule, message: impl Into<String>) -> Finding {
+        Finding {
+            code: rule.code,
+            name: rule.name,
+            severity: rule.severity,
+            message: message.into(),
+            objects: Vec::new(),
+            location: None,
+            help: Vec::new(),
+            conditional: false,
+            why: rule.why,
+        }
+    }
+    pub fn objects<S: Into<String>>(mut self, objs: impl IntoIterator<Item = S>) -> Finding {
+        self.objects.extend(objs.into_iter().map(Into::into));
+        self
+    }
+    pub fn at(mut self, loc: &Loc) -> Finding {
+        self.location = Some(loc.clone());
+        self
+    }
+    pub fn at_opt(mut self, loc: Option<&Loc>) -> Finding {
+        self.location = loc.cloned();
+        self
+    }
+    pub fn severity(mut self, s: Severity) -> Finding {
+        self.severity = s;
+        self
+    }
+    pub fn help(mut self, h: impl Into<String>) -> Finding {
+        self.help.push(h.into());
+        self
+    }
+    pub fn conditional(mut self, c: bool) -> Finding {
+        self.conditional |= c;
+        self
+    }
+}

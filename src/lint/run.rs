@@ -1,0 +1,182 @@
+//! `nfsha lint`: the command line, and running every rule over the models.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::inputs::{self, read_inputs};
+use super::{output, rules, Config, Ctx, Finding, Severity};
+use crate::model::{input, Dialect, HostConfig, Model};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// `nfsha lint` arguments.
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// Files to check: CIB XML, crm or pcs text, nfs.conf, /etc/sysconfig/nfs,
+    /// /etc/exports, heartbeat TOML. With none, on a cluster node, the live
+    /// CIB is read through `cibadmin -Q`.
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = Severity::Error)]
+    pub fail_on: Severity,
+    /// Print a rule's documentation and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Suppressions and severity overrides (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Force the dialect of every file instead of detecting it.
+    #[arg(long, value_enum)]
+    pub dialect: Option<Dialect>,
+    /// Also check NFS client mount options on a KVM host, in /proc/mounts
+    /// or an fstab (hard backup mounts without a bound, soft VM-disk mounts).
+    #[arg(long, value_name = "FILE")]
+    pub mounts: Option<PathBuf>,
+}
+
+/// Run every rule over one model, apply suppressions and severity overrides,
+/// and sort the findings by location.
+pub fn lint_model(m: &Model, config: &Config) -> Vec<Finding> {
+    let ctx = Ctx::new(m);
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        let mut found = Vec::new();
+        (rule.check)(&ctx, &mut found);
+        out.extend(found);
+    }
+    out.retain(|f| !config.suppressed(f, m));
+    for f in &mut out {
+        if let Some(s) = config
+            .severity
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(f.code))
+            .map(|x| *x.1)
+        {
+            f.severity = s;
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.location.as_ref(), a.code, &a.objects).cmp(&(b.location.as_ref(), b.code, &b.objects))
+    });
+    out.dedup_by(|a, b| a.code == b.code && a.objects == b.objects && a.message == b.message);
+    out
+}
+
+/// Run `nfsha lint`; returns the exit code (0 clean, 1 findings at or above
+/// `--fail-on`, 2 unreadable input or usage error).
+pub fn run(args: &LintArgs) -> i32 {
+    if let Some(m) = &args.mounts {
+        let rc = crate::heartbeat::mounts::run(m, args.format == Format::Json, "nfsha lint");
+        if args.files.is_empty() || rc == 2 {
+            return rc;
+        }
+        return rc.max(run_configs(args));
+    }
+    run_configs(args)
+}
+
+fn run_configs(args: &LintArgs) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    if args.list_rules {
+        let _ = output::list_rules(&mut stdout);
+        return 0;
+    }
+    if let Some(code) = &args.explain {
+        return match rules::find(code) {
+            Some(r) => {
+                let _ = writeln!(
+                    stdout,
+                    "{} ({}), default severity {}\n\n{}",
+                    r.code,
+                    r.name,
+                    r.severity.as_str(),
+                    r.doc.trim()
+                );
+                0
+            }
+            None => {
+                eprintln!("nfsha lint: no rule {code:?}; see nfsha lint --list-rules");
+                2
+            }
+        };
+    }
+    let config = match &args.config {
+        Some(p) => match Config::load(p) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("nfsha lint: {e}");
+                return 2;
+            }
+        },
+        None => Config::default(),
+    };
+    let mut inputs = match read_inputs(&args.files, args.dialect) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("nfsha lint: {e}");
+            return 2;
+        }
+    };
+    if args.files.is_empty() {
+        eprintln!("nfsha lint: no file given; reading the live CIB with `cibadmin -Q`");
+        let text = match inputs::live_cib() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("nfsha lint: {e}");
+                return 2;
+            }
+        };
+        match input::read_text("cibadmin -Q", &text, Some(Dialect::Cib), None) {
+            Ok(i) => {
+                inputs.files.push(("cibadmin -Q".into(), Dialect::Cib));
+                inputs.clusters.extend(i.cluster);
+            }
+            Err(e) => {
+                eprintln!("nfsha lint: {e}");
+                return 2;
+            }
+        }
+    }
+    let findings = lint_inputs(inputs.clusters, inputs.host, &config);
+    let res = match args.format {
+        Format::Human => output::human(&mut stdout, &findings, &inputs.files),
+        Format::Json => output::json(&mut stdout, &findings, &inputs.files),
+        Format::Sarif => output::sarif(&mut stdout, &findings),
+    };
+    if let Err(e) = res {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("nfsha lint: writing output: {e}");
+            return 2;
+        }
+    }
+    i32::from(findings.iter().any(|f| f.severity >= args.fail_on))
+}
+
+/// Lint each cluster model together with the host settings; with no cluster
+/// model, lint the host settings alone.
+pub fn lint_inputs(clusters: Vec<Model>, host: HostConfig, config: &Config) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if clusters.is_empty() {
+        let m = Model {
+            host,
+            ..Model::default()
+        };
+        return lint_model(&m, config);
+    }
+    for mut m in clusters {
+        m.host = host.clone();
+        findings.extend(lint_model(&m, config));
+    }
+    findings
+}
