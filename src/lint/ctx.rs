@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::placement::Placement;
 use crate::formats::{bools, duration};
 use crate::model::{Kind, Loc, Model, Part};
 use crate::nfs::versions;
@@ -26,77 +27,32 @@ pub struct Setting {
 pub struct Ctx<'a> {
     pub m: &'a Model,
     pub order: StartOrder,
-    /// Placement component of each resource index: resources that must run
-    /// on one node (same group, or joined by mandatory colocations).
-    comp: Vec<usize>,
-    /// Primitives per component, in document order.
-    members: HashMap<usize, Vec<usize>>,
+    pub placement: Placement,
     /// Primitives per part (agent kind), in document order.
     parts: HashMap<Part, Vec<usize>>,
-    /// Filesystems with their mount points, per component.
+    /// Filesystems with their mount points, per placement component.
     comp_mounts: HashMap<usize, Vec<(usize, String)>>,
     mounts: Vec<(usize, String)>,
     /// DRBD primitives by their `drbd_resource`.
     drbd_by_name: HashMap<String, usize>,
 }
 
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    x
-}
-
 impl<'a> Ctx<'a> {
     pub fn new(m: &'a Model) -> Ctx<'a> {
-        let n = m.resources.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
-            let (ra, rb) = (find(parent, a), find(parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-            }
-        };
-        for (i, r) in m.resources.iter().enumerate() {
-            // Group members run together (unless collocated=false); a clone
-            // and its children are one unit for placement questions.
-            let collocated = r.kind != Kind::Group
-                || m.meta(i, "collocated")
-                    .and_then(|p| bools::pacemaker(&p.value))
-                    != Some(false);
-            if collocated {
-                for &c in &r.children {
-                    union(&mut parent, i, c);
-                }
-            }
-        }
-        for c in &m.colocations {
-            for p in c.pairs() {
-                if p.score < crate::model::INFINITY {
-                    continue;
-                }
-                if let (Some(&a), Some(&b)) = (m.by_id.get(&p.dependent), m.by_id.get(&p.primary)) {
-                    union(&mut parent, a, b);
-                }
-            }
-        }
-        let comp: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+        let placement = Placement::compute(m);
         // Precomputed once so that rules stay linear in the size of the
         // configuration (10,000-resource CIBs lint in milliseconds).
-        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
         let mut parts: HashMap<Part, Vec<usize>> = HashMap::new();
         let mut comp_mounts: HashMap<usize, Vec<(usize, String)>> = HashMap::new();
         let mut mounts = Vec::new();
         for (i, r) in m.primitives() {
-            members.entry(comp[i]).or_default().push(i);
             let part = r.part();
             parts.entry(part).or_default().push(i);
             if matches!(part, Part::Filesystem | Part::NfsState) {
                 if let Some(d) = m.param(i, "directory") {
                     let dir = d.value.trim_end_matches('/').to_string();
                     comp_mounts
-                        .entry(comp[i])
+                        .entry(placement.component(i))
                         .or_default()
                         .push((i, dir.clone()));
                     mounts.push((i, dir));
@@ -112,9 +68,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             m,
             order: StartOrder::compute(m),
+            placement,
             drbd_by_name,
-            comp,
-            members,
             parts,
             comp_mounts,
             mounts,
@@ -128,12 +83,12 @@ impl<'a> Ctx<'a> {
 
     /// The primitives placed together with `i` (including `i`).
     pub fn placed_with(&self, i: usize) -> &[usize] {
-        self.members.get(&self.comp[i]).map_or(&[], Vec::as_slice)
+        self.placement.placed_with(i)
     }
 
     /// Whether two resources are placed together.
     pub fn together(&self, a: usize, b: usize) -> bool {
-        self.comp[a] == self.comp[b]
+        self.placement.together(a, b)
     }
 
     pub fn id(&self, i: usize) -> &str {
@@ -160,7 +115,7 @@ impl<'a> Ctx<'a> {
         let candidates: &[(usize, String)] = match near {
             Some(n) => self
                 .comp_mounts
-                .get(&self.comp[n])
+                .get(&self.placement.component(n))
                 .map_or(&[], Vec::as_slice),
             None => &self.mounts,
         };
@@ -387,12 +342,22 @@ impl Ctx<'_> {
             .as_deref()
             .and_then(|n| self.drbd_by_name.get(n).copied())
             .or_else(|| {
-                let near: Vec<usize> = self
+                // The DRBD placed with the mount: in its component, or the
+                // clone whose (Promoted) instance it is colocated with.
+                let mut near: Vec<usize> = self
                     .placed_with(fs)
                     .iter()
                     .copied()
+                    .chain(
+                        self.placement
+                            .near_clones(fs)
+                            .iter()
+                            .flat_map(|&c| self.m.leaves(c)),
+                    )
                     .filter(|&d| self.m.resources[d].part() == Part::Drbd)
                     .collect();
+                near.sort_unstable();
+                near.dedup();
                 (near.len() == 1).then(|| near[0])
             })
             .or_else(|| (drbds.len() == 1).then(|| drbds[0]));

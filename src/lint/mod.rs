@@ -10,9 +10,11 @@
 
 pub mod config;
 pub mod ctx;
+pub mod fix;
 pub mod inputs;
 pub mod order_cmd;
 pub mod output;
+pub mod placement;
 pub mod rule;
 pub mod rules;
 pub mod run;

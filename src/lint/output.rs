@@ -54,7 +54,7 @@ pub fn human(
             writeln!(out, "   = note: the value sits in a rule-conditional set; it applies only when the rule matches")?;
         }
         writeln!(out, "   = why: {}", f.why)?;
-        for h in &f.help {
+        for h in f.help_lines() {
             writeln!(out, "   = help: {h}")?;
         }
         writeln!(out, "   = docs: nfsha lint --explain {}", f.code)?;
@@ -113,7 +113,7 @@ pub fn json(
             "message": f.message,
             "objects": f.objects,
             "location": location_json(f),
-            "help": f.help,
+            "help": f.help_lines(),
             "conditional": f.conditional,
         })).collect::<Vec<_>>(),
     });

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fix::Fix;
 use super::Ctx;
 use crate::model::Loc;
 
@@ -49,7 +50,11 @@ pub struct Finding {
     /// The CIB ids or nfs.conf keys involved.
     pub objects: Vec<String>,
     pub location: Option<Loc>,
-    /// Suggested fixes, each prefixed with its dialect (`crm:`, `pcs:`, `nfs.conf:`).
+    /// The changes that fix it, when they are mechanical; rendered as the
+    /// first `crm:` and `pcs:` help lines.
+    pub fixes: Vec<Fix>,
+    /// Other advice, each prefixed with where it applies (`crm:`, `pcs:`,
+    /// `nfs.conf:`); for a finding without fixes, what to decide.
     pub help: Vec<String>,
     /// The finding depends on a value inside a rule-conditional set.
     pub conditional: bool,
@@ -65,6 +70,7 @@ impl Finding {
             message: message.into(),
             objects: Vec::new(),
             location: None,
+            fixes: Vec::new(),
             help: Vec::new(),
             conditional: false,
             why: rule.why,
@@ -89,6 +95,17 @@ impl Finding {
     pub fn help(mut self, h: impl Into<String>) -> Finding {
         self.help.push(h.into());
         self
+    }
+    /// A change that fixes the finding (several apply in order).
+    pub fn fix(mut self, f: Fix) -> Finding {
+        self.fixes.push(f);
+        self
+    }
+    /// Every help line: the fixes as crm and pcs commands, then the rest.
+    pub fn help_lines(&self) -> Vec<String> {
+        let mut v = Fix::help(&self.fixes);
+        v.extend(self.help.iter().cloned());
+        v
     }
     pub fn conditional(mut self, c: bool) -> Finding {
         self.conditional |= c;

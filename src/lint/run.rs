@@ -43,6 +43,15 @@ pub struct LintArgs {
     /// or an fstab (hard backup mounts without a bound, soft VM-disk mounts).
     #[arg(long, value_name = "FILE")]
     pub mounts: Option<PathBuf>,
+    /// Print a shell script with the commands that fix what was found, in
+    /// the input's own dialect (crm for crm and CIB input, pcs for pcs
+    /// input). It changes only the file named by CIB_file, never a live
+    /// cluster. What needs a decision is listed in it as comments.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix and CIB XML input: also write the corrected CIB here.
+    #[arg(long, value_name = "NEW.xml", requires = "fix")]
+    pub fix_output: Option<PathBuf>,
 }
 
 /// Run every rule over one model, apply suppressions and severity overrides,
@@ -147,6 +156,9 @@ fn run_configs(args: &LintArgs) -> i32 {
                 return 2;
             }
         }
+    }
+    if args.fix {
+        return super::fix::run::main(args, inputs, &config);
     }
     let findings = lint_inputs(inputs.clusters, inputs.host, &config);
     let res = match args.format {

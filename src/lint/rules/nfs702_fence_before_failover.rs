@@ -11,8 +11,9 @@ macro_rules! rule_doc {
 When the KVM-host heartbeat settings (`/etc/nfsha/heartbeat.toml`) are given
 together with the server cluster's configuration, checks that hosts do not
 fence (`fence_after`, else `dead_after`) before a server failover can finish:
-the stop timeouts and start timeouts of everything placed with the NFS
-server, plus the lease and grace times during which clients reclaim state.
+the stop and start timeouts of everything placed with the NFS server, the
+demote and promote timeouts of the DRBD underneath it, plus the lease and
+grace times during which clients reclaim state.
 
 ## Why is this bad?
 During a failover the storage is unavailable by design. A host heartbeat that
@@ -67,8 +68,19 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         .map(|(i, _)| i)
         .filter(|&i| ctx.together(i, s))
         .collect();
-    let stops: Duration = members.iter().map(|&i| ctx.op_timeout(i, "stop").0).sum();
-    let starts: Duration = members.iter().map(|&i| ctx.op_timeout(i, "start").0).sum();
+    // The DRBD (or other promotable clone) under the server is not stopped
+    // in a failover: it is demoted on the old node and promoted on the new.
+    let promoted: Vec<usize> = ctx
+        .placement
+        .near_clones(s)
+        .iter()
+        .filter(|&&c| ctx.promotable(c))
+        .flat_map(|&c| ctx.m.leaves(c))
+        .collect();
+    let stops: Duration = members.iter().map(|&i| ctx.op_timeout(i, "stop").0).sum::<Duration>()
+        + promoted.iter().map(|&i| ctx.op_timeout(i, "demote").0).sum::<Duration>();
+    let starts: Duration = members.iter().map(|&i| ctx.op_timeout(i, "start").0).sum::<Duration>()
+        + promoted.iter().map(|&i| ctx.op_timeout(i, "promote").0).sum::<Duration>();
     let (lease, grace) = (ctx.lease(), ctx.grace());
     let budget = stops + starts + lease.value + grace.value;
     if deadline >= budget {
@@ -77,7 +89,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut f = Finding::new(
         &RULE,
         format!(
-            "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops {} + starts {} + lease {} + grace {})",
+            "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops and demotes {} + promotes and starts {} + lease {} + grace {})",
             duration::fmt(deadline),
             ctx.id(ctx.m.top(s)),
             duration::fmt(budget),
