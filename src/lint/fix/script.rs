@@ -7,7 +7,7 @@
 //! `-f "$CIB_file"`, so neither ever reaches a live cluster from a script.
 
 use crate::formats::duration;
-use crate::model::{Action, OrderKind, Role, INFINITY};
+use crate::model::{OrderKind, Role, INFINITY};
 
 use super::{ColocSpec, Fix, OrderSpec, Place};
 
@@ -307,6 +307,7 @@ pub fn pcs_script(fix: &Fix) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Action;
     use std::time::Duration;
 
     #[test]
