@@ -481,10 +481,16 @@ impl StartOrder {
     /// Whether `a` is ordered (transitively, also through promotes) to start
     /// before `b` starts.
     pub fn starts_before(&self, a: usize, b: usize) -> bool {
-        if a == b {
+        a != b && self.before(a, Action::Start, b, Action::Start)
+    }
+
+    /// Whether action `x` of `a` is ordered (transitively, through starts
+    /// and promotes) before action `y` of `b`; both are start or promote.
+    pub fn before(&self, a: usize, x: Action, b: usize, y: Action) -> bool {
+        let (from, to) = (a * 4 + slot(x), b * 4 + slot(y));
+        if from == to || !forward(x) || !forward(y) {
             return false;
         }
-        let (from, to) = (a * 4, b * 4);
         if to >= self.succ.len() || from >= self.succ.len() {
             return false;
         }
@@ -498,8 +504,8 @@ impl StartOrder {
         }
         let mut seen: HashSet<u32, Fast> = HashSet::default();
         let mut stack = vec![from as u32];
-        while let Some(x) = stack.pop() {
-            for &(w, _) in &self.succ[x as usize] {
+        while let Some(node) = stack.pop() {
+            for &(w, _) in &self.succ[node as usize] {
                 let wu = w as usize;
                 if !forward(ACTIONS[wu % 4]) {
                     continue;

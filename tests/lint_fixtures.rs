@@ -6,40 +6,12 @@
 //! `tests/snapshots/lint/<CODE>-<file>.txt`; regenerate with
 //! `UPDATE_SNAPSHOTS=1 cargo test --test lint_fixtures`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use nfsha::lint::{self, output, Config};
-
-const FIXTURES: &str = "tests/fixtures/lint";
-
-fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    v.sort();
-    v
-}
-
-fn run(paths: &[PathBuf]) -> (Vec<lint::Finding>, String) {
-    let inputs = lint::read_inputs(paths, None).unwrap_or_else(|e| panic!("{e}"));
-    let files = inputs.files.clone();
-    let findings = lint::lint_inputs(inputs.clusters, inputs.host, &Config::default());
-    let mut out = Vec::new();
-    output::human(&mut out, &findings, &files).unwrap();
-    (findings, String::from_utf8(out).unwrap())
-}
-
-fn rule_dirs() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
+use common::lint::{files, rule_dirs, run, FIXTURES};
+use nfsha::lint;
 
 #[test]
 fn every_rule_has_fixtures() {

@@ -194,16 +194,35 @@ pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> 
     Ok(warnings)
 }
 
-pub fn config(ctx: &Ctx) -> OcfResult<Config> {
-    let p = &ctx.params;
-    if ctx.is_clone() && !p.bool("allow_clone") {
-        return Err(OcfError::configured(
+/// The clone rule (also `nfsha lint` NFS201's): refused unless allow_clone.
+pub fn check_clone(is_clone: bool, allow_clone: bool) -> Result<(), String> {
+    if is_clone && !allow_clone {
+        return Err(
             "nfsserver must not run as a clone: clients reclaim their locks only during the grace \
              period of a freshly started nfsd, and a clone keeps nfsd running on the surviving \
              node, so every failover of an export loses its clients' locks; put nfsserver in the \
-             NFS group instead (or set allow_clone=true if you accept that)",
-        ));
+             NFS group instead (or set allow_clone=true if you accept that)"
+                .into(),
+        );
     }
+    Ok(())
+}
+
+/// NFSv4.1+ needs a fixed host name (also `nfsha lint` NFS302's rule).
+pub fn check_hostname_needed(hostname: Option<&str>, versions: &[&str]) -> Result<(), String> {
+    if hostname.is_none() && versions.iter().any(|v| *v == "4.1" || *v == "4.2") {
+        return Err(
+            "required parameter server_hostname is not set: NFSv4.1+ clients can reclaim their \
+             state after a failover only when every node presents the same server host name"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+pub fn config(ctx: &Ctx) -> OcfResult<Config> {
+    let p = &ctx.params;
+    check_clone(ctx.is_clone(), p.bool("allow_clone")).map_err(OcfError::configured)?;
     let lease = p.int("lease_time").unwrap_or(90) as u32;
     let grace = p.int("grace_time").map(|g| g as u32).unwrap_or(lease);
     let warnings = check_lease_grace(lease, grace).map_err(OcfError::configured)?;
@@ -212,12 +231,7 @@ pub fn config(ctx: &Ctx) -> OcfResult<Config> {
         OcfError::configured(format!("parameter nfs_versions={raw:?} is invalid: {e}"))
     })?;
     let hostname = p.str("server_hostname").map(str::to_string);
-    if hostname.is_none() && versions.iter().any(|v| *v == "4.1" || *v == "4.2") {
-        return Err(OcfError::configured(
-            "required parameter server_hostname is not set: NFSv4.1+ clients can reclaim their \
-             state after a failover only when every node presents the same server host name",
-        ));
-    }
+    check_hostname_needed(hostname.as_deref(), &versions).map_err(OcfError::configured)?;
     if ctx.action != crate::ocf::Action::Stop {
         for w in &warnings {
             tracing::warn!("{w}");
@@ -299,18 +313,18 @@ pub fn parse_dropin(text: &str) -> Option<(String, Option<u32>, Option<u32>)> {
 }
 
 /// nfs.conf `[nfsd]` lines that differ from `cfg` (systemd mode: rpc.nfsd
-/// reads threads and versions from there).
-fn nfs_conf_mismatches(conf: &NfsConf, cfg: &Config) -> Vec<String> {
+/// reads threads and versions from there). `get` reads a `[nfsd]` tag; the
+/// lint passes its own view of nfs.conf, so both refuse the same file.
+pub fn nfs_conf_mismatches(get: &dyn Fn(&str) -> Option<String>, cfg: &Config) -> Vec<String> {
     let mut wrong = Vec::new();
-    let threads = conf
-        .get("nfsd", "threads")
+    let threads = get("threads")
         .and_then(|t| t.parse::<u32>().ok())
         .unwrap_or(8);
     if threads != cfg.threads {
         wrong.push(format!("threads={}", cfg.threads));
     }
     for v in versions::VERSIONS {
-        let on = versions::conf_offers(|tag| conf.get("nfsd", tag).map(str::to_string), v);
+        let on = versions::conf_offers(get, v);
         if on != cfg.has(v) {
             wrong.push(format!("vers{v}={}", if cfg.has(v) { "y" } else { "n" }));
         }
@@ -375,7 +389,7 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
                 ),
             ));
         }
-        let wrong = nfs_conf_mismatches(&conf, cfg);
+        let wrong = nfs_conf_mismatches(&|tag| conf.get("nfsd", tag).map(str::to_string), cfg);
         if !wrong.is_empty() {
             return Err(OcfError::new(
                 Rc::ErrArgs,

@@ -6,9 +6,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::agent_check::{self, Verdict};
+use super::fix::{self, Fix, OrderSpec, Place};
 use super::placement::Placement;
 use crate::formats::{bools, duration};
-use crate::model::{Kind, Loc, Model, Part};
+use crate::heartbeat::config::Config as HeartbeatConfig;
+use crate::model::{Action, Kind, Loc, Model, OrderKind, Part};
 use crate::nfs::versions;
 use crate::start_order::StartOrder;
 
@@ -35,6 +38,11 @@ pub struct Ctx<'a> {
     mounts: Vec<(usize, String)>,
     /// DRBD primitives by their `drbd_resource`.
     drbd_by_name: HashMap<String, usize>,
+    /// What nfsha's own agents say about their primitives.
+    verdicts: HashMap<usize, Verdict>,
+    /// The heartbeat settings as the heartbeat daemon reads them (its own
+    /// parser), or its refusal.
+    pub heartbeat: Option<Result<HeartbeatConfig, String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -65,8 +73,19 @@ impl<'a> Ctx<'a> {
                 drbd_by_name.entry(p.value.clone()).or_insert(d);
             }
         }
+        let verdicts = m
+            .primitives()
+            .filter_map(|(i, _)| Some((i, agent_check::verdict(m, i)?)))
+            .collect();
+        let heartbeat = m
+            .host
+            .heartbeat
+            .as_ref()
+            .map(|h| HeartbeatConfig::parse(&h.text).map_err(|e| e.to_string()));
         Ctx {
             m,
+            verdicts,
+            heartbeat,
             order: StartOrder::compute(m),
             placement,
             drbd_by_name,
@@ -74,6 +93,12 @@ impl<'a> Ctx<'a> {
             comp_mounts,
             mounts,
         }
+    }
+
+    /// What the nfsha agent of primitive `i` says about it (`None` for
+    /// other agents).
+    pub fn verdict(&self, i: usize) -> Option<&Verdict> {
+        self.verdicts.get(&i)
     }
 
     /// The primitives of one agent kind.
@@ -132,7 +157,8 @@ impl<'a> Ctx<'a> {
             .map(|(i, _)| *i)
     }
 
-    /// Value of `-X <v>` / `-X<v>` / `--long=<v>` in an `nfsd_args` string.
+    /// Value of `-X <v>` / `-X<v>` / `--long=<v>` / `--long <v>` in an
+    /// `nfsd_args` string.
     fn nfsd_arg(args: &str, short: &str, long: &str) -> Option<String> {
         let w: Vec<&str> = args.split_whitespace().collect();
         for (i, a) in w.iter().enumerate() {
@@ -149,6 +175,25 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// A time as rpc.nfsd reads `-L`/`-G`: `strtol(…, 0)` over the whole
+    /// word (so `0x3c` is 60 and `010` is 8), above zero; rpc.nfsd exits on
+    /// anything else.
+    fn nfsd_seconds(word: &str) -> Option<u64> {
+        let (digits, radix) =
+            if let Some(h) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+                (h, 16)
+            } else if word.len() > 1 && word.starts_with('0') {
+                (&word[1..], 8)
+            } else {
+                (word, 10)
+            };
+        u64::from_str_radix(digits, radix).ok().filter(|&n| n > 0)
+    }
+
+    /// Where a server setting is written: an `ocf:nfsha:nfsserver` parameter
+    /// (read by the agent's own parameter table), `nfsd_args`, nfs.conf
+    /// `[nfsd]` (read as nfs-utils' `conf_get_num` reads it: leading digits,
+    /// 0 meaning unset) or `/etc/sysconfig/nfs` (a whole number).
     fn setting(
         &self,
         nfsha_param: &str,
@@ -157,53 +202,47 @@ impl<'a> Ctx<'a> {
         conf: &str,
         sysconfig: &str,
     ) -> Option<Setting> {
+        let secs = |n: u64, key: String, loc: &Loc| Setting {
+            value: Duration::from_secs(n),
+            key,
+            loc: Some(loc.clone()),
+            default: false,
+        };
         for s in self.servers() {
             let r = &self.m.resources[s];
-            if r.agent().is_some_and(|a| a.is_nfsha()) {
-                if let Some(p) = self.m.param(s, nfsha_param) {
-                    if let Some(v) = duration::pacemaker(&p.value) {
-                        return Some(Setting {
-                            value: v,
-                            key: format!("{} {nfsha_param}", r.id),
-                            loc: Some(p.loc.clone()),
-                            default: false,
-                        });
+            if let Some(params) = self.verdict(s).and_then(|v| v.params.as_ref()) {
+                if params.is_given(nfsha_param) {
+                    if let (Some(n), Some(p)) =
+                        (params.int(nfsha_param), self.m.param(s, nfsha_param))
+                    {
+                        return Some(secs(
+                            n.max(0) as u64,
+                            format!("{} {nfsha_param}", r.id),
+                            &p.loc,
+                        ));
                     }
                 }
             }
             if let Some(p) = self.m.param(s, "nfsd_args") {
-                if let Some(v) =
-                    Self::nfsd_arg(&p.value, short, long).and_then(|v| duration::pacemaker(&v))
+                if let Some(v) = Self::nfsd_arg(&p.value, short, long)
+                    .as_deref()
+                    .and_then(Self::nfsd_seconds)
                 {
-                    return Some(Setting {
-                        value: v,
-                        key: format!("{} nfsd_args {short}", r.id),
-                        loc: Some(p.loc.clone()),
-                        default: false,
-                    });
+                    return Some(secs(v, format!("{} nfsd_args {short}", r.id), &p.loc));
                 }
             }
         }
         let h = &self.m.host;
         if let Some(p) = h.nfsconf(conf) {
-            if let Some(v) = duration::pacemaker(&p.value) {
+            let n = crate::nfs::conf::num(&p.value);
+            if n > 0 {
                 let (sec, key) = conf.split_once('.').unwrap_or(("", conf));
-                return Some(Setting {
-                    value: v,
-                    key: format!("nfs.conf [{sec}] {key}"),
-                    loc: Some(p.loc.clone()),
-                    default: false,
-                });
+                return Some(secs(n as u64, format!("nfs.conf [{sec}] {key}"), &p.loc));
             }
         }
         if let Some(p) = h.sysconfig(sysconfig) {
-            if let Some(v) = duration::pacemaker(&p.value) {
-                return Some(Setting {
-                    value: v,
-                    key: format!("sysconfig {sysconfig}"),
-                    loc: Some(p.loc.clone()),
-                    default: false,
-                });
+            if let Ok(n) = p.value.trim().parse::<u64>() {
+                return Some(secs(n, format!("sysconfig {sysconfig}"), &p.loc));
             }
         }
         None
@@ -367,5 +406,59 @@ impl Ctx<'_> {
     /// Whether the clone at `c` is promotable.
     pub fn promotable(&self, c: usize) -> bool {
         matches!(self.m.resources[c].kind, Kind::Clone { promotable: true })
+    }
+}
+
+/// Building fixes.
+impl Ctx<'_> {
+    /// An id no object of the model has yet.
+    pub fn new_id(&self, base: &str) -> String {
+        fix::fresh_id(self.m, base)
+    }
+
+    /// What a constraint about `i` should name: its outermost group or clone.
+    pub fn unit(&self, i: usize) -> &str {
+        self.id(self.m.top(i))
+    }
+
+    /// A new mandatory order: `first`'s `fa` before `then`'s `ta`, naming
+    /// the outermost group or clone of each.
+    pub fn add_order(&self, first: usize, fa: Action, then: usize, ta: Action) -> Fix {
+        let (f, t) = (self.unit(first), self.unit(then));
+        Fix::AddOrder(OrderSpec {
+            id: self.new_id(&format!("o-{f}-before-{t}")),
+            kind: OrderKind::Mandatory,
+            first: f.to_string(),
+            first_action: fa,
+            then: t.to_string(),
+            then_action: ta,
+            symmetrical: None,
+        })
+    }
+
+    /// Move `rsc` right after `after` when both are members of one group.
+    pub fn move_after(&self, rsc: usize, after: usize) -> Option<Fix> {
+        let g = self.m.group_of(rsc)?;
+        (self.m.group_of(after) == Some(g)).then(|| Fix::MoveInGroup {
+            group: self.id(g).to_string(),
+            rsc: self.id(rsc).to_string(),
+            place: Place::After(self.id(after).to_string()),
+        })
+    }
+
+    /// `first` starts before `then`: move `then` after `first` in their
+    /// group, or order their outermost resources.
+    pub fn start_after(&self, first: usize, then: usize) -> Fix {
+        self.move_after(then, first)
+            .unwrap_or_else(|| self.add_order(first, Action::Start, then, Action::Start))
+    }
+
+    /// The resource (itself or a group or clone above it) whose own
+    /// instance attributes hold `name` for primitive `i`.
+    pub fn param_owner(&self, i: usize, name: &str) -> usize {
+        std::iter::once(i)
+            .chain(self.m.ancestors(i))
+            .find(|&r| self.m.resources[r].params.iter().any(|p| p.name == name))
+            .unwrap_or(i)
     }
 }

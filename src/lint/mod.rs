@@ -8,6 +8,7 @@
 //! `nfsha: ignore[CODE]` comments, then printed as human text (rustc/ruff
 //! style), JSON or SARIF.
 
+pub mod agent_check;
 pub mod config;
 pub mod ctx;
 pub mod fix;

@@ -58,6 +58,10 @@ pub struct Finding {
     pub help: Vec<String>,
     /// The finding depends on a value inside a rule-conditional set.
     pub conditional: bool,
+    /// The exact refusal of the agent or daemon check this finding mirrors
+    /// (the same function's error), so that NFS004's report of the same
+    /// refusal is not printed twice.
+    pub mirrors: Option<String>,
     pub why: &'static str,
 }
 
@@ -73,6 +77,7 @@ impl Finding {
             fixes: Vec::new(),
             help: Vec::new(),
             conditional: false,
+            mirrors: None,
             why: rule.why,
         }
     }
@@ -106,6 +111,11 @@ impl Finding {
         let mut v = Fix::help(&self.fixes);
         v.extend(self.help.iter().cloned());
         v
+    }
+    /// Record that this finding is the agent's or daemon's own refusal.
+    pub fn mirrors(mut self, reason: impl Into<String>) -> Finding {
+        self.mirrors = Some(reason.into());
+        self
     }
     pub fn conditional(mut self, c: bool) -> Finding {
         self.conditional |= c;

@@ -7,6 +7,22 @@ use super::inputs::{self, read_inputs};
 use super::{output, rules, Config, Ctx, Finding, Severity};
 use crate::model::{input, Dialect, HostConfig, Model};
 
+/// An agent refusal (NFS004) that another rule reports with the same words,
+/// having called the same check, is said once, by the rule that explains it.
+fn drop_repeated_refusals(out: &mut Vec<Finding>) {
+    let explained: Vec<(String, Vec<String>)> = out
+        .iter()
+        .filter(|f| f.code != "NFS004")
+        .filter_map(|f| Some((f.mirrors.clone()?, f.objects.clone())))
+        .collect();
+    out.retain(|f| {
+        f.code != "NFS004"
+            || !explained.iter().any(|(reason, objs)| {
+                f.mirrors.as_ref() == Some(reason) && f.objects.iter().any(|o| objs.contains(o))
+            })
+    });
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Human,
@@ -64,6 +80,7 @@ pub fn lint_model(m: &Model, config: &Config) -> Vec<Finding> {
         (rule.check)(&ctx, &mut found);
         out.extend(found);
     }
+    drop_repeated_refusals(&mut out);
     out.retain(|f| !config.suppressed(f, m));
     for f in &mut out {
         if let Some(s) = config

@@ -608,7 +608,7 @@ pub fn parse_config(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
             pending_c = None;
             let head = line.split(':').next().unwrap_or("");
             sec = match head {
-                "Resources" => Sec::Resources,
+                "Resources" | "Stonith Devices" => Sec::Resources,
                 "Ordering Constraints" => Sec::Order,
                 "Order Constraints" => Sec::OrderC,
                 "Colocation Constraints" => Sec::Colocation,

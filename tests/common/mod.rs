@@ -421,6 +421,7 @@ impl Drop for Node {
 
 pub mod hangfs;
 pub mod hb;
+pub mod lint;
 pub mod net;
 pub mod pacemaker;
 

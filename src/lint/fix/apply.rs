@@ -145,7 +145,12 @@ pub fn apply(m: &mut Model, fix: &Fix) -> Result<(), String> {
         } => {
             let r = idx(m, rsc)?;
             let ops = &mut m.resources[r].ops;
-            match ops.iter_mut().find(|o| o.name == *name && o.role == *role) {
+            // Monitors are told apart by interval too: a new one is added.
+            match ops.iter_mut().find(|o| {
+                o.name == *name
+                    && o.role == *role
+                    && (name != "monitor" || o.interval == Some(*interval))
+            }) {
                 Some(o) => o.timeout = Some(*timeout),
                 None => ops.push(Op {
                     interval: Some(*interval),
@@ -174,6 +179,7 @@ pub fn apply(m: &mut Model, fix: &Fix) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::OpNow;
     use super::*;
     use crate::model::crm;
     use std::time::Duration;
@@ -251,7 +257,7 @@ mod tests {
                 interval: Duration::ZERO,
                 timeout: Duration::from_secs(120),
                 role: None,
-                exists: true,
+                now: OpNow::Timed,
             },
         )
         .unwrap();

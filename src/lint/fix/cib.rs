@@ -451,7 +451,12 @@ impl Cib {
                 role,
                 ..
             } => {
-                let same_role = |e: &Element| e.attr("role").and_then(Role::parse) == *role;
+                // Monitors are told apart by interval too: a new one is added.
+                let same_role = |e: &Element| {
+                    e.attr("role").and_then(Role::parse) == *role
+                        && (name != "monitor"
+                            || e.attr("interval").and_then(duration::pacemaker) == Some(*interval))
+                };
                 let exists = self.by_id(rsc)?.elements().any(|o| {
                     o.name == "operations"
                         && o.elements()
@@ -517,6 +522,7 @@ impl Cib {
 
 #[cfg(test)]
 mod tests {
+    use super::super::OpNow;
     use super::*;
     use crate::model::Action;
 
@@ -579,7 +585,7 @@ mod tests {
             interval: std::time::Duration::ZERO,
             timeout: std::time::Duration::from_secs(60),
             role: None,
-            exists: false,
+            now: OpNow::Missing,
         })
         .unwrap();
         c.apply(&Fix::AddOrder(OrderSpec {

@@ -14,7 +14,7 @@ pub mod script;
 
 use std::time::Duration;
 
-use crate::model::{Action, OrderKind, Role};
+use crate::model::{Action, Colocation, Order, OrderKind, Role};
 
 /// Where a resource goes in its group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +47,15 @@ pub struct ColocSpec {
     pub with_role: Option<Role>,
 }
 
+/// What a primitive has of an operation before [`Fix::SetOp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpNow {
+    Missing,
+    /// There, without a timeout of its own.
+    Untimed,
+    Timed,
+}
+
 /// One change to the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fix {
@@ -77,15 +86,15 @@ pub enum Fix {
         rsc: String,
         name: String,
     },
-    /// Give a primitive an operation, or change its timeout: `exists` says
-    /// whether the operation (by name and role) is already there.
+    /// Give a primitive an operation, or change its timeout; `now` says
+    /// what the primitive has of it (by name and role) today.
     SetOp {
         rsc: String,
         name: String,
         interval: Duration,
         timeout: Duration,
         role: Option<Role>,
-        exists: bool,
+        now: OpNow,
     },
     /// Take primitive `rsc` out of `clone` (which goes away) and put it into
     /// `group` at `place`. Constraints naming the clone are deleted by
@@ -96,6 +105,42 @@ pub enum Fix {
         group: String,
         place: Place,
     },
+}
+
+impl OrderSpec {
+    /// A simple order as a spec, its actions written out.
+    pub fn of(o: &Order) -> Option<OrderSpec> {
+        if !o.simple || o.sets.len() != 2 {
+            return None;
+        }
+        let a = o.actions();
+        Some(OrderSpec {
+            id: o.id.clone(),
+            kind: o.kind,
+            first: o.sets[0].resources.first()?.clone(),
+            first_action: a[0],
+            then: o.sets[1].resources.first()?.clone(),
+            then_action: a[1],
+            symmetrical: o.symmetrical,
+        })
+    }
+}
+
+impl ColocSpec {
+    /// A simple colocation as a spec.
+    pub fn of(c: &Colocation) -> Option<ColocSpec> {
+        if !c.simple || c.sets.len() != 2 {
+            return None;
+        }
+        Some(ColocSpec {
+            id: c.id.clone(),
+            score: c.score,
+            rsc: c.sets[0].resources.first()?.clone(),
+            rsc_role: c.sets[0].role,
+            with: c.sets[1].resources.first()?.clone(),
+            with_role: c.sets[1].role,
+        })
+    }
 }
 
 impl Fix {

@@ -9,7 +9,7 @@
 use crate::formats::duration;
 use crate::model::{OrderKind, Role, INFINITY};
 
-use super::{ColocSpec, Fix, OrderSpec, Place};
+use super::{ColocSpec, Fix, OpNow, OrderSpec, Place};
 
 /// A word as the shell reads it back: bare when it is plain, else in single
 /// quotes.
@@ -148,7 +148,7 @@ pub fn crm(fix: &Fix) -> Vec<String> {
             interval,
             timeout,
             role,
-            exists: true,
+            now: OpNow::Timed,
         } => {
             // `set` finds an operation by name, and by interval when a
             // role tells several apart.
@@ -165,10 +165,25 @@ pub fn crm(fix: &Fix) -> Vec<String> {
         Fix::SetOp {
             rsc,
             name,
+            timeout,
+            now: OpNow::Untimed,
+            ..
+        } => {
+            // `set` changes only attributes that are there; `filter` runs
+            // the object's text through sed, which writes the timeout in.
+            vec![format!(
+                "crm configure filter \"sed -e 's/\\(^\\|[[:space:]]\\)op {name}\\([[:space:]]\\|\\$\\)/\\1op {name} timeout={}\\2/'\" {}",
+                duration::fmt(*timeout),
+                sh(rsc)
+            )]
+        }
+        Fix::SetOp {
+            rsc,
+            name,
             interval,
             timeout,
             role,
-            exists: false,
+            now: OpNow::Missing,
         } => {
             // crmsh has no command that adds an operation; `filter` runs the
             // object's text through sed, which appends it.
@@ -205,12 +220,16 @@ fn pcs_order(o: &OrderSpec) -> String {
         None => String::new(),
     };
     format!(
-        "constraint order {} {} then {} {} kind={} id={}{sym}",
+        "constraint order {} {} then {} {}{} id={}{sym}",
         o.first_action.as_str(),
         sh(&o.first),
         o.then_action.as_str(),
         sh(&o.then),
-        kind(o.kind),
+        // Mandatory is pcs's default.
+        match o.kind {
+            OrderKind::Mandatory => String::new(),
+            k => format!(" kind={}", kind(k)),
+        },
         sh(&o.id)
     )
 }
@@ -275,10 +294,10 @@ fn pcs_args(fix: &Fix) -> Vec<String> {
             interval,
             timeout,
             role,
-            exists,
+            now,
         } => {
             let attrs = op_attrs(*interval, *timeout, *role);
-            if *exists {
+            if *now != OpNow::Missing {
                 vec![format!("resource update {} op {name} {attrs}", sh(rsc))]
             } else {
                 vec![format!("resource op add {} {name} {attrs}", sh(rsc))]
@@ -302,7 +321,6 @@ pub fn pcs_script(fix: &Fix) -> Vec<String> {
         .map(|a| format!("pcs -f \"$CIB_file\" {a}"))
         .collect()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -336,7 +354,7 @@ mod tests {
         assert_eq!(
             pcs_script(&f),
             vec![
-                r#"pcs -f "$CIB_file" constraint order promote cl-drbd then start g kind=Mandatory id=o-d-before-g"#
+                r#"pcs -f "$CIB_file" constraint order promote cl-drbd then start g id=o-d-before-g"#
             ]
         );
         let op = Fix::SetOp {
@@ -345,7 +363,7 @@ mod tests {
             interval: Duration::ZERO,
             timeout: Duration::from_secs(60),
             role: None,
-            exists: false,
+            now: OpNow::Missing,
         };
         assert_eq!(
             crm(&op),

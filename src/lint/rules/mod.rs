@@ -22,6 +22,7 @@ macro_rules! registry {
 registry! {
     nfs001_dangling_reference,
     nfs002_nfsconf_ignored_line,
+    nfs004_agent_refuses,
     nfs101_vip_before_nfs,
     nfs102_exports_before_server,
     nfs103_server_before_storage,
@@ -41,6 +42,7 @@ registry! {
     nfs602_monitor_missing,
     nfs701_stonith_disabled,
     nfs702_fence_before_failover,
+    nfs703_heartbeat_config,
 }
 
 /// A rule by code (case-insensitive) or name.

@@ -1,5 +1,6 @@
 //! NFS105 order-loop.
 
+use crate::lint::fix::Fix;
 use crate::lint::order_cmd::loop_text;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::Action;
@@ -64,12 +65,22 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         } else {
             "orders"
         };
-        out.push(
-            Finding::new(&RULE, format!("{kind} form a loop: {}", loop_text(ctx.m, l)))
-                .objects(orders.iter().copied().chain(names.iter().copied()))
-                .at(loc)
-                .help("crm: remove the order constraint that closes the loop (nfsha order FILE shows the edges)")
-                .help("pcs: pcs constraint delete <order id> (nfsha order FILE shows the edges)"),
-        );
+        let mut f = Finding::new(&RULE, format!("{kind} form a loop: {}", loop_text(ctx.m, l)))
+            .objects(orders.iter().copied().chain(names.iter().copied()));
+        let mut distinct = orders.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // One order against a group's own order (or the start of a
+        // resource) is the mistake; with several, which one goes is a choice.
+        if let [only] = distinct.as_slice() {
+            f = f.fix(Fix::DeleteConstraint {
+                id: only.to_string(),
+            });
+        } else {
+            f = f
+                .help("crm: crm configure delete <the order that is wrong> (nfsha order FILE shows the loop and the orders in it)")
+                .help("pcs: pcs constraint delete <the order that is wrong>");
+        }
+        out.push(f.at(loc));
     }
 }

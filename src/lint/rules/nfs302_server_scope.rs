@@ -1,14 +1,20 @@
 //! NFS302 server-scope.
 
+use crate::agents::nfsserver;
+use crate::lint::fix::Fix;
 use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Part;
+use crate::nfs::versions;
 
 macro_rules! rule_doc {
     () => {
         r#"## What it does
 With NFSv4.1 or 4.2 enabled (the default), finds an NFS server whose server
 scope is not fixed: `ocf:heartbeat:nfsserver` without `nfs_server_scope`,
-`ocf:nfsha:nfsserver` without `server_hostname`, or a systemd/LSB nfs-server
-with no `scope` in nfs.conf `[nfsd]` and no `-S` in `nfsd_args`.
+`ocf:nfsha:nfsserver` without `server_hostname` (which the agent itself
+refuses, with this rule's check), or a systemd/LSB nfs-server with no `scope`
+in nfs.conf `[nfsd]` and no `-S` in `nfsd_args`. Given nfs.conf on its own,
+warns when it offers NFSv4.1+ without `[nfsd] scope`.
 
 ## Why is this bad?
 NFSv4.1+ clients reclaim state only from a server with the same server scope,
@@ -45,52 +51,76 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// A scope for `ocf:heartbeat:nfsserver`: the same on every node, and
+/// telling: the address of the service, else the name of its group.
+fn scope_for(ctx: &Ctx, s: usize) -> String {
+    ctx.placed_with(s)
+        .iter()
+        .filter(|&&v| ctx.m.resources[v].part() == Part::Vip)
+        .find_map(|&v| ctx.param(v, "ip"))
+        .map_or_else(|| ctx.unit(s).to_string(), str::to_string)
+}
+
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let h = &ctx.m.host;
+    let conf_scope = h.nfsconf("nfsd.scope").is_some_and(|p| !p.value.is_empty());
+    if !ctx.m.has_cluster {
+        // nfs.conf on its own: the scope of any server started with it.
+        let offers_41 = ctx.versions().2;
+        if !h.nfsconf.is_empty() && offers_41 && !conf_scope {
+            let loc = h.nfsconf.iter().find(|p| p.name.starts_with("nfsd.")).map(|p| &p.loc);
+            out.push(
+                Finding::new(&RULE, "nfs.conf offers NFSv4.1+ but sets no [nfsd] scope: a server started with it presents the node's host name as its scope, which changes on failover")
+                    .severity(Severity::Warning)
+                    .objects(["nfs.conf [nfsd] scope"])
+                    .at_opt(loc.or_else(|| h.nfsconf.first().map(|p| &p.loc)))
+                    .help("nfs.conf: [nfsd] scope=<the service's name, the same on every node> (read by rpc.nfsd from nfs-utils 2.6.3)"),
+            );
+        }
+        return;
+    }
     if !ctx.versions().2 {
         return;
     }
-    let conf_scope = ctx
-        .m
-        .host
-        .nfsconf("nfsd.scope")
-        .is_some_and(|p| !p.value.is_empty());
     for s in ctx.servers() {
         let r = &ctx.m.resources[s];
-        let nfsha = r.agent().is_some_and(|a| a.is_nfsha());
-        let fixed = if nfsha {
-            ctx.param(s, "server_hostname")
+        if let Some(v) = ctx.verdict(s) {
+            // nfsha's nfsserver: its own rule, on its own reading of the
+            // parameters (nfs_versions defaults to 4.1,4.2).
+            let Some(p) = v.params.as_ref() else { continue };
+            let versions = versions::parse(p.str("nfs_versions").unwrap_or("4.1,4.2")).unwrap_or_default();
+            if let Err(reason) = nfsserver::check_hostname_needed(p.str("server_hostname"), &versions) {
+                out.push(
+                    Finding::new(&RULE, format!("NFS server `{}` has no server_hostname: {reason}", r.id))
+                        .objects([r.id.as_str()])
+                        .at(&r.loc)
+                        .mirrors(reason)
+                        .help(format!("crm: crm resource param {} set server_hostname <the service's DNS name>; then nfsha dropin --hostname <it> on every node", r.id))
+                        .help(format!("pcs: pcs resource update {} server_hostname=<the service's DNS name>; then nfsha dropin --hostname <it> on every node", r.id)),
+                );
+            }
+            continue;
+        }
+        let fixed = conf_scope
+            || ctx
+                .param(s, "nfs_server_scope")
                 .is_some_and(|v| !v.is_empty())
-        } else {
-            conf_scope
-                || ctx
-                    .param(s, "nfs_server_scope")
-                    .is_some_and(|v| !v.is_empty())
-                || ctx.param(s, "nfsd_args").is_some_and(|a| {
-                    a.split_whitespace()
-                        .any(|w| w == "-S" || w.starts_with("--scope"))
-                })
-        };
+            || ctx.param(s, "nfsd_args").is_some_and(|a| {
+                a.split_whitespace()
+                    .any(|w| w.starts_with("-S") || w.starts_with("--scope"))
+            });
         if fixed {
             continue;
         }
-        let (param, example) = if nfsha {
-            ("server_hostname", "nfs.example.com")
-        } else {
-            ("nfs_server_scope", "<service ip>")
-        };
         let mut f = Finding::new(&RULE, format!("NFS server `{}` has no fixed server scope; NFSv4.1+ clients cannot reclaim state after failover", r.id))
             .objects([r.id.as_str()])
             .at(&r.loc);
         if r.agent().is_some_and(|a| a.class == "ocf") {
-            f = f
-                .help(format!(
-                    "crm: crm resource param {} set {param} {example}",
-                    r.id
-                ))
-                .help(format!(
-                    "pcs: pcs resource update {} {param}={example}",
-                    r.id
-                ));
+            f = f.fix(Fix::SetParam {
+                rsc: r.id.clone(),
+                name: "nfs_server_scope".into(),
+                value: scope_for(ctx, s),
+            });
         } else {
             f = f.help("nfs.conf: [nfsd] scope=<same name on every node> (nfs-utils 2.6.3+), or use ocf:heartbeat:nfsserver with nfs_server_scope");
         }
