@@ -220,6 +220,37 @@ pub fn check_hostname_needed(hostname: Option<&str>, versions: &[&str]) -> Resul
     Ok(())
 }
 
+/// What the agent warns about the versions it offers (also `nfsha lint`
+/// NFS305's warnings).
+pub fn version_warnings(versions: &[&str]) -> Vec<String> {
+    versions
+        .iter()
+        .filter(|v| **v == "3" || **v == "4.0")
+        .map(|v| {
+            format!(
+                "nfs_versions offers {v}: {}",
+                if *v == "3" {
+                    "NFSv3 locks (NLM) recover through statd notification, not NFSv4 state; keep state_directory/statd in nfs.conf"
+                } else {
+                    "NFSv4.0 does not end grace early and identifies the server by address only; prefer 4.1 and 4.2"
+                }
+            )
+        })
+        .collect()
+}
+
+/// With NFSv3, statd's state must be on the state directory: the nfs.conf
+/// line to set when it is not (`get` reads a section's key; also `nfsha
+/// lint` NFS306's check).
+pub fn statd_conf_wrong(
+    get: &dyn Fn(&str, &str) -> Option<String>,
+    cfg: &Config,
+) -> Option<String> {
+    let want = format!("{}/statd", cfg.state_directory.display());
+    (cfg.has("3") && get("statd", "state-directory-path").as_deref() != Some(want.as_str()))
+        .then(|| format!("[statd] state-directory-path={want}"))
+}
+
 pub fn config(ctx: &Ctx) -> OcfResult<Config> {
     let p = &ctx.params;
     check_clone(ctx.is_clone(), p.bool("allow_clone")).map_err(OcfError::configured)?;
@@ -236,15 +267,8 @@ pub fn config(ctx: &Ctx) -> OcfResult<Config> {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        for v in versions.iter().filter(|v| **v == "3" || **v == "4.0") {
-            tracing::warn!(
-                "nfs_versions offers {v}: {}",
-                if *v == "3" {
-                    "NFSv3 locks (NLM) recover through statd notification, not NFSv4 state; keep state_directory/statd in nfs.conf"
-                } else {
-                    "NFSv4.0 does not end grace early and identifies the server by address only; prefer 4.1 and 4.2"
-                }
-            );
+        for w in version_warnings(&versions) {
+            tracing::warn!("{w}");
         }
     }
     Ok(Config {
@@ -338,18 +362,15 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
     let dir = &cfg.state_directory;
     let conf = NfsConf::load(ctx.sys);
     nfsstate::check_nfs_conf(ctx, &conf, dir)?;
-    if cfg.has("3") {
-        let want = format!("{}/statd", dir.display());
-        if conf.get("statd", "state-directory-path") != Some(want.as_str()) {
-            return Err(OcfError::new(
-                Rc::ErrArgs,
-                format!(
-                    "nfs_versions offers 3, but {} does not keep statd's state on the state \
-                     directory; set [statd] state-directory-path={want}",
-                    ctx.sys.paths().nfs_conf.display()
-                ),
-            ));
-        }
+    if let Some(set) = statd_conf_wrong(&|s, k| conf.get(s, k).map(str::to_string), cfg) {
+        return Err(OcfError::new(
+            Rc::ErrArgs,
+            format!(
+                "nfs_versions offers 3, but {} does not keep statd's state on the state \
+                 directory; set {set}",
+                ctx.sys.paths().nfs_conf.display()
+            ),
+        ));
     }
     if systemd_running(ctx.sys) {
         let path = ctx.sys.paths().nfs_server_dropin();

@@ -270,6 +270,17 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// An nfs.conf value as nfs-utils' daemons look it up (section and key
+    /// in any case), for the agents' own nfs.conf checks.
+    pub fn nfs_conf(&self, section: &str, key: &str) -> Option<String> {
+        let k = format!(
+            "{}.{}",
+            section.to_ascii_lowercase(),
+            key.to_ascii_lowercase()
+        );
+        self.m.host.nfsconf(&k).map(|p| p.value.clone())
+    }
+
     /// The effective lease (default 90 s, the kernel's and nfsha's default).
     pub fn lease(&self) -> Setting {
         self.lease_set().unwrap_or(Setting {
