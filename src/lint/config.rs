@@ -40,6 +40,12 @@ pub struct ObjectIgnore {
     pub reason: Option<String>,
 }
 
+/// The resource or constraint id an object names: `nfsserver lease_time`
+/// is a parameter of `nfsserver`.
+pub fn object_id(object: &str) -> &str {
+    object.split(' ').next().unwrap_or(object)
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
@@ -69,19 +75,23 @@ impl Config {
         if self.ignore.iter().any(|c| c.eq_ignore_ascii_case(code)) {
             return true;
         }
+        // An object is a resource or constraint id, or one of its
+        // parameters (`nfsserver lease_time`): the id's suppressions cover
+        // its parameters too.
         let inline = |obj: &str| {
-            m.get(obj)
+            let id = object_id(obj);
+            m.get(id)
                 .is_some_and(|r| r.ignores.iter().any(|c| c == code))
                 || m.constraint_ignores
-                    .get(obj)
+                    .get(id)
                     .is_some_and(|cs| cs.iter().any(|c| c == code))
         };
         f.objects.iter().any(|o| {
             inline(o)
-                || self
-                    .ignore_object
-                    .iter()
-                    .any(|i| i.rule.eq_ignore_ascii_case(code) && i.object == *o)
+                || self.ignore_object.iter().any(|i| {
+                    i.rule.eq_ignore_ascii_case(code)
+                        && (i.object == *o || i.object == object_id(o))
+                })
         })
     }
 }

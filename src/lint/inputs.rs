@@ -22,12 +22,20 @@ pub fn read_inputs(
     files: &[PathBuf],
     forced: Option<Dialect>,
 ) -> Result<Inputs, model::ParseError> {
+    read_all(files.iter().map(|f| (f, forced)))
+}
+
+/// Read and parse files, each with its forced dialect (`--mounts FILE` is
+/// read as [`Dialect::Mounts`]).
+pub fn read_all<'a>(
+    files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>,
+) -> Result<Inputs, model::ParseError> {
     let mut inputs = Inputs {
         clusters: Vec::new(),
         host: HostConfig::default(),
         files: Vec::new(),
     };
-    for f in files {
+    for (f, forced) in files {
         let i = input::read_file(f, forced)?;
         inputs.files.push((f.display().to_string(), i.dialect));
         merge_host(&mut inputs.host, i.host);
@@ -41,6 +49,7 @@ fn merge_host(into: &mut HostConfig, from: HostConfig) {
     into.sysconfig.extend(from.sysconfig);
     into.nfsconf_ignored.extend(from.nfsconf_ignored);
     into.exports.extend(from.exports);
+    into.mounts.extend(from.mounts);
     if from.heartbeat.is_some() {
         into.heartbeat = from.heartbeat;
     }

@@ -3,7 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::inputs::{self, read_inputs};
+use super::config::object_id;
+use super::inputs;
 use super::{output, rules, Config, Ctx, Finding, Severity};
 use crate::model::{input, Dialect, HostConfig, Model};
 
@@ -18,7 +19,10 @@ fn drop_repeated_refusals(out: &mut Vec<Finding>) {
     out.retain(|f| {
         f.code != "NFS004"
             || !explained.iter().any(|(reason, objs)| {
-                f.mirrors.as_ref() == Some(reason) && f.objects.iter().any(|o| objs.contains(o))
+                f.mirrors.as_ref() == Some(reason)
+                    && f.objects
+                        .iter()
+                        .any(|o| objs.iter().any(|x| object_id(x) == object_id(o)))
             })
     });
 }
@@ -55,8 +59,9 @@ pub struct LintArgs {
     /// Force the dialect of every file instead of detecting it.
     #[arg(long, value_enum)]
     pub dialect: Option<Dialect>,
-    /// Also check NFS client mount options on a KVM host, in /proc/mounts
-    /// or an fstab (hard backup mounts without a bound, soft VM-disk mounts).
+    /// Also check NFS client mount options on a KVM host, in /proc/mounts,
+    /// an fstab or mountinfo (hard backup mounts, soft VM-disk mounts,
+    /// rules NFS801-NFS804).
     #[arg(long, value_name = "FILE")]
     pub mounts: Option<PathBuf>,
     /// Print a shell script with the commands that fix what was found, in
@@ -102,13 +107,6 @@ pub fn lint_model(m: &Model, config: &Config) -> Vec<Finding> {
 /// Run `nfsha lint`; returns the exit code (0 clean, 1 findings at or above
 /// `--fail-on`, 2 unreadable input or usage error).
 pub fn run(args: &LintArgs) -> i32 {
-    if let Some(m) = &args.mounts {
-        let rc = crate::heartbeat::mounts::run(m, args.format == Format::Json, "nfsha lint");
-        if args.files.is_empty() || rc == 2 {
-            return rc;
-        }
-        return rc.max(run_configs(args));
-    }
     run_configs(args)
 }
 
@@ -147,14 +145,19 @@ fn run_configs(args: &LintArgs) -> i32 {
         },
         None => Config::default(),
     };
-    let mut inputs = match read_inputs(&args.files, args.dialect) {
+    let named = args
+        .files
+        .iter()
+        .map(|f| (f, args.dialect))
+        .chain(args.mounts.iter().map(|m| (m, Some(Dialect::Mounts))));
+    let mut inputs = match inputs::read_all(named) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("nfsha lint: {e}");
             return 2;
         }
     };
-    if args.files.is_empty() {
+    if args.files.is_empty() && args.mounts.is_none() {
         eprintln!("nfsha lint: no file given; reading the live CIB with `cibadmin -Q`");
         let text = match inputs::live_cib() {
             Ok(t) => t,

@@ -69,6 +69,10 @@ pub fn read_text(
             host.heartbeat = Some(heartbeat::parse(text, &file)?);
             None
         }
+        Dialect::Mounts => {
+            nfsconf::parse_mounts(text, &file, &mut host);
+            None
+        }
     };
     let cluster = cluster.map(|mut m| {
         m.sources.push((file.clone(), Some(dialect)));

@@ -43,9 +43,20 @@ pub fn bad_cases() -> Vec<Vec<PathBuf>> {
     out
 }
 
+/// Read fixtures as `nfsha lint` would: a `*.mounts` file as `--mounts`
+/// names it, the others by their detected dialect.
+pub fn read(paths: &[PathBuf]) -> lint::Inputs {
+    let dialect = |p: &PathBuf| {
+        p.extension()
+            .is_some_and(|e| e == "mounts")
+            .then_some(nfsha::model::Dialect::Mounts)
+    };
+    lint::inputs::read_all(paths.iter().map(|p| (p, dialect(p)))).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Lint files in process: the findings and the human output.
 pub fn run(paths: &[PathBuf]) -> (Vec<lint::Finding>, String) {
-    let inputs = lint::read_inputs(paths, None).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = read(paths);
     let files = inputs.files.clone();
     let findings = lint::lint_inputs(inputs.clusters, inputs.host, &Config::default());
     let mut out = Vec::new();
@@ -55,7 +66,7 @@ pub fn run(paths: &[PathBuf]) -> (Vec<lint::Finding>, String) {
 
 /// The one cluster model of `paths`, with the host files joined in.
 pub fn model(paths: &[PathBuf]) -> Option<nfsha::model::Model> {
-    let inputs = lint::read_inputs(paths, None).unwrap_or_else(|e| panic!("{e}"));
+    let inputs = read(paths);
     let mut m = inputs.clusters.into_iter().next()?;
     m.host = inputs.host;
     Some(m)

@@ -95,6 +95,17 @@ pub fn script_dialect(dialect: Option<Dialect>) -> Dialect {
     }
 }
 
+/// "2 fixes, 1 finding left that needs a decision".
+fn counts(plan: &Plan) -> String {
+    let (n, l) = (plan.steps.len(), plan.left.len());
+    format!(
+        "{n} fix{}, {l} finding{} left that need{} a decision",
+        if n == 1 { "" } else { "es" },
+        if l == 1 { "" } else { "s" },
+        if l == 1 { "s" } else { "" },
+    )
+}
+
 fn comment(out: &mut String, text: &str) {
     for line in text.lines() {
         let _ = writeln!(out, "# {line}");
@@ -105,14 +116,7 @@ fn comment(out: &mut String, text: &str) {
 pub fn script(plan: &Plan, file: &str, dialect: Option<Dialect>) -> String {
     let pcs = script_dialect(dialect) == Dialect::PcsCommands;
     let mut s = String::from("#!/bin/sh\n");
-    let _ = writeln!(
-        s,
-        "# nfsha lint --fix for {file}: {} fix{}, {} finding{} left that need a decision.",
-        plan.steps.len(),
-        if plan.steps.len() == 1 { "" } else { "es" },
-        plan.left.len(),
-        if plan.left.len() == 1 { "" } else { "s" },
-    );
+    let _ = writeln!(s, "# nfsha lint --fix for {file}: {}.", counts(plan));
     let (get, push) = if pcs {
         ("pcs cluster cib cib.xml", "pcs cluster cib-push cib.xml")
     } else {
@@ -237,13 +241,6 @@ pub fn main(args: &LintArgs, inputs: Inputs, config: &Config) -> i32 {
             return 2;
         }
     }
-    eprintln!(
-        "nfsha lint --fix: {} fix{} written for {file}; {} finding{} need{} a decision",
-        plan.steps.len(),
-        if plan.steps.len() == 1 { "" } else { "es" },
-        plan.left.len(),
-        if plan.left.len() == 1 { "" } else { "s" },
-        if plan.left.len() == 1 { "s" } else { "" },
-    );
+    eprintln!("nfsha lint --fix: {file}: {}", counts(&plan));
     i32::from(plan.left.iter().any(|f| f.severity >= args.fail_on))
 }

@@ -9,6 +9,7 @@
 
 use super::Rule;
 
+pub mod client_mount;
 pub mod helpers;
 
 macro_rules! registry {
@@ -46,6 +47,10 @@ registry! {
     nfs701_stonith_disabled,
     nfs702_fence_before_failover,
     nfs703_heartbeat_config,
+    nfs801_hard_backup_mount,
+    nfs802_soft_vm_disk_mount,
+    nfs803_soft_nfs4_unbounded,
+    nfs804_rpc_timeout,
 }
 
 /// A rule by code (case-insensitive) or name.
