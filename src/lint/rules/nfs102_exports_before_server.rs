@@ -6,8 +6,9 @@ use crate::model::Part;
 macro_rules! rule_doc {
     () => {
         r#"## What it does
-Finds an export (`exportfs`) placed with an NFS server but not ordered to
-start after it.
+Finds an export (`exportfs`) not ordered to start after its NFS server:
+the one placed with it, or, when none is, a cloned one, which runs on every
+node.
 
 ## Why is this bad?
 Exporting before nfsd runs either fails or creates exports that the server

@@ -9,8 +9,10 @@ use crate::start_order::EdgeSource;
 macro_rules! rule_doc {
     () => {
         r#"## What it does
-Finds resources whose start orders form a loop (A before B before … before A),
-from group order and order constraints together.
+Finds orders that form a loop (A before B before … before A) through
+starts, promotes, demotes or stops, from groups, order constraints and
+their symmetrical inverses together: `order o1 G:start ms:promote` with
+`order o2 ms:promote G:start` is a loop too.
 
 ## Why is this bad?
 Pacemaker cannot satisfy a mandatory ordering loop: the resources involved do
@@ -20,6 +22,11 @@ not start, or the scheduler produces an invalid transition.
 ```text
 group g-nfs fs nfsserver exportfs
 order o-bad Mandatory: exportfs fs
+```
+or
+```text
+order o-drbd-before-nfs Mandatory: cl-drbd:promote g-nfs:start
+order o-nfs-before-drbd Mandatory: g-nfs:start cl-drbd:promote
 ```
 
 ## Use instead
