@@ -11,8 +11,12 @@ const END: &str = "<!-- end of rules table -->\n";
 #[test]
 fn rule_table_is_generated_from_the_registry() {
     let doc = std::fs::read_to_string(DOC).unwrap();
-    let (head, rest) = doc.split_once(BEGIN).expect("docs/lint.md lacks the table's start marker");
-    let (_, tail) = rest.split_once(END).expect("docs/lint.md lacks the table's end marker");
+    let (head, rest) = doc
+        .split_once(BEGIN)
+        .expect("docs/lint.md lacks the table's start marker");
+    let (_, tail) = rest
+        .split_once(END)
+        .expect("docs/lint.md lacks the table's end marker");
     let mut table = Vec::new();
     output::rules_markdown(&mut table).unwrap();
     let table = String::from_utf8(table).unwrap();
