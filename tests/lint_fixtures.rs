@@ -83,10 +83,9 @@ fn bad_fixtures_trigger_and_good_ones_do_not() {
                 }
             }
         }
+        // The near misses, and the clean setups.
         let mut good = files(&dir, "good.");
-        if good.is_empty() {
-            good = files(Path::new(FIXTURES), "base.");
-        }
+        good.extend(files(Path::new(FIXTURES), "base."));
         for f in &good {
             let mut paths = vec![f.clone()];
             paths.extend(host_good.iter().cloned());
