@@ -328,7 +328,8 @@ fn nfs_conf_checks_agree_with_the_agents_start_checks() {
         ("nfs_versions", "3,4.1,4.2"),
         ("threads", "8"),
     ];
-    let cases: Vec<(&str, String, &[(&str, &str)])> = vec![
+    type Params<'a> = &'a [(&'a str, &'a str)];
+    let cases: Vec<(&str, String, Params)> = vec![
         ("as in the example", base.clone(), &server),
         (
             "16 threads",
@@ -431,7 +432,7 @@ fn heartbeat_settings_agree_with_the_daemon() {
             .arg(&path)
             .output()
             .unwrap();
-        let inputs = nfsha::lint::read_inputs(&[path.clone()], None).unwrap();
+        let inputs = nfsha::lint::read_inputs(std::slice::from_ref(&path), None).unwrap();
         let findings = nfsha::lint::lint_inputs(inputs.clusters, inputs.host, &Config::default());
         let nfs703: Vec<_> = findings.iter().filter(|f| f.code == "NFS703").collect();
         assert_eq!(

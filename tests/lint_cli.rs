@@ -257,9 +257,7 @@ fn client_mounts_are_rules() {
     let cfg = dir.path().join("s.toml");
     std::fs::write(
         &cfg,
-        format!(
-            "[[ignore-object]]\nrule = \"NFS802\"\nobject = \"/mnt/0a1b2c3d-1111-2222-3333-444455556666\"\n"
-        ),
+        "[[ignore-object]]\nrule = \"NFS802\"\nobject = \"/mnt/0a1b2c3d-1111-2222-3333-444455556666\"\n",
     )
     .unwrap();
     let (rc, out, _) = stdout(nfsha().args(["lint", "--mounts", m, "--config"]).arg(&cfg));

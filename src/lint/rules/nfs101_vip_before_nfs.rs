@@ -87,8 +87,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         // Members of the address's group: it moves right after the last
         // export or server of the group. Others are ordered before it.
         let g = m.group_of(v);
-        if g.is_some() && late.iter().any(|&s| m.group_of(s) == g) {
-            let children = &m.resources[g.expect("checked")].children;
+        if let Some(g) = g.filter(|&g| late.iter().any(|&s| m.group_of(s) == Some(g))) {
+            let children = &m.resources[g].children;
             let last = children
                 .iter()
                 .rev()
