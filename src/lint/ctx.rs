@@ -210,17 +210,24 @@ impl<'a> Ctx<'a> {
         };
         for s in self.servers() {
             let r = &self.m.resources[s];
-            if let Some(params) = self.verdict(s).and_then(|v| v.params.as_ref()) {
-                if params.is_given(nfsha_param) {
-                    if let (Some(n), Some(p)) =
-                        (params.int(nfsha_param), self.m.param(s, nfsha_param))
-                    {
-                        return Some(secs(
-                            n.max(0) as u64,
-                            format!("{} {nfsha_param}", r.id),
-                            &p.loc,
-                        ));
-                    }
+            if let Some(v) = self.verdict(s) {
+                // Read by the agent's table; when the table refuses the
+                // parameters (a lease below its range, say), the written
+                // whole number, so the rule still names what is wrong.
+                let given = match &v.params {
+                    Some(params) if params.is_given(nfsha_param) => params.int(nfsha_param),
+                    Some(_) => None,
+                    None => self
+                        .m
+                        .param(s, nfsha_param)
+                        .and_then(|p| p.value.trim().parse::<i64>().ok()),
+                };
+                if let (Some(n), Some(p)) = (given, self.m.param(s, nfsha_param)) {
+                    return Some(secs(
+                        n.max(0) as u64,
+                        format!("{} {nfsha_param}", r.id),
+                        &p.loc,
+                    ));
                 }
             }
             if let Some(p) = self.m.param(s, "nfsd_args") {

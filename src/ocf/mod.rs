@@ -83,6 +83,14 @@ impl Ctx<'_> {
     pub fn is_clone(&self) -> bool {
         self.meta.contains_key("clone")
     }
+    /// The action's deadline has passed (on the seam's clock).
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.passed(self.sys)
+    }
+    /// A deadline for one step: at most `max` from now, never past the action's.
+    pub fn step(&self, max: Duration) -> Deadline {
+        self.deadline.within(self.sys, max)
+    }
 }
 
 /// The five parts of an OCF agent; the runtime supplies meta-data and usage.
@@ -205,7 +213,7 @@ fn run_inner(
         .map(Duration::from_millis)
         .unwrap_or_else(|| action_timeout(spec, action));
     let budget = internal_budget(timeout);
-    let deadline = Deadline::after(budget);
+    let deadline = Deadline::after(sys, budget);
     let probe = action == Action::Monitor
         && meta
             .get("interval")
@@ -273,7 +281,11 @@ fn parse_params(
     env: &BTreeMap<String, String>,
     action: Action,
 ) -> OcfResult<Params> {
-    let params = Params::parse(spec.params, spec.refused, env)?;
+    let params = if action == Action::Stop {
+        Params::parse_for_stop(spec.params, spec.refused, env)?
+    } else {
+        Params::parse(spec.params, spec.refused, env)?
+    };
     if !params.unknown.is_empty() {
         let names = params.unknown.join(", ");
         let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
@@ -282,6 +294,7 @@ fn parse_params(
             spec.name,
             known.join(", ")
         );
+        // A stop must not fail on a typo: a failed stop gets the node fenced.
         if action == Action::Stop {
             tracing::warn!("{msg}");
         } else {
@@ -312,7 +325,7 @@ pub fn offline_ctx<'a>(
         sys,
         params,
         action: Action::ValidateAll,
-        deadline: Deadline::after(spec.timeouts.validate),
+        deadline: Deadline::after(sys, spec.timeouts.validate),
         check_level: 0,
         probe: false,
         instance: env
@@ -483,6 +496,11 @@ mod tests {
         let mut deep = base.to_vec();
         deep.push(("OCF_CHECK_LEVEL", "10"));
         assert_eq!(go("monitor", &deep).0, 1);
+        // As Pacemaker passes a monitor op's OCF_CHECK_LEVEL attribute: with
+        // the instance parameters, and not an unknown one of them.
+        let mut op_attr = base.to_vec();
+        op_attr.push(("OCF_RESKEY_OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go("monitor", &op_attr).0, 1);
     }
 
     #[test]

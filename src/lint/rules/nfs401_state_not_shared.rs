@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::agents::nfsstate;
+use crate::agents::storage;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::Part;
 
@@ -129,7 +129,7 @@ fn nfsha_dirs(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
     }
     for (i, dir) in dirs {
-        let wrong = nfsstate::nfs_conf_wrong(&|s, k| ctx.nfs_conf(s, k), Path::new(dir));
+        let wrong = storage::nfs_conf_wrong(&|s, k| ctx.nfs_conf(s, k), Path::new(dir));
         if wrong.is_empty() {
             continue;
         }
