@@ -396,3 +396,103 @@ fn order_names_loops_through_promotes() {
         "{text}"
     );
 }
+
+/// nfs.conf `[nfsd] scope` (and rpc.nfsd `-S`) exist from nfs-utils 2.6.3
+/// on; Debian 12's 2.6.2 ignores the key. The lint counts such a scope only
+/// where the servers' nfs-utils honours it, and says so when it is unknown.
+#[test]
+fn nfs_conf_scope_counts_only_where_nfs_utils_honours_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = dir.path().join("cluster.crm");
+    let text = std::fs::read_to_string("tests/fixtures/lint/NFS302/bad.crm")
+        .unwrap()
+        .replace(
+            "primitive nfsserver nfsserver",
+            "primitive nfsserver systemd:nfs-server",
+        );
+    std::fs::write(&crm, text).unwrap();
+    let conf = dir.path().join("nfs.conf");
+    std::fs::write(&conf, "[nfsd]\nscope = nfs-ha\n").unwrap();
+    let lint = |extra: &[&str]| {
+        let mut c = nfsha();
+        c.arg("lint").arg(&crm).arg(&conf).args(extra);
+        stdout(&mut c)
+    };
+    let nfs302 = |out: &str| {
+        out.lines()
+            .filter(|l| l.contains("[NFS302]"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Unknown version: a warning that names the version it needs.
+    let (_, out, _) = lint(&[]);
+    let f = nfs302(&out);
+    assert!(
+        f.len() == 1 && f[0].starts_with("warning[NFS302]") && f[0].contains("2.6.3"),
+        "{out}"
+    );
+    // Debian 12: the key is ignored, so there is no fixed scope.
+    for v in ["2.6.2", "1:2.6.2-4+deb12u1"] {
+        let (rc, out, _) = lint(&["--nfs-utils", v]);
+        let f = nfs302(&out);
+        assert!(
+            f.len() == 1
+                && f[0].starts_with("error[NFS302]")
+                && f[0].contains("nfs-utils 2.6.2 ignores nfs.conf [nfsd] scope"),
+            "{out}"
+        );
+        assert_eq!(rc, 1);
+    }
+    // 2.6.3 and later honour it.
+    let (_, out, _) = lint(&["--nfs-utils", "2.6.3"]);
+    assert!(nfs302(&out).is_empty(), "{out}");
+    // The lint config says the same as the option; the option wins.
+    let cfg = dir.path().join("lint.toml");
+    std::fs::write(&cfg, "nfs-utils = \"2.6.2\"\n").unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let (rc, out, _) = lint(&["--config", cfg_s]);
+    assert!(nfs302(&out)[0].starts_with("error[NFS302]"), "{out}");
+    assert_eq!(rc, 1);
+    let (_, out, _) = lint(&["--config", cfg_s, "--nfs-utils", "2.7.1"]);
+    assert!(nfs302(&out).is_empty(), "{out}");
+    // A version that is not one is a usage error naming it.
+    let (rc, _, err) = lint(&["--nfs-utils", "two"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("\"two\""), "{err}");
+    std::fs::write(&cfg, "nfs-utils = \"2\"\n").unwrap();
+    let (rc, _, err) = lint(&["--config", cfg_s]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("lint.toml") && err.contains("\"2\""), "{err}");
+
+    // nfs.conf on its own: a set scope that 2.6.2 ignores is a warning,
+    // an info when the version is unknown, nothing from 2.6.3 on.
+    let alone = |extra: &[&str]| {
+        let mut c = nfsha();
+        c.arg("lint").arg(&conf).args(extra);
+        nfs302(&stdout(&mut c).1)
+    };
+    assert!(alone(&["--nfs-utils", "2.6.2"])[0].starts_with("warning[NFS302]"));
+    assert!(alone(&[])[0].starts_with("info[NFS302]"));
+    assert!(alone(&["--nfs-utils", "2.6.3"]).is_empty());
+
+    // ocf:nfsha:nfsserver: an nfs.conf scope other than server_hostname
+    // takes over from 2.6.3 on; the same name is fine.
+    let nfsha_crm = "tests/fixtures/lint/base.nfsha.crm";
+    let with = |conf_text: &str, extra: &[&str]| {
+        std::fs::write(&conf, conf_text).unwrap();
+        let mut c = nfsha();
+        c.args(["lint", nfsha_crm]).arg(&conf).args(extra);
+        nfs302(&stdout(&mut c).1)
+    };
+    let f = with("[nfsd]\nscope = other\n", &[]);
+    assert!(
+        f.len() == 1
+            && f[0].starts_with("warning[NFS302]")
+            && f[0].contains("scope=other differs from `nfs-server` server_hostname=nfs-ha"),
+        "{f:?}"
+    );
+    assert!(
+        with("[nfsd]\nscope = other\n", &["--nfs-utils", "2.6.2"])[0].starts_with("info[NFS302]")
+    );
+    assert!(with("[nfsd]\nscope = nfs-ha\n", &[]).is_empty());
+}

@@ -13,6 +13,7 @@ use crate::model::Model;
 ///
 /// ```toml
 /// ignore = ["NFS302"]            # rules switched off everywhere
+/// nfs-utils = "2.6.2"            # the servers' nfs-utils (as --nfs-utils)
 /// [[ignore-object]]              # one rule for one object
 /// rule = "NFS201"
 /// object = "cl-nfsserver"
@@ -29,6 +30,12 @@ pub struct Config {
     pub ignore_object: Vec<ObjectIgnore>,
     #[serde(default)]
     pub severity: BTreeMap<String, Severity>,
+    /// The nfs-utils version of the servers (`--nfs-utils` overrides it).
+    #[serde(default)]
+    pub nfs_utils: Option<String>,
+    /// `nfs_utils`, read.
+    #[serde(skip)]
+    pub nfs_utils_version: Option<super::nfs_utils::NfsUtils>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,8 +59,15 @@ impl Config {
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         let c: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            format!("{}:{line}: expected a suppression config (ignore, [[ignore-object]], [severity]): {}", path.display(), e.message())
+            format!("{}:{line}: expected a suppression config (ignore, [[ignore-object]], [severity], nfs-utils): {}", path.display(), e.message())
         })?;
+        let mut c = c;
+        if let Some(raw) = &c.nfs_utils {
+            c.nfs_utils_version = Some(
+                super::nfs_utils::NfsUtils::parse(raw)
+                    .map_err(|e| format!("{}: nfs-utils: {e}", path.display()))?,
+            );
+        }
         for code in c
             .ignore
             .iter()

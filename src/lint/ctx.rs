@@ -43,6 +43,8 @@ pub struct Ctx<'a> {
     /// The heartbeat settings as the heartbeat daemon reads them (its own
     /// parser), or its refusal.
     pub heartbeat: Option<Result<HeartbeatConfig, String>>,
+    /// The servers' nfs-utils version, when the user gave it.
+    pub nfs_utils: Option<crate::lint::nfs_utils::NfsUtils>,
 }
 
 impl<'a> Ctx<'a> {
@@ -92,6 +94,7 @@ impl<'a> Ctx<'a> {
             parts,
             comp_mounts,
             mounts,
+            nfs_utils: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod ctx;
 pub mod fix;
 pub mod inputs;
+pub mod nfs_utils;
 pub mod order_cmd;
 pub mod output;
 pub mod placement;

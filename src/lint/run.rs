@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::config::object_id;
 use super::inputs;
+use super::nfs_utils::NfsUtils;
 use super::{output, rules, Config, Ctx, Finding, Severity};
 use crate::model::{input, Dialect, HostConfig, Model};
 
@@ -70,6 +71,11 @@ pub struct LintArgs {
     /// cluster. What needs a decision is listed in it as comments.
     #[arg(long)]
     pub fix: bool,
+    /// The nfs-utils version on the servers (e.g. 2.6.2, or Debian's
+    /// 1:2.6.2-4+deb12u1): nfs.conf `[nfsd] scope` and rpc.nfsd `-S` count
+    /// as a fixed server scope only from 2.6.3 on. Unknown by default.
+    #[arg(long, value_name = "VERSION", value_parser = NfsUtils::parse)]
+    pub nfs_utils: Option<NfsUtils>,
     /// With --fix and CIB XML input: also write the corrected CIB here.
     #[arg(long, value_name = "NEW.xml", requires = "fix")]
     pub fix_output: Option<PathBuf>,
@@ -78,7 +84,8 @@ pub struct LintArgs {
 /// Run every rule over one model, apply suppressions and severity overrides,
 /// and sort the findings by location.
 pub fn lint_model(m: &Model, config: &Config) -> Vec<Finding> {
-    let ctx = Ctx::new(m);
+    let mut ctx = Ctx::new(m);
+    ctx.nfs_utils = config.nfs_utils_version;
     let mut out = Vec::new();
     for rule in rules::ALL {
         let mut found = Vec::new();
@@ -145,6 +152,10 @@ fn run_configs(args: &LintArgs) -> i32 {
         },
         None => Config::default(),
     };
+    let mut config = config;
+    if args.nfs_utils.is_some() {
+        config.nfs_utils_version = args.nfs_utils;
+    }
     let named = args
         .files
         .iter()

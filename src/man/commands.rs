@@ -254,6 +254,10 @@ const COMMANDS: &[(&str, Extra)] = &[
                     "Fix what is mechanical in a copy of the CIB, then check it.",
                 ),
                 ("nfsha lint --mounts /proc/mounts", "Check this KVM host's NFS mounts."),
+                (
+                    "nfsha lint --nfs-utils 2.6.2 cluster.crm /etc/nfs.conf",
+                    "Count only what Debian 12's nfs-utils honours (it ignores nfs.conf [nfsd] scope).",
+                ),
             ],
             see_also: &["nfsha-order(8)", "crm_verify(8)", "cibadmin(8)", "nfs.conf(5)", "mount(8)"],
         },

@@ -210,7 +210,11 @@ pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> 
     // Each value alone first, with the parameter table's own checks in its
     // order, so the agent, `nfsha dropin` and `nfsha lint` give one reason.
     for (name, v, check) in [
-        ("lease_time", lease, check_lease as fn(&str) -> Result<(), String>),
+        (
+            "lease_time",
+            lease,
+            check_lease as fn(&str) -> Result<(), String>,
+        ),
         ("grace_time", grace, check_grace),
     ] {
         if let Err(e) = check(&v.to_string()) {

@@ -85,8 +85,7 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
     let dir = &cfg.state_directory;
     let conf = NfsConf::load(ctx.sys);
     storage::check_nfs_conf(ctx.sys, &conf, dir)?;
-    if let Some(set) = config::statd_conf_wrong(&|s, k| conf.get(s, k).map(str::to_string), cfg)
-    {
+    if let Some(set) = config::statd_conf_wrong(&|s, k| conf.get(s, k).map(str::to_string), cfg) {
         return Err(OcfError::new(
             Rc::ErrArgs,
             format!(
