@@ -10,38 +10,49 @@ use crate::model::{self, input, Dialect, HostConfig, Model};
 /// How long `cibadmin -Q` may take before we give up on the live CIB.
 const CIBADMIN_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Everything read: cluster models and host settings, with their dialects.
+/// Everything read: cluster models and host settings, with their dialects,
+/// and the files that could not be read.
 pub struct Inputs {
     pub clusters: Vec<Model>,
     pub host: HostConfig,
     pub files: Vec<(String, Dialect)>,
+    /// Files that could not be read (each with file, line and why).
+    pub errors: Vec<model::ParseError>,
 }
 
-/// Read and parse all inputs. The error names the file and line.
+/// Read and parse all inputs; the first error (naming file and line) stops it.
 pub fn read_inputs(
     files: &[PathBuf],
     forced: Option<Dialect>,
 ) -> Result<Inputs, model::ParseError> {
-    read_all(files.iter().map(|f| (f, forced)))
+    let mut inputs = read_all(files.iter().map(|f| (f, forced)));
+    match inputs.errors.is_empty() {
+        true => Ok(inputs),
+        false => Err(inputs.errors.remove(0)),
+    }
 }
 
 /// Read and parse files, each with its forced dialect (`--mounts FILE` is
-/// read as [`Dialect::Mounts`]).
-pub fn read_all<'a>(
-    files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>,
-) -> Result<Inputs, model::ParseError> {
+/// read as [`Dialect::Mounts`]); the ones that cannot be read are listed in
+/// [`Inputs::errors`] and the others are still linted.
+pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>) -> Inputs {
     let mut inputs = Inputs {
         clusters: Vec::new(),
         host: HostConfig::default(),
         files: Vec::new(),
+        errors: Vec::new(),
     };
     for (f, forced) in files {
-        let i = input::read_file(f, forced)?;
-        inputs.files.push((f.display().to_string(), i.dialect));
-        merge_host(&mut inputs.host, i.host);
-        inputs.clusters.extend(i.cluster);
+        match input::read_file(f, forced) {
+            Ok(i) => {
+                inputs.files.push((f.display().to_string(), i.dialect));
+                merge_host(&mut inputs.host, i.host);
+                inputs.clusters.extend(i.clusters);
+            }
+            Err(e) => inputs.errors.push(e),
+        }
     }
-    Ok(inputs)
+    inputs
 }
 
 fn merge_host(into: &mut HostConfig, from: HostConfig) {

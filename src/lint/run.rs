@@ -118,7 +118,8 @@ pub fn run(args: &LintArgs) -> i32 {
 }
 
 fn run_configs(args: &LintArgs) -> i32 {
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: a large configuration can give many thousands of lines.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if args.list_rules {
         let _ = output::list_rules(&mut stdout);
         return 0;
@@ -161,13 +162,7 @@ fn run_configs(args: &LintArgs) -> i32 {
         .iter()
         .map(|f| (f, args.dialect))
         .chain(args.mounts.iter().map(|m| (m, Some(Dialect::Mounts))));
-    let mut inputs = match inputs::read_all(named) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("nfsha lint: {e}");
-            return 2;
-        }
-    };
+    let mut inputs = inputs::read_all(named);
     if args.files.is_empty() && args.mounts.is_none() {
         eprintln!("nfsha lint: no file given; reading the live CIB with `cibadmin -Q`");
         let text = match inputs::live_cib() {
@@ -180,28 +175,43 @@ fn run_configs(args: &LintArgs) -> i32 {
         match input::read_text("cibadmin -Q", &text, Some(Dialect::Cib), None) {
             Ok(i) => {
                 inputs.files.push(("cibadmin -Q".into(), Dialect::Cib));
-                inputs.clusters.extend(i.cluster);
+                inputs.clusters.extend(i.clusters);
             }
-            Err(e) => {
-                eprintln!("nfsha lint: {e}");
-                return 2;
-            }
+            Err(e) => inputs.errors.push(e),
         }
     }
+    // An unreadable input is exit 2, never a clean result: it is named on
+    // stderr, and in the JSON and SARIF documents, which are still written.
+    for e in &inputs.errors {
+        eprintln!("nfsha lint: {e}");
+    }
+    let errors = std::mem::take(&mut inputs.errors);
     if args.fix {
+        // Never a fix for a configuration that was not wholly read.
+        if !errors.is_empty() {
+            return 2;
+        }
         return super::fix::run::main(args, inputs, &config);
     }
-    let findings = lint_inputs(inputs.clusters, inputs.host, &config);
-    let res = match args.format {
-        Format::Human => output::human(&mut stdout, &findings, &inputs.files),
-        Format::Json => output::json(&mut stdout, &findings, &inputs.files),
-        Format::Sarif => output::sarif(&mut stdout, &findings),
+    let findings = if inputs.files.is_empty() {
+        Vec::new()
+    } else {
+        lint_inputs(inputs.clusters, inputs.host, &config)
     };
-    if let Err(e) = res {
+    let res = match args.format {
+        Format::Human if !errors.is_empty() && findings.is_empty() => Ok(()),
+        Format::Human => output::human(&mut stdout, &findings, &inputs.files),
+        Format::Json => output::json(&mut stdout, &findings, &inputs.files, &errors),
+        Format::Sarif => output::sarif(&mut stdout, &findings, &errors),
+    };
+    if let Err(e) = res.and_then(|()| stdout.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("nfsha lint: writing output: {e}");
             return 2;
         }
+    }
+    if !errors.is_empty() {
+        return 2;
     }
     i32::from(findings.iter().any(|f| f.severity >= args.fail_on))
 }

@@ -51,7 +51,11 @@ pub fn read(paths: &[PathBuf]) -> lint::Inputs {
             .is_some_and(|e| e == "mounts")
             .then_some(nfsha::model::Dialect::Mounts)
     };
-    lint::inputs::read_all(paths.iter().map(|p| (p, dialect(p)))).unwrap_or_else(|e| panic!("{e}"))
+    let inputs = lint::inputs::read_all(paths.iter().map(|p| (p, dialect(p))));
+    if let Some(e) = inputs.errors.first() {
+        panic!("{e}");
+    }
+    inputs
 }
 
 /// Lint files in process: the findings and the human output.

@@ -23,6 +23,7 @@ macro_rules! registry {
 registry! {
     nfs001_dangling_reference,
     nfs002_nfsconf_ignored_line,
+    nfs003_unparsed_statement,
     nfs004_agent_refuses,
     nfs101_vip_before_nfs,
     nfs102_exports_before_server,
