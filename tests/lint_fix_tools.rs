@@ -240,7 +240,17 @@ fn fix_scripts_work_with_crm_pcs_and_crm_verify() {
                 }
                 input.clone()
             } else if let Some(stem) = name.strip_suffix(".pcs-config.txt") {
-                rule.join(format!("{stem}.xml"))
+                let xml = rule.join(format!("{stem}.xml"));
+                if !xml.exists() {
+                    // Its CIB form is what `pcs config` was printed from.
+                    failures.push(format!(
+                        "{}: no CIB form {}",
+                        input.display(),
+                        xml.display()
+                    ));
+                    continue;
+                }
+                xml
             } else if name.ends_with(".pcs") {
                 match pcs_cib(tmp.path(), &input) {
                     Some(c) => c,
