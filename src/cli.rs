@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, cloudstack, dropin, guard, heartbeat, install, lint, ocf, order, status, sys};
+use crate::{agents, cloudstack, dropin, guard, heartbeat, install, lint, ocf, status, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -42,7 +42,7 @@ pub enum Command {
     /// Find the HA-NFS mistakes in cluster configurations (CIB, crm, pcs) and nfs.conf.
     Lint(lint::LintArgs),
     /// Show the effective start order Pacemaker derives from a configuration.
-    Order(order::OrderArgs),
+    Order(lint::order_cmd::OrderArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -126,7 +126,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             sys::uts::sethostname_exec(&name, &command)
         }
         Command::Lint(args) => lint::run(&args),
-        Command::Order(args) => order::run(&args),
+        Command::Order(args) => lint::order_cmd::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0

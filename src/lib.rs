@@ -25,6 +25,6 @@ pub mod model;
 pub mod net;
 pub mod nfs;
 pub mod ocf;
-pub mod order;
+pub mod start_order;
 pub mod status;
 pub mod sys;

@@ -80,13 +80,6 @@ pub enum HbCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Lint NFS client mount options in /proc/mounts or an fstab.
-    Mounts {
-        /// /proc/mounts, /etc/fstab or a copy.
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
     /// Internal: the bounded I/O helper the daemon runs per attempt.
     #[command(hide = true)]
     Io(worker::IoArgs),
@@ -204,6 +197,5 @@ pub fn main(args: Args) -> i32 {
                 }
             }
         }
-        HbCommand::Mounts { file, json } => mounts::run(&file, json, "nfsha heartbeat mounts"),
     }
 }

@@ -216,8 +216,12 @@ const COMMANDS: &[(&str, Extra)] = &[
                 or get nodes fenced: wrong start order, NFS servers in clones, state that does \
                 not fail over, short leases, lease waits on stop, missing fencing. Each finding \
                 has a code (nfsha lint --explain CODE), the objects and line involved, and the \
-                fix in crm and pcs syntax. Without files, on a cluster node, it reads the live \
-                CIB with cibadmin -Q.",
+                fix in crm and pcs syntax; nfsha's own agents and the heartbeat daemon check \
+                their settings with their own code, so a configuration that lints clean starts. \
+                --fix writes the mechanical fixes as a crm or pcs script that changes only the \
+                CIB file named by CIB_file (and, with --fix-output, the corrected CIB). \
+                --mounts checks a KVM host's NFS client mounts. Without files, on a cluster \
+                node, it reads the live CIB with cibadmin -Q.",
             exit_status: &[
                 ("0", "No finding at or above --fail-on (default error)."),
                 ("1", "At least one finding at or above --fail-on."),
@@ -245,8 +249,17 @@ const COMMANDS: &[(&str, Extra)] = &[
                     "Fail a CI job on warnings too, with SARIF output.",
                 ),
                 ("nfsha lint --explain NFS104", "Explain one rule."),
+                (
+                    "cibadmin -Q > cib.xml\nnfsha lint --fix cib.xml > fix.sh\nCIB_file=cib.xml sh fix.sh && crm_verify -x cib.xml",
+                    "Fix what is mechanical in a copy of the CIB, then check it.",
+                ),
+                ("nfsha lint --mounts /proc/mounts", "Check this KVM host's NFS mounts."),
+                (
+                    "nfsha lint --nfs-utils 2.6.2 cluster.crm /etc/nfs.conf",
+                    "Count only what Debian 12's nfs-utils honours (it ignores nfs.conf [nfsd] scope).",
+                ),
             ],
-            see_also: &["nfsha-order(8)", "crm_verify(8)", "cibadmin(8)", "nfs.conf(5)"],
+            see_also: &["nfsha-order(8)", "crm_verify(8)", "cibadmin(8)", "nfs.conf(5)", "mount(8)"],
         },
     ),
     (
@@ -507,23 +520,6 @@ const COMMANDS: &[(&str, Extra)] = &[
                 "Check the shipped example.",
             )],
             see_also: &[],
-        },
-    ),
-    (
-        "heartbeat mounts",
-        Extra {
-            description: "Lints the NFS client mount options of a KVM host: hard mounts of \
-                backup shares without a bound, soft mounts holding VM disks, and the other \
-                options that hang or corrupt guests when the server goes away.",
-            exit_status: &[
-                ("0", "No finding."),
-                ("1", "A warning or worse."),
-                ("2", "The file is unreadable, or a usage error."),
-            ],
-            files: &[("/proc/mounts, /etc/fstab", "The usual inputs.")],
-            environment: &[],
-            examples: &[("nfsha heartbeat mounts /proc/mounts", "Check this host's NFS mounts.")],
-            see_also: &["mount(8)"],
         },
     ),
     (
