@@ -526,9 +526,16 @@ fn fix_writes_a_script_for_a_cib_file_and_refuses_what_it_cannot_do() {
         out.contains("# Needs a decision") && out.contains("NFS701"),
         "{out}"
     );
-    // One cluster configuration at a time; --fix-output wants CIB XML.
+    // One cluster configuration at a time (crm files together are one;
+    // crm and pcs files are two); --fix-output wants CIB XML.
     assert_eq!(
-        stdout(nfsha().args(["lint", "--fix", BASE_CRM, BAD_CLONE])).0,
+        stdout(nfsha().args([
+            "lint",
+            "--fix",
+            BASE_CRM,
+            "tests/fixtures/lint/NFS201/bad.pcs"
+        ]))
+        .0,
         2
     );
     let new = dir.path().join("new.xml");
@@ -666,4 +673,138 @@ fn nfs_conf_scope_counts_only_where_nfs_utils_honours_it() {
         with("[nfsd]\nscope = other\n", &["--nfs-utils", "2.6.2"])[0].starts_with("info[NFS302]")
     );
     assert!(with("[nfsd]\nscope = nfs-ha\n", &[]).is_empty());
+}
+
+/// crm files, and pcs command files, are edits: several given together
+/// build one cluster, in command-line order, as a fence file and a layout
+/// file loaded into one CIB do. The shipped examples, in both dialects.
+#[test]
+fn command_files_together_are_one_cluster() {
+    for (fence, layout) in [
+        ("examples/fence-ipmi.crm", "examples/nfs-cluster.crm"),
+        ("examples/fence-ipmi.pcs.sh", "examples/nfs-cluster.pcs.sh"),
+    ] {
+        let (rc, out, err) = stdout(nfsha().args(["lint", fence, layout, "examples/nfs.conf"]));
+        assert_eq!(rc, 0, "{fence} + {layout}: {out}{err}");
+        assert!(out.contains("No problems found in 3 files"), "{out}");
+        // The layout alone still has no fence device.
+        let (rc, out, _) = stdout(nfsha().args(["lint", layout]));
+        assert_eq!(rc, 1, "{out}");
+        assert!(out.contains("error[NFS701]"), "{out}");
+    }
+}
+
+/// A guide split into steps: a primitive defined in step 1 and grouped in
+/// step 2 is no missing member (NFS001); a finding names the file and line
+/// of its own statement; a member defined nowhere is NFS001 at its line in
+/// step 2.
+#[test]
+fn a_split_guide_is_one_stream_with_file_and_line_per_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let step1 = dir.path().join("step1.crm");
+    let step2 = dir.path().join("step2.crm");
+    std::fs::write(
+        &step1,
+        "# step 1: the server\n\
+         primitive nfs-server ocf:nfsha:nfsserver \\\n\
+         \x20   params server_hostname=nfs-ha lease_time=90 grace_time=90 \\\n\
+         \x20   op monitor interval=10s timeout=20s \\\n\
+         \x20   op start timeout=60s interval=0 op stop timeout=60s interval=0\n\
+         primitive nfs-vip ocf:nfsha:vip params ip=192.168.122.200 \\\n\
+         \x20   op monitor interval=10s timeout=10s op stop timeout=20s interval=0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &step2,
+        "# step 2: the group\n\
+         property stonith-enabled=false\n\
+         group g-nfs nfs-vip nfs-server\n",
+    )
+    .unwrap();
+    let (rc, out, err) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json"])
+            .arg(&step1)
+            .arg(&step2),
+    );
+    assert_eq!(rc, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"NFS001"), "{out}");
+    // The group (step 2) puts the address before the server (NFS101),
+    // said at the address's definition: step 1, line 6.
+    let order = findings
+        .iter()
+        .find(|f| f["code"] == "NFS101")
+        .unwrap_or_else(|| panic!("no NFS101: {out}"));
+    let loc = &order["location"];
+    assert!(
+        loc["file"].as_str().unwrap().ends_with("step1.crm"),
+        "{out}"
+    );
+    assert_eq!(loc["line"], 6, "{out}");
+
+    // A member that no step defines is NFS001, at its line in step 2.
+    std::fs::write(&step2, "# step 2\n\ngroup g-nfs nfs-server nfs-vip ghost\n").unwrap();
+    let (_, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json"])
+            .arg(&step1)
+            .arg(&step2),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let missing: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "NFS001")
+        .collect();
+    assert_eq!(missing.len(), 1, "{out}");
+    assert!(missing[0]["location"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("step2.crm"));
+    assert_eq!(missing[0]["location"]["line"], 3, "{out}");
+    // Step 2 first: crm resolves members at commit, so the group still
+    // finds step 1's primitives; only the ghost is missing.
+    let (_, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json"])
+            .arg(&step2)
+            .arg(&step1),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let missing = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "NFS001")
+        .count();
+    assert_eq!(missing, 1, "{out}");
+}
+
+/// Commands given with a whole configuration (CIB, `pcs config`) are
+/// refused, exit 2, naming both: which CIB they edit is not known.
+#[test]
+fn commands_with_a_cib_are_refused() {
+    let cib = std::fs::read_dir("tests/fixtures/lint")
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).into_iter().flatten())
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "xml"))
+        .expect("a CIB fixture");
+    let (rc, out, err) = stdout(
+        nfsha()
+            .arg("lint")
+            .arg(&cib)
+            .arg("examples/nfs-cluster.crm"),
+    );
+    assert_eq!(rc, 2, "{out}{err}");
+    assert!(err.contains("examples/nfs-cluster.crm"), "{err}");
+    assert!(err.contains(&*cib.display().to_string()), "{err}");
+    assert!(err.contains("crm configure load update"), "{err}");
 }

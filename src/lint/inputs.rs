@@ -35,6 +35,12 @@ pub fn read_inputs(
 /// Read and parse files, each with its forced dialect (`--mounts FILE` is
 /// read as [`Dialect::Mounts`]); the ones that cannot be read are listed in
 /// [`Inputs::errors`] and the others are still linted.
+///
+/// A CIB or `pcs config` file is a whole cluster each. crm files, and pcs
+/// command files, are edits to a cluster: all the files of one family build
+/// one cluster together, in command-line order (a fence file and a layout
+/// file, or a guide split into steps). Such commands given with a CIB or
+/// `pcs config` are refused: which CIB they were applied to is not said.
 pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>) -> Inputs {
     let mut inputs = Inputs {
         clusters: Vec::new(),
@@ -42,17 +48,78 @@ pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect
         files: Vec::new(),
         errors: Vec::new(),
     };
+    // Per family (crm, pcs commands): each file's name and text, and the
+    // models it gives alone.
+    let mut streams: Vec<(Dialect, Vec<(String, String)>, Vec<Model>)> = Vec::new();
+    let mut wholes: Vec<String> = Vec::new();
     for (f, forced) in files {
         match input::read_file(f, forced) {
             Ok(i) => {
-                inputs.files.push((f.display().to_string(), i.dialect));
+                let name = f.display().to_string();
+                inputs.files.push((name.clone(), i.dialect));
                 merge_host(&mut inputs.host, i.host);
-                inputs.clusters.extend(i.clusters);
+                match (i.dialect.is_commands(), i.text) {
+                    (true, Some(text)) => {
+                        let family = family(i.dialect);
+                        match streams.iter_mut().find(|s| s.0 == family) {
+                            Some(s) => {
+                                s.1.push((name, text));
+                                s.2.extend(i.clusters);
+                            }
+                            None => streams.push((family, vec![(name, text)], i.clusters)),
+                        }
+                    }
+                    _ => {
+                        if i.dialect.is_cluster() {
+                            wholes.push(name);
+                        }
+                        inputs.clusters.extend(i.clusters);
+                    }
+                }
             }
             Err(e) => inputs.errors.push(e),
         }
     }
+    for (dialect, texts, alone) in streams {
+        if let Some(cib) = wholes.first() {
+            let apply = match dialect {
+                Dialect::Crm => "CIB_file=NEW.xml crm configure load update FILE",
+                _ => "pcs -f NEW.xml … for each command",
+            };
+            inputs.errors.push(model::ParseError {
+                file: texts[0].0.clone(),
+                line: 1,
+                message: format!(
+                    "{} commands given together with the whole configuration `{cib}`: \
+                     commands are edits, and which CIB they were applied to is not known. \
+                     Apply them to a copy of it ({apply}) and lint the result, or lint them alone",
+                    dialect.name()
+                ),
+            });
+            continue;
+        }
+        if texts.len() == 1 {
+            inputs.clusters.extend(alone);
+            continue;
+        }
+        let parts: Vec<(&str, std::sync::Arc<str>)> = texts
+            .iter()
+            .map(|(name, text)| (text.as_str(), std::sync::Arc::from(name.as_str())))
+            .collect();
+        match input::read_stream(dialect, &parts) {
+            Ok(ms) => inputs.clusters.extend(ms),
+            Err(e) => inputs.errors.push(e),
+        }
+    }
     inputs
+}
+
+/// The family of a command dialect: crm, or pcs commands.
+fn family(d: Dialect) -> Dialect {
+    match d {
+        Dialect::Pcs => Dialect::PcsCommands,
+        d => d,
+    }
 }
 
 fn merge_host(into: &mut HostConfig, from: HostConfig) {

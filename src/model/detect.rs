@@ -44,6 +44,11 @@ impl Dialect {
             Dialect::Mounts => "mounts",
         }
     }
+    /// Commands that edit a cluster (crm, pcs commands), as opposed to a
+    /// whole cluster's configuration (CIB XML, `pcs config`).
+    pub fn is_commands(self) -> bool {
+        matches!(self, Dialect::Crm | Dialect::PcsCommands | Dialect::Pcs)
+    }
     pub fn is_cluster(self) -> bool {
         matches!(
             self,

@@ -12,6 +12,9 @@ pub struct Input {
     pub dialect: Dialect,
     pub clusters: Vec<Model>,
     pub host: HostConfig,
+    /// The text read (kept for crm and pcs commands, which several files
+    /// give together: see [`read_stream`]).
+    pub text: Option<String>,
 }
 
 /// Read and parse a file. Unreadable files and unknown formats are errors
@@ -88,11 +91,35 @@ pub fn read_text(
             m
         })
         .collect();
+    let text = dialect.is_commands().then(|| text.to_string());
     Ok(Input {
         dialect,
         clusters,
         host,
+        text,
     })
+}
+
+/// Parse several files of commands of one family (crm, or pcs commands)
+/// as one stream, in the order given: the edits each makes to a cluster are
+/// applied to what the files before built, and every statement keeps its own
+/// file and line. Each file has been read alone by [`read_text`] first (so
+/// that one with nothing understood is named).
+pub fn read_stream(dialect: Dialect, files: &[(&str, Arc<str>)]) -> Result<Vec<Model>, ParseError> {
+    let clusters = match dialect {
+        Dialect::Crm => vec![crm::parse_files(files)?],
+        _ => pcs::parse_command_files(files)?,
+    };
+    Ok(clusters
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .map(|mut m| {
+            for (_, file) in files {
+                m.sources.push((file.clone(), Some(dialect)));
+            }
+            m
+        })
+        .collect())
 }
 
 /// The error for a cluster configuration with no object in it, naming the

@@ -27,6 +27,21 @@ pub(super) enum Op {
     Shown(Stmt),
 }
 
+impl Op {
+    /// Move the statement's lines `by` lines down (several files read as
+    /// one stream).
+    pub(super) fn shift(&mut self, by: u32) {
+        let s = match self {
+            Op::Configure(s) | Op::Resource(s) | Op::Unparsed(s, _) | Op::Shown(s) => s,
+            Op::Erase => return,
+        };
+        s.line = s.line.saturating_add(by);
+        for w in &mut s.words {
+            w.1 = w.1.saturating_add(by);
+        }
+    }
+}
+
 /// The first words of configure-level statements.
 pub(super) const CONFIGURE: &[&str] = &[
     "primitive",

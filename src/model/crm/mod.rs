@@ -62,12 +62,37 @@ impl Stmt {
 /// the result is never an error (an input with nothing in it is refused by
 /// [`super::input`]).
 pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
-    let mut script = shell::script(text);
-    let enabled = script.enabled_units(file);
-    let ops = cli::collect(std::mem::take(&mut script));
-    let mut c = Crm::new(file);
-    c.read_templates(&ops);
-    for op in ops {
+    parse_files(&[(text, file.clone())])
+}
+
+/// Parse several crm inputs as one stream, in the order given: each
+/// statement edits the configuration the files before it built, as when a
+/// fence file and a layout file are loaded into one CIB (`crm configure load
+/// update`), or a guide's steps are run one after the other. Every statement
+/// keeps its own file and line (a group in file 2 may name a primitive of
+/// file 1; a member never defined anywhere is NFS001 at its own line).
+pub fn parse_files(files: &[(&str, Arc<str>)]) -> Result<Model, ParseError> {
+    let mut all = Vec::new();
+    let mut enabled = Vec::new();
+    let mut starts = Vec::new();
+    let mut offset = 0u32;
+    for (text, file) in files {
+        let mut script = shell::script(text);
+        enabled.extend(script.enabled_units(file));
+        let mut ops = cli::collect(std::mem::take(&mut script));
+        // One line numbering for the stream: this file's lines follow the
+        // last line of the one before; `Crm::loc` maps them back.
+        for op in &mut ops {
+            op.shift(offset);
+        }
+        starts.push((offset, file.clone()));
+        all.extend(ops);
+        let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX / 2);
+        offset = offset.saturating_add(lines).saturating_add(1);
+    }
+    let mut c = Crm::new(starts);
+    c.read_templates(&all);
+    for op in all {
         match op {
             cli::Op::Configure(s) => c.statement(&s),
             cli::Op::Resource(s) => c.resource_command(&s),
@@ -86,7 +111,8 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
 
 /// The model being built, with what crm keeps by name until the end.
 struct Crm {
-    file: Arc<str>,
+    /// The files of the stream, each with the stream line its lines follow.
+    files: Vec<(u32, Arc<str>)>,
     m: Model,
     /// `rsc_template` definitions, merged into the primitives that use them.
     templates: HashMap<String, Resource>,
@@ -95,9 +121,9 @@ struct Crm {
 }
 
 impl Crm {
-    fn new(file: &Arc<str>) -> Crm {
+    fn new(files: Vec<(u32, Arc<str>)>) -> Crm {
         Crm {
-            file: file.clone(),
+            files,
             m: Model {
                 has_cluster: true,
                 ..Model::default()
@@ -107,8 +133,16 @@ impl Crm {
         }
     }
 
+    /// The file and line of a line of the stream.
     fn loc(&self, line: u32) -> Loc {
-        Loc::new(&self.file, line)
+        match self.files.iter().rev().find(|(start, _)| *start < line) {
+            Some((start, file)) => Loc::new(file, line - start),
+            // Line 0 (no line known): the first file.
+            None => self.files.first().map_or_else(
+                || Loc::new(&Arc::from(""), line),
+                |(_, f)| Loc::new(f, line),
+            ),
+        }
     }
 
     fn unparsed(&mut self, s: &Stmt, why: impl Into<String>) {
@@ -226,11 +260,14 @@ impl Crm {
                         self.m.resources[c].children.push(k);
                     }
                     Some(_) => {}
-                    None if last => self.m.missing_members.push(MissingMember {
-                        container: self.m.resources[c].id.clone(),
-                        member: name.clone(),
-                        loc: Loc::new(&self.file, *line),
-                    }),
+                    None if last => {
+                        let loc = self.loc(*line);
+                        self.m.missing_members.push(MissingMember {
+                            container: self.m.resources[c].id.clone(),
+                            member: name.clone(),
+                            loc,
+                        });
+                    }
                     None => {}
                 }
             }

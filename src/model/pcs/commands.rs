@@ -112,17 +112,29 @@ struct Pcs {
 /// read is recorded in its model (an input with nothing in it is refused by
 /// [`super::super::input`]). The cluster's CIB comes first.
 pub fn parse_commands(text: &str, file: &Arc<str>) -> Result<Vec<Model>, ParseError> {
-    let script = shell::script(text);
+    parse_command_files(&[(text, file.clone())])
+}
+
+/// Parse several files of pcs commands as one stream, in the order given:
+/// each command edits the same cluster (and the same `-f` CIB files) as the
+/// files before it did, as when a fence script and a layout script are run
+/// one after the other. Every command keeps its own file and line.
+pub fn parse_command_files(files: &[(&str, Arc<str>)]) -> Result<Vec<Model>, ParseError> {
     let mut p = Pcs {
-        file: file.clone(),
+        file: files.first().map_or_else(|| Arc::from(""), |f| f.1.clone()),
         generation: Generation::Current,
         live: Cib::new(),
         files: Vec::new(),
     };
-    for c in &script.commands {
-        p.command(c);
+    let mut enabled = Vec::new();
+    for (text, file) in files {
+        let script = shell::script(text);
+        p.file = file.clone();
+        for c in &script.commands {
+            p.command(c);
+        }
+        enabled.extend(script.enabled_units(file));
     }
-    let enabled = script.enabled_units(file);
     Ok(p.finish(enabled))
 }
 

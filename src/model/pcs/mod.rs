@@ -16,7 +16,7 @@ mod constraint;
 pub mod default_ops;
 mod resource;
 
-pub use commands::parse_commands;
+pub use commands::{parse_command_files, parse_commands};
 pub use config::parse_config;
 
 use super::{Loc, NvPair};
