@@ -55,6 +55,17 @@ const MODEL_GAPS: &[(&str, &str)] = &[(
      commands does not know yet (issue 10, class 2)",
 )];
 
+/// `pcs config` fixtures whose CIB is a clean base: the fixture is that
+/// base's `pcs config` with a line added that no CIB can hold (a rule
+/// directory's own `bad.xml` would have to show the finding, and a CIB
+/// cannot show a statement that is not understood).
+const PRINTED_FROM: &[(&str, &str)] = &[(
+    // base.pcs-config.txt plus `g-nfs next to cl-drbd-nfs (score:INFINITY)`,
+    // a colocation without an id (NFS003).
+    "NFS003/bad.pcs-config.txt",
+    "base.xml",
+)];
+
 struct Outcome {
     fixed_clean: bool,
 }
@@ -240,7 +251,23 @@ fn fix_scripts_work_with_crm_pcs_and_crm_verify() {
                 }
                 input.clone()
             } else if let Some(stem) = name.strip_suffix(".pcs-config.txt") {
-                let xml = rule.join(format!("{stem}.xml"));
+                let own = rule.join(format!("{stem}.xml"));
+                let xml = match PRINTED_FROM.iter().find(|(f, _)| input.ends_with(f)) {
+                    Some((_, base)) => {
+                        // It is that base's `pcs config` with one line added.
+                        let base = Path::new("tests/fixtures/lint").join(base);
+                        let printed = base.with_extension("pcs-config.txt");
+                        let printed = std::fs::read_to_string(&printed).unwrap();
+                        let text = std::fs::read_to_string(&input).unwrap();
+                        let added: Vec<&str> = text
+                            .lines()
+                            .filter(|l| !printed.lines().any(|p| p == *l))
+                            .collect();
+                        assert_eq!(added.len(), 1, "{}: {added:?}", input.display());
+                        base
+                    }
+                    None => own,
+                };
                 if !xml.exists() {
                     // Its CIB form is what `pcs config` was printed from.
                     failures.push(format!(
