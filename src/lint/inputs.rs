@@ -48,9 +48,7 @@ pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect
         files: Vec::new(),
         errors: Vec::new(),
     };
-    // Per family (crm, pcs commands): each file's name and text, and the
-    // models it gives alone.
-    let mut streams: Vec<(Dialect, Vec<(String, String)>, Vec<Model>)> = Vec::new();
+    let mut streams: Vec<Stream> = Vec::new();
     let mut wholes: Vec<String> = Vec::new();
     for (f, forced) in files {
         match input::read_file(f, forced) {
@@ -113,6 +111,10 @@ pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect
     }
     inputs
 }
+
+/// Per family (crm, pcs commands): each file's name and text, and the models
+/// the files give alone (used when there is one file).
+type Stream = (Dialect, Vec<(String, String)>, Vec<Model>);
 
 /// The family of a command dialect: crm, or pcs commands.
 fn family(d: Dialect) -> Dialect {
