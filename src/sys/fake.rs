@@ -6,12 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Cmd, Deadline, Output, Paths, RunError, System};
 use crate::net::netlink::{IfAddr, Link, Route};
+use crate::net::sock_diag::TcpSocket;
 
 type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
 
@@ -25,6 +27,11 @@ struct State {
     killed: Vec<(u32, i32)>,
     spawned: Vec<Vec<String>>,
     slept: Duration,
+    // net branch (issue 12): the TCP sockets served, those destroyed, and
+    // the errno destroying fails with (None: it works).
+    tcp: Vec<TcpSocket>,
+    destroyed: Vec<TcpSocket>,
+    destroy_errno: Option<i32>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -114,6 +121,21 @@ impl Fake {
     }
     pub fn slept(&self) -> Duration {
         self.state.lock().unwrap().slept
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    /// The TCP sockets the kernel would list (any local address).
+    pub fn set_tcp_sockets(&self, sockets: Vec<TcpSocket>) {
+        self.state.lock().unwrap().tcp = sockets;
+    }
+    /// Sockets aborted through `destroy_tcp_socket`, in order.
+    pub fn destroyed(&self) -> Vec<TcpSocket> {
+        self.state.lock().unwrap().destroyed.clone()
+    }
+    /// Make `destroy_tcp_socket` fail with `errno` (e.g. EOPNOTSUPP).
+    pub fn fail_destroy(&self, errno: i32) {
+        self.state.lock().unwrap().destroy_errno = Some(errno);
     }
 }
 
@@ -242,5 +264,28 @@ impl System for Fake {
             ));
         }
         Ok(names)
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .tcp
+            .iter()
+            .filter(|s| s.local.ip() == local && states & (1 << s.state) != 0)
+            .cloned()
+            .collect())
+    }
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(errno) = s.destroy_errno {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        s.tcp.retain(|t| t != socket);
+        s.destroyed.push(socket.clone());
+        Ok(())
     }
 }

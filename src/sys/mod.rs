@@ -12,12 +12,14 @@ pub use paths::Paths;
 
 use std::ffi::OsString;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
+use crate::net::sock_diag::{self, TcpSocket};
 
 /// A point in time an action must finish by, on the monotonic clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +169,17 @@ pub trait System: Sync {
     /// The path with symlinks resolved. Only for paths on local, non-hung
     /// filesystems (`/dev`).
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+
+    // ---- Added by the `net` branch (issue 12: vip connection capture) ----
+    // The TCP connections of an address, read and aborted through netlink
+    // sock_diag (src/net/sock_diag.rs); the test double serves a list.
+
+    /// The TCP sockets in `states` (a mask of `1 << state`) whose local
+    /// address is `local`.
+    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>>;
+    /// Abort one socket locally (SOCK_DESTROY). The kernel sends the peer a
+    /// RST on the way out: drop the address's traffic first.
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()>;
 }
 
 /// The real machine.
@@ -356,6 +369,16 @@ impl System for Real {
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>> {
+        sock_diag::tcp_sockets(local, states)
+    }
+
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
+        sock_diag::destroy(socket)
     }
 }
 
