@@ -38,6 +38,9 @@ def main():
             "OCF_RESKEY_CRM_meta_interval": "10000",
             "OCF_RESKEY_CRM_meta_timeout": "20000",
         }
+        # The resource state directory, when the bench gives one its own.
+        if "HA_RSCTMP" in os.environ:
+            env["HA_RSCTMP"] = os.environ["HA_RSCTMP"]
         for kv in filter(None, params.split(",")):
             k, v = kv.split("=", 1)
             env["OCF_RESKEY_" + k] = v

@@ -240,10 +240,25 @@ pub fn load(path: &Path, expected: IpAddr) -> Result<Option<Record>, LoadError> 
         .map_err(LoadError::Bad)
 }
 
-/// Replace `path` with `data` so that a reader (or a crash) sees the old
-/// file or the new one, whole: a temporary file in the same directory,
-/// written and fsynced, renamed over `path`, then the directory fsynced.
-pub fn save_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
+/// Whether a save waits for the storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the file and the directory: the record survives a crash of this
+    /// node right after (monitor).
+    Synced,
+    /// No fsync: stop, whose group goes on to unmount the filesystem (which
+    /// writes it back) — a failover should not wait for a disk flush, on
+    /// DRBD a network round trip too. A crash before the unmount may lose
+    /// it: the next start then finds the monitor's record, or a bad one it
+    /// ignores.
+    AtUnmount,
+}
+
+/// Replace `path` with `data` so that a reader sees the old file or the new
+/// one, whole: a temporary file in the same directory, written (and with
+/// [`Durability::Synced`] fsynced), renamed over `path`, then the directory
+/// fsynced.
+pub fn save_atomic(path: &Path, data: &[u8], durability: Durability) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -259,9 +274,14 @@ pub fn save_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if durability == Durability::Synced {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        if durability == Durability::Synced {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -283,6 +303,9 @@ pub struct SaveArgs {
     /// The address the record must be for.
     #[arg(long)]
     pub ip: IpAddr,
+    /// Do not fsync (stop: the unmount that follows writes it back).
+    #[arg(long)]
+    pub no_sync: bool,
 }
 
 pub fn save_main(args: &SaveArgs) -> i32 {
@@ -290,7 +313,12 @@ pub fn save_main(args: &SaveArgs) -> i32 {
         .map_err(|e| format!("{}: {e}", args.from.display()))
         .and_then(|r| r.ok_or_else(|| format!("{}: no such file", args.from.display())))
         .and_then(|r| {
-            save_atomic(&args.to, r.render().as_bytes())
+            let durability = if args.no_sync {
+                Durability::AtUnmount
+            } else {
+                Durability::Synced
+            };
+            save_atomic(&args.to, r.render().as_bytes(), durability)
                 .map_err(|e| format!("writing {}: {e}", args.to.display()))
         });
     match result {
@@ -435,9 +463,10 @@ mod tests {
             load(&path, vip()).unwrap().is_none(),
             "absent is not an error"
         );
-        save_atomic(&path, sample().render().as_bytes()).unwrap();
+        save_atomic(&path, sample().render().as_bytes(), Durability::Synced).unwrap();
         assert_eq!(load(&path, vip()).unwrap(), Some(sample()));
-        save_atomic(&path, Record::new(vip(), vec![]).render().as_bytes()).unwrap();
+        let empty = Record::new(vip(), vec![]).render();
+        save_atomic(&path, empty.as_bytes(), Durability::AtUnmount).unwrap();
         assert_eq!(load(&path, vip()).unwrap().unwrap().conns, vec![]);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -445,7 +474,7 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
         let missing = dir.path().join("no/such/dir/f");
-        assert!(save_atomic(&missing, b"x").is_err());
+        assert!(save_atomic(&missing, b"x", Durability::Synced).is_err());
     }
 
     #[test]
@@ -458,6 +487,7 @@ mod tests {
             from: from.clone(),
             to: to.clone(),
             ip: vip(),
+            no_sync: false,
         };
         assert_eq!(save_main(&args), 1);
         assert!(!to.exists());

@@ -6,6 +6,7 @@ pub mod announce;
 pub mod connections;
 pub mod filter;
 pub mod netlink;
+pub mod nftables;
 pub mod nlsock;
 pub mod sock_diag;
 pub mod takeover;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::{Cmd, Deadline, Output, Paths, RunError, System};
 use crate::net::netlink::{IfAddr, Link, Route};
-use crate::net::sock_diag::TcpSocket;
+use crate::net::sock_diag::{Mapped, TcpSocket};
 
 type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
 
@@ -32,6 +32,7 @@ struct State {
     tcp: Vec<TcpSocket>,
     destroyed: Vec<TcpSocket>,
     destroy_errno: Option<i32>,
+    nft_tables: Vec<String>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -136,6 +137,10 @@ impl Fake {
     /// Make `destroy_tcp_socket` fail with `errno` (e.g. EOPNOTSUPP).
     pub fn fail_destroy(&self, errno: i32) {
         self.state.lock().unwrap().destroy_errno = Some(errno);
+    }
+    /// The nftables `inet` tables that exist.
+    pub fn set_nft_tables(&self, names: &[&str]) {
+        self.state.lock().unwrap().nft_tables = names.iter().map(|n| n.to_string()).collect();
     }
 }
 
@@ -268,7 +273,12 @@ impl System for Fake {
 
     // ---- Added by the `net` branch (issue 12) ----
 
-    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>> {
+    fn tcp_sockets(
+        &self,
+        local: IpAddr,
+        states: u32,
+        _mapped: Mapped,
+    ) -> io::Result<Vec<TcpSocket>> {
         Ok(self
             .state
             .lock()
@@ -287,5 +297,14 @@ impl System for Fake {
         s.tcp.retain(|t| t != socket);
         s.destroyed.push(socket.clone());
         Ok(())
+    }
+    fn nft_table_exists(&self, name: &str) -> io::Result<bool> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .nft_tables
+            .iter()
+            .any(|t| t == name))
     }
 }

@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
-use crate::net::sock_diag::{self, TcpSocket};
+use crate::net::sock_diag::{self, Mapped, TcpSocket};
 
 /// A point in time an action must finish by, on the monotonic clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,14 +172,19 @@ pub trait System: Sync {
 
     // ---- Added by the `net` branch (issue 12: vip connection capture) ----
     // The TCP connections of an address, read and aborted through netlink
-    // sock_diag (src/net/sock_diag.rs); the test double serves a list.
+    // sock_diag (src/net/sock_diag.rs), and whether an nftables table exists
+    // (src/net/nftables.rs); the test double serves lists.
 
     /// The TCP sockets in `states` (a mask of `1 << state`) whose local
-    /// address is `local`.
-    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>>;
+    /// address is `local` (for IPv4, v4-mapped IPv6 sockets too with
+    /// `Mapped::Include`).
+    fn tcp_sockets(&self, local: IpAddr, states: u32, mapped: Mapped)
+        -> io::Result<Vec<TcpSocket>>;
     /// Abort one socket locally (SOCK_DESTROY). The kernel sends the peer a
     /// RST on the way out: drop the address's traffic first.
     fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()>;
+    /// Whether the nftables table `inet <name>` exists (netlink, no `nft`).
+    fn nft_table_exists(&self, name: &str) -> io::Result<bool>;
 }
 
 /// The real machine.
@@ -373,12 +378,21 @@ impl System for Real {
 
     // ---- Added by the `net` branch (issue 12) ----
 
-    fn tcp_sockets(&self, local: IpAddr, states: u32) -> io::Result<Vec<TcpSocket>> {
-        sock_diag::tcp_sockets(local, states)
+    fn tcp_sockets(
+        &self,
+        local: IpAddr,
+        states: u32,
+        mapped: Mapped,
+    ) -> io::Result<Vec<TcpSocket>> {
+        sock_diag::tcp_sockets(local, states, mapped)
     }
 
     fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
         sock_diag::destroy(socket)
+    }
+
+    fn nft_table_exists(&self, name: &str) -> io::Result<bool> {
+        crate::net::nftables::inet_table_exists(name)
     }
 }
 

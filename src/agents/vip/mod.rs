@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::net::connections::Durability;
 use crate::net::filter::Backend;
 use crate::net::netlink::{contains, IfAddr, Link};
 use crate::ocf::params::{absolute_path, interface_name};
@@ -602,7 +603,8 @@ impl Agent for Vip {
             silence::close(ctx, &cfg, backend);
         }
         if let Some(record) = recorded {
-            record::save(ctx, &cfg, &record);
+            // No fsync: the group unmounts the filesystem next.
+            record::save(ctx, &cfg, &record, Durability::AtUnmount);
         }
         removed
     }

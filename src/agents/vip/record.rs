@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{run_file, takeover, Config};
-use crate::net::connections::{Conn, Record, MAX_CONNS};
-use crate::net::sock_diag::{TcpSocket, TCP_ESTABLISHED};
+use crate::net::connections::{Conn, Durability, Record, MAX_CONNS};
+use crate::net::sock_diag::{Mapped, TcpSocket, TCP_ESTABLISHED};
 use crate::nfs::NfsConf;
 use crate::ocf::Ctx;
 use crate::sys::{self, Cmd};
@@ -124,8 +124,17 @@ pub fn refresh(ctx: &Ctx, cfg: &Config) {
     let Some(target) = target(ctx, cfg) else {
         return;
     };
-    match ctx.sys.tcp_sockets(cfg.ip, 1 << TCP_ESTABLISHED) {
-        Ok(sockets) => save(ctx, cfg, &build(ctx, cfg, target, &sockets)),
+    // One walk of the kernel's table: nfsd's sockets are never v4-mapped.
+    match ctx
+        .sys
+        .tcp_sockets(cfg.ip, 1 << TCP_ESTABLISHED, Mapped::Skip)
+    {
+        Ok(sockets) => save(
+            ctx,
+            cfg,
+            &build(ctx, cfg, target, &sockets),
+            Durability::Synced,
+        ),
         Err(e) => tracing::warn!("cannot list the TCP connections of {}: {e}", cfg.ip),
     }
 }
@@ -142,7 +151,7 @@ pub fn forget_saved(ctx: &Ctx, cfg: &Config) {
 
 /// Save `p` unless it is what this node saved last (or the takeover helper
 /// is still reading the previous owner's record).
-pub fn save(ctx: &Ctx, cfg: &Config, p: &Pending) {
+pub fn save(ctx: &Ctx, cfg: &Config, p: &Pending, durability: Durability) {
     let text = p.record.render();
     let stamp = format!("{}\n{text}", p.target.display());
     if ctx
@@ -163,7 +172,7 @@ pub fn save(ctx: &Ctx, cfg: &Config, p: &Pending) {
         tracing::warn!("cannot write {}: {e}", pending.display());
         return;
     }
-    let cmd = Cmd::new(&sys::self_exe().to_string_lossy()).args([
+    let mut cmd = Cmd::new(&sys::self_exe().to_string_lossy()).args([
         "internal-save-connections".to_string(),
         "--from".into(),
         pending.display().to_string(),
@@ -172,6 +181,9 @@ pub fn save(ctx: &Ctx, cfg: &Config, p: &Pending) {
         "--ip".into(),
         cfg.ip.to_string(),
     ]);
+    if durability == Durability::AtUnmount {
+        cmd = cmd.arg("--no-sync");
+    }
     let failure = match ctx.sys.run(&cmd, ctx.deadline.within(SAVE_TIMEOUT)) {
         Ok(out) if out.success() => None,
         Ok(out) => Some(out.failure_text()),

@@ -11,13 +11,12 @@
 //! ([`clean_before_start`], which also removes rules it has no marker for,
 //! e.g. a ruleset saved while a stop ran and loaded at boot).
 
-use std::io;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{run_file, Config, Firewall};
 use crate::net::filter::{self, Argv, Backend};
-use crate::net::sock_diag::{TcpSocket, CONNECTED_STATES};
+use crate::net::sock_diag::{Mapped, TcpSocket, CONNECTED_STATES};
 use crate::ocf::{Ctx, OcfError, OcfResult};
 use crate::sys::{Cmd, Output, RunError};
 
@@ -172,8 +171,18 @@ pub fn clean_before_start(ctx: &Ctx, cfg: &Config) -> OcfResult {
         );
     }
     let _ = ctx.sys.remove_file(&marker(ctx, cfg.ip));
-    if let Some(b) = backend(ctx, cfg).filter(|b| Some(*b) != marked) {
-        lift(ctx, cfg.ip, b);
+    match backend(ctx, cfg).filter(|b| Some(*b) != marked) {
+        // Asking the kernel is cheap; `nft` runs only to delete a table.
+        Some(Backend::Nft) => {
+            let table = filter::nft_table(cfg.ip);
+            if ctx.sys.nft_table_exists(&table).unwrap_or(true) {
+                lift(ctx, cfg.ip, Backend::Nft);
+            }
+        }
+        Some(b) => {
+            lift(ctx, cfg.ip, b);
+        }
+        None => {}
     }
     Ok(())
 }
@@ -240,7 +249,10 @@ pub fn close(ctx: &Ctx, cfg: &Config, b: Backend) {
 /// Every TCP socket of the address that belongs to a connection (not the
 /// listeners; nfsd's listen on the wildcard address anyway).
 pub fn connected_sockets(ctx: &Ctx, cfg: &Config) -> Vec<TcpSocket> {
-    match ctx.sys.tcp_sockets(cfg.ip, CONNECTED_STATES) {
+    match ctx
+        .sys
+        .tcp_sockets(cfg.ip, CONNECTED_STATES, Mapped::Include)
+    {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("cannot list the TCP sockets of {}: {e}", cfg.ip);
@@ -268,18 +280,14 @@ pub fn abort_sockets(ctx: &Ctx, cfg: &Config, sockets: &[TcpSocket]) {
                 );
                 break;
             }
-            Err(e) => warn_abort(s, &e),
+            Err(e) => tracing::warn!(
+                "cannot abort the connection {} ↔ {}: {e}",
+                s.local,
+                s.remote
+            ),
         }
     }
     if aborted > 0 {
         tracing::info!("aborted {aborted} connection(s) of {} locally", cfg.ip);
     }
-}
-
-fn warn_abort(s: &TcpSocket, e: &io::Error) {
-    tracing::warn!(
-        "cannot abort the connection {} ↔ {}: {e}",
-        s.local,
-        s.remote
-    );
 }
