@@ -163,7 +163,7 @@ static PARAMS: &[ParamSpec] = &[
         "Where the connection record is kept (replicated)",
         "The directory, on storage that moves with the group, where the address's TCP \
          connections are recorded at every monitor and at stop, so that the node taking the \
-         address over can tickle them (file nfsha-vip-<ip>.conns). When unset, the state \
+         address over can tickle them (file nfsha-vip-ADDRESS.conns). When unset, the state \
          directory of the nfsstate resource active on this node is used (if exactly one is); \
          without either nothing is recorded and clients reconnect only after their own \
          back-off. A directory on local disk is useless: the other node never sees it.",
