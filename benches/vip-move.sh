@@ -14,27 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-30}"
 bin="$(realpath "${2:-target/x86_64-unknown-linux-gnu/release/nfsha}")"
-ns="nfsha-benchm-$$"
-cns="nfsha-benchmc-$$"
-dir="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-    ip netns del "$cns" 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-ip netns add "$ns"
-ip netns add "$cns"
-ip -n "$ns" link set lo up
-ip -n "$cns" link set lo up
-ip -n "$ns" link add bench0 type veth peer name bench1 netns "$cns"
-ip -n "$ns" link set bench0 up
-ip -n "$cns" link set bench1 up
-ip -n "$ns" addr add 192.0.2.1/24 dev bench0
-ip -n "$cns" addr add 192.0.2.2/24 dev bench1
-mkdir -p "$dir/rsctmp" "$dir/tickle-nfsha" "$dir/tickle-portblock"
+. benches/vip-netns.sh
+vip_netns_setup benchm
 ln -s "$bin" "$dir/vip"
 # nfsd's port, accepting every client and keeping the connections.
 ip netns exec "$ns" python3 -c '

@@ -58,15 +58,11 @@ impl Node {
     }
 }
 
-/// `nfsha agent vip ACTION` in `ns`, as node `node`.
-fn vip(ns: &Netns, node: &Node, action: &str, params: &[(&str, &str)]) -> (i32, String) {
+/// `nfsha agent vip ACTION` in `ns`, as node `node`, as Pacemaker calls it.
+fn agent_command(ns: &Netns, node: &Node, action: &str, params: &[(&str, &str)]) -> Command {
     let mut c = ns.command(common::nfsha().to_str().unwrap());
-    c.args(["agent", "vip", action]);
-    run_agent(c, node, params)
-}
-
-fn run_agent(mut c: Command, node: &Node, params: &[(&str, &str)]) -> (i32, String) {
-    c.env("OCF_ROOT", "/usr/lib/ocf")
+    c.args(["agent", "vip", action])
+        .env("OCF_ROOT", "/usr/lib/ocf")
         .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
         .env("OCF_RESKEY_CRM_meta_interval", "10000")
         .env("OCF_RESKEY_require_exports", "false")
@@ -75,7 +71,14 @@ fn run_agent(mut c: Command, node: &Node, params: &[(&str, &str)]) -> (i32, Stri
     for (k, v) in params {
         c.env(format!("OCF_RESKEY_{k}"), v);
     }
-    let out = c.output().expect("run agent");
+    c
+}
+
+/// Run the agent: its exit code and stderr.
+fn vip(ns: &Netns, node: &Node, action: &str, params: &[(&str, &str)]) -> (i32, String) {
+    let out = agent_command(ns, node, action, params)
+        .output()
+        .expect("run agent");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -508,18 +511,9 @@ fn killed_stop_leaves_nothing(firewall: &str, cleaner: &str) {
     // Stop, with `ip addr del` hanging; SIGKILL the agent once it got there.
     let dir = tempfile::tempdir().unwrap();
     let bin = hanging_ip(dir.path());
-    let mut c = lan.servers[0].command(common::nfsha().to_str().unwrap());
-    c.args(["agent", "vip", "stop"]);
+    let mut c = agent_command(&lan.servers[0], &a, "stop", &p);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    c.env("PATH", path)
-        .env("OCF_ROOT", "/usr/lib/ocf")
-        .env("OCF_RESOURCE_INSTANCE", "nfs_ip")
-        .env("OCF_RESKEY_require_exports", "false")
-        .env("HA_RSCTMP", a.rsctmp.path())
-        .env("HA_LOGFILE", a.log());
-    for (k, v) in &p {
-        c.env(format!("OCF_RESKEY_{k}"), v);
-    }
+    c.env("PATH", path);
     // `ip netns exec` execs the agent: the child's pid is the agent's.
     let mut child = c.spawn().unwrap();
     let guard = Instant::now() + Duration::from_secs(60);

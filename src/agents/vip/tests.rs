@@ -63,11 +63,19 @@ fn addr(ip: &str, prefix: u8, ifindex: u32) -> IfAddr {
 }
 
 fn go(sys: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
+    go_at(sys, action, params, 0)
+}
+
+/// `go` with `OCF_CHECK_LEVEL` set (validate-all at depth 10 checks this node).
+fn go_at(sys: &Fake, action: &str, params: &[(&str, &str)], depth: u32) -> (i32, String) {
     let mut env: BTreeMap<String, String> = params
         .iter()
         .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
         .collect();
     env.insert("OCF_RESKEY_CRM_meta_interval".into(), "10000".into());
+    if depth > 0 {
+        env.insert("OCF_CHECK_LEVEL".into(), depth.to_string());
+    }
     let (mut o, mut e) = (Vec::new(), Vec::new());
     let rc = ocf::run(&Vip, Some(action), env, sys, &mut o, &mut e);
     (rc, String::from_utf8(e).unwrap())
@@ -156,15 +164,13 @@ fn no_route_or_nic_here_is_a_node_local_error() {
     let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50"), ("nic", "eth9")]);
     assert_eq!(rc, 2);
     assert!(err.contains("nic=\"eth9\": no such interface"), "{err}");
-    let mut env = BTreeMap::new();
-    env.insert("OCF_RESKEY_ip".to_string(), "192.0.2.50".to_string());
-    env.insert("OCF_RESKEY_nic".to_string(), "eth9".to_string());
-    env.insert("OCF_CHECK_LEVEL".to_string(), "10".to_string());
-    let (mut o, mut e) = (Vec::new(), Vec::new());
-    assert_eq!(
-        ocf::run(&Vip, Some("validate-all"), env, &f, &mut o, &mut e),
-        2
+    let deep = go_at(
+        &f,
+        "validate-all",
+        &[("ip", "192.0.2.50"), ("nic", "eth9")],
+        10,
     );
+    assert_eq!(deep.0, 2, "{}", deep.1);
     // A route without a prefix on the chosen interface, and a label that only
     // this node's interface name makes too long.
     let (rc, err) = go(&f, "start", &[("ip", "198.51.100.7"), ("nic", "eth0")]);
@@ -731,16 +737,15 @@ fn new_parameters_are_checked() {
         0
     );
     // An explicitly named firewall missing on this node: exit 5 at depth 10.
-    let mut env = BTreeMap::new();
-    env.insert("OCF_RESKEY_ip".to_string(), "192.0.2.50".to_string());
-    env.insert("OCF_RESKEY_firewall".to_string(), "nft".to_string());
-    env.insert("OCF_CHECK_LEVEL".to_string(), "10".to_string());
-    let (mut o, mut e) = (Vec::new(), Vec::new());
-    assert_eq!(
-        ocf::run(&Vip, Some("validate-all"), env, &f, &mut o, &mut e),
-        5
+    let (rc, err) = go_at(
+        &f,
+        "validate-all",
+        &[("ip", "192.0.2.50"), ("firewall", "nft")],
+        10,
     );
-    assert!(String::from_utf8(e)
-        .unwrap()
-        .contains("firewall=nft but nft is not installed"));
+    assert_eq!(rc, 5, "{err}");
+    assert!(
+        err.contains("firewall=nft but nft is not installed"),
+        "{err}"
+    );
 }
