@@ -533,30 +533,79 @@ fn killed_stop_leaves_nothing(firewall: &str, cleaner: &str) {
         .unwrap();
     unsafe { libc::kill(hung, libc::SIGKILL) };
     let left = leftover_rules(&lan.servers[0]);
-    assert!(
-        left.contains("nfsha-vip-"),
-        "the killed stop left its rules: {left:?}"
-    );
-    // The address is still up here and unreachable: the next action cleans.
+    if firewall == "nft" {
+        // The table belonged to the killed process: the kernel removed it.
+        assert_eq!(left, "", "the kernel keeps no table of a dead stop");
+    } else {
+        assert!(
+            left.contains("nfsha-vip-"),
+            "the killed stop left its rules: {left:?}"
+        );
+    }
+    // The address is still up here; the next action removes what is left and
+    // the marker the killed stop wrote.
     let (rc, err) = vip(&lan.servers[0], &a, cleaner, &p);
     assert_eq!(rc, 0, "{cleaner}: {err}");
     assert_eq!(leftover_rules(&lan.servers[0]), "", "after {cleaner}");
     assert!(
         a.log_text()
-            .contains("removed the rules an interrupted stop left"),
+            .contains("an interrupted stop left its marker for 192.0.2.50"),
         "{}",
         a.log_text()
     );
+    assert!(!a
+        .rsctmp
+        .path()
+        .join("nfsha-vip-192.0.2.50.blackhole")
+        .exists());
+    assert_eq!(vip(&lan.servers[0], &a, "stop", &p).0, 0);
+}
+
+/// Rules without a marker — a ruleset saved (`nft list ruleset >
+/// /etc/nftables.conf`) while a stop ran, loaded at the next boot — must not
+/// make the address a black hole: start removes them.
+#[test]
+fn start_removes_a_saved_ruleset_it_has_no_marker_for() {
+    let lan = lan(&V4);
+    let a = Node::new();
+    let t = "nfsha-vip-192.0.2.50";
+    let nft = |args: &[&str]| {
+        let out = lan.servers[0].command("nft").args(args).output().unwrap();
+        assert!(out.status.success(), "nft {args:?}: {out:?}");
+    };
+    nft(&["add", "table", "inet", t]);
+    nft(&[
+        "add", "chain", "inet", t, "in", "{", "type", "filter", "hook", "input", "priority", "raw",
+        ";", "}",
+    ]);
+    nft(&[
+        "add",
+        "rule",
+        "inet",
+        t,
+        "in",
+        "ip",
+        "daddr",
+        "192.0.2.50",
+        "drop",
+    ]);
+    let p = [("ip", V4.vip), ("nic", "eth0"), ("tickle_rounds", "0")];
+    assert_eq!(vip(&lan.servers[0], &a, "start", &p).0, 0);
+    assert_eq!(leftover_rules(&lan.servers[0]), "");
+    // The address answers.
+    let _listener = nfsd_listener(&lan.servers[0], &V4);
+    lan.client
+        .enter(|| TcpStream::connect((V4.vip, 2049)).expect("the address is reachable"));
     assert_eq!(vip(&lan.servers[0], &a, "stop", &p).0, 0);
 }
 
 #[test]
-fn killed_stop_nft_rules_removed_by_monitor() {
+fn killed_stop_nft_table_dies_with_it_and_monitor_clears_the_marker() {
     killed_stop_leaves_nothing("nft", "monitor");
 }
 
 #[test]
-fn killed_stop_nft_rules_removed_by_start() {
+fn killed_stop_nft_table_dies_with_it_and_start_clears_the_marker() {
     killed_stop_leaves_nothing("nft", "start");
 }
 

@@ -5,11 +5,11 @@
 //! tickle; one that hears a RST or an error starts its reconnect back-off
 //! (3, 6, 12, … s) before the address is back.
 //!
-//! The rules are nftables (a table of their own, named after the address,
-//! hooked before every other filter) or, where `nft` is missing, iptables (a
-//! chain of their own, jumped to first from INPUT and OUTPUT). This module only
-//! builds the argv (no shell is ever involved); the agent runs them through
-//! the system seam, so the same plan runs on the machine and in unit tests.
+//! Two back-ends: nftables, spoken to over netlink ([`super::nftables`]), and
+//! where the kernel has no nf_tables, iptables: a chain of its own, jumped to
+//! first from INPUT and OUTPUT. This module names the back-ends and builds the
+//! iptables argv (no shell is ever involved); the agent runs them through the
+//! system seam, so the same plan runs on the machine and in unit tests.
 //!
 //! Not only the NFS ports: UDP (NFSv3 over UDP, mountd, statd) must stay silent
 //! too, and anything else the address carries is going away with it anyway.
@@ -60,15 +60,8 @@ impl Argv {
 pub struct Removal {
     /// Run in order; a failure of one (nothing to remove) does not stop the rest.
     pub steps: Vec<Argv>,
-    /// Succeeds while the rules still exist. `None`: the single step is atomic
-    /// and its success is the answer.
-    pub probe: Option<Argv>,
-}
-
-/// The nftables table of `ip`: `nfsha-vip-192.0.2.50`, `nfsha-vip-fd00__5`
-/// (nft names allow letters, digits, `-`, `_` and `.`, not `:`).
-pub fn nft_table(ip: IpAddr) -> String {
-    format!("nfsha-vip-{}", ip.to_string().replace(':', "_"))
+    /// Succeeds while the rules still exist.
+    pub probe: Argv,
 }
 
 /// The iptables chain of `ip`: a name of at most 28 characters, so a hash
@@ -86,14 +79,6 @@ fn comment(ip: IpAddr) -> String {
     format!("nfsha vip {ip}: silence while the address moves (removed by the agent)")
 }
 
-fn family_word(ip: IpAddr) -> &'static str {
-    if ip.is_ipv4() {
-        "ip"
-    } else {
-        "ip6"
-    }
-}
-
 fn iptables_program(ip: IpAddr) -> &'static str {
     if ip.is_ipv4() {
         "iptables"
@@ -102,97 +87,55 @@ fn iptables_program(ip: IpAddr) -> &'static str {
     }
 }
 
-/// The commands that drop everything to and from `ip`, in both directions.
-/// nft: one atomic transaction. iptables: the chain and its two rules first,
-/// then the jumps, so the hole is complete when it opens.
-pub fn install(ip: IpAddr, backend: Backend) -> Vec<Argv> {
+/// The iptables commands that drop everything to and from `ip`: the chain
+/// and its two rules first, then the jumps, so the hole is complete when it
+/// opens.
+pub fn install(ip: IpAddr) -> Vec<Argv> {
     let addr = ip.to_string();
-    match backend {
-        Backend::Nft => {
-            let t = nft_table(ip);
-            let fam = family_word(ip);
-            let quoted = format!("\"{}\"", comment(ip));
-            let mut a: Vec<&str> = vec![
-                "add", "table", "inet", &t, "{", "comment", &quoted, ";", "}",
-            ];
-            for (chain, hook) in [("in", "input"), ("out", "output")] {
-                a.extend([
-                    ";", "add", "chain", "inet", &t, chain, "{", "type", "filter", "hook", hook,
-                    "priority", "raw", ";", "policy", "accept", ";", "}",
-                ]);
-            }
-            a.extend([
-                ";", "add", "rule", "inet", &t, "in", fam, "daddr", &addr, "drop",
-            ]);
-            a.extend([
-                ";", "add", "rule", "inet", &t, "out", fam, "saddr", &addr, "drop",
-            ]);
-            vec![Argv::new("nft", &a)]
-        }
-        Backend::Iptables => {
-            let p = iptables_program(ip);
-            let c = iptables_chain(ip);
-            let note = comment(ip);
-            let rule = |dir: &str| {
-                Argv::new(
-                    p,
-                    &[
-                        "-w",
-                        "5",
-                        "-A",
-                        &c,
-                        dir,
-                        &addr,
-                        "-m",
-                        "comment",
-                        "--comment",
-                        &note,
-                        "-j",
-                        "DROP",
-                    ],
-                )
-            };
-            vec![
-                Argv::new(p, &["-w", "5", "-N", &c]),
-                rule("-d"),
-                rule("-s"),
-                Argv::new(p, &["-w", "5", "-I", "INPUT", "1", "-j", &c]),
-                Argv::new(p, &["-w", "5", "-I", "OUTPUT", "1", "-j", &c]),
-            ]
-        }
-    }
+    let p = iptables_program(ip);
+    let c = iptables_chain(ip);
+    let note = comment(ip);
+    let rule = |dir: &str| {
+        Argv::new(
+            p,
+            &[
+                "-w",
+                "5",
+                "-A",
+                &c,
+                dir,
+                &addr,
+                "-m",
+                "comment",
+                "--comment",
+                &note,
+                "-j",
+                "DROP",
+            ],
+        )
+    };
+    vec![
+        Argv::new(p, &["-w", "5", "-N", &c]),
+        rule("-d"),
+        rule("-s"),
+        Argv::new(p, &["-w", "5", "-I", "INPUT", "1", "-j", &c]),
+        Argv::new(p, &["-w", "5", "-I", "OUTPUT", "1", "-j", &c]),
+    ]
 }
 
-/// The commands that remove the rules of `ip`, whether they exist or not.
-pub fn remove(ip: IpAddr, backend: Backend) -> Removal {
-    match backend {
-        Backend::Nft => {
-            let t = nft_table(ip);
-            // `add` then `delete` in one transaction: deletes it if it is
-            // there, does nothing if not (nft 1.0.6 has no `destroy`).
-            Removal {
-                steps: vec![Argv::new(
-                    "nft",
-                    &[
-                        "add", "table", "inet", &t, ";", "delete", "table", "inet", &t,
-                    ],
-                )],
-                probe: None,
-            }
-        }
-        Backend::Iptables => {
-            let p = iptables_program(ip);
-            let c = iptables_chain(ip);
-            Removal {
-                steps: vec![
-                    Argv::new(p, &["-w", "5", "-D", "INPUT", "-j", &c]),
-                    Argv::new(p, &["-w", "5", "-D", "OUTPUT", "-j", &c]),
-                    Argv::new(p, &["-w", "5", "-F", &c]),
-                    Argv::new(p, &["-w", "5", "-X", &c]),
-                ],
-                probe: Some(Argv::new(p, &["-w", "5", "-n", "-L", &c])),
-            }
-        }
+/// The iptables commands that remove the rules of `ip`, whether they exist
+/// or not.
+pub fn remove(ip: IpAddr) -> Removal {
+    let p = iptables_program(ip);
+    let c = iptables_chain(ip);
+    Removal {
+        steps: vec![
+            Argv::new(p, &["-w", "5", "-D", "INPUT", "-j", &c]),
+            Argv::new(p, &["-w", "5", "-D", "OUTPUT", "-j", &c]),
+            Argv::new(p, &["-w", "5", "-F", &c]),
+            Argv::new(p, &["-w", "5", "-X", &c]),
+        ],
+        probe: Argv::new(p, &["-w", "5", "-n", "-L", &c]),
     }
 }
 
@@ -205,51 +148,24 @@ mod tests {
     }
 
     #[test]
-    fn nft_is_one_transaction_of_drops_in_both_directions() {
-        let ip: IpAddr = "192.0.2.50".parse().unwrap();
-        let cmds = install(ip, Backend::Nft);
-        assert_eq!(cmds.len(), 1);
-        let l = line(&cmds[0]);
-        assert!(
-            l.contains("add rule inet nfsha-vip-192.0.2.50 in ip daddr 192.0.2.50 drop"),
-            "{l}"
-        );
-        assert!(
-            l.contains("add rule inet nfsha-vip-192.0.2.50 out ip saddr 192.0.2.50 drop"),
-            "{l}"
-        );
-        assert!(l.contains("hook input priority raw"), "{l}");
-        assert!(l.contains("hook output priority raw"), "{l}");
-        assert!(!l.to_lowercase().contains("reject"), "{l}");
-        let r = remove(ip, Backend::Nft);
-        assert_eq!(
-            line(&r.steps[0]),
-            "nft add table inet nfsha-vip-192.0.2.50 ; delete table inet nfsha-vip-192.0.2.50"
-        );
-        assert_eq!(r.probe, None);
-    }
-
-    #[test]
-    fn ipv6_uses_ip6_words_and_names_without_colons() {
+    fn ipv6_uses_ip6tables() {
         let ip: IpAddr = "fd00::5".parse().unwrap();
-        assert_eq!(nft_table(ip), "nfsha-vip-fd00__5");
-        let l = line(&install(ip, Backend::Nft)[0]);
-        assert!(l.contains("ip6 daddr fd00::5 drop"), "{l}");
-        let ipt = install(ip, Backend::Iptables);
-        assert!(ipt.iter().all(|a| a.program == "ip6tables"));
-        assert!(remove(ip, Backend::Iptables)
-            .steps
+        assert!(install(ip).iter().all(|a| a.program == "ip6tables"));
+        let r = remove(ip);
+        assert!(r.steps.iter().all(|a| a.program == "ip6tables"));
+        assert_eq!(r.probe.program, "ip6tables");
+        assert!(install("192.0.2.1".parse().unwrap())
             .iter()
-            .all(|a| a.program == "ip6tables"));
+            .all(|a| a.program == "iptables"));
     }
 
     #[test]
-    fn iptables_chain_is_filled_before_it_is_jumped_to() {
+    fn the_chain_is_filled_before_it_is_jumped_to() {
         let ip: IpAddr = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap();
         let c = iptables_chain(ip);
         assert!(c.len() <= 28, "{c}");
         assert_ne!(c, iptables_chain("2001:db8::1".parse().unwrap()));
-        let lines: Vec<String> = install(ip, Backend::Iptables).iter().map(line).collect();
+        let lines: Vec<String> = install(ip).iter().map(line).collect();
         assert!(lines[0].ends_with(&format!("-N {c}")));
         assert!(
             lines[1].contains("-d 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")
@@ -262,10 +178,13 @@ mod tests {
             lines.iter().all(|l| l.contains("-w 5")),
             "never fail on the xtables lock"
         );
-        let r = remove(ip, Backend::Iptables);
+        assert!(!lines.iter().any(|l| l.contains("REJECT")));
+        let r = remove(ip);
         assert_eq!(r.steps.len(), 4);
+        assert!(line(&r.steps[0]).ends_with(&format!("-D INPUT -j {c}")));
+        assert!(line(&r.steps[1]).ends_with(&format!("-D OUTPUT -j {c}")));
         assert!(line(&r.steps[3]).ends_with(&format!("-X {c}")));
-        assert!(line(r.probe.as_ref().unwrap()).ends_with(&format!("-L {c}")));
+        assert!(line(&r.probe).ends_with(&format!("-L {c}")));
     }
 
     #[test]

@@ -13,6 +13,7 @@ const NLMSG_DONE: u16 = 3;
 pub const NLM_F_REQUEST: u16 = 1;
 pub const NLM_F_ACK: u16 = 4;
 pub const NLM_F_DUMP: u16 = 0x300;
+pub const NLM_F_CREATE: u16 = 0x400;
 
 pub fn align4(n: usize) -> usize {
     (n + 3) & !3
@@ -65,16 +66,27 @@ impl NlSocket {
         Ok(NlSocket { fd, seq: 0 })
     }
 
-    fn send(&mut self, kind: u16, flags: u16, body: &[u8]) -> io::Result<()> {
-        self.seq += 1;
-        let len = NLMSG_HDRLEN + body.len();
-        let mut req = Vec::with_capacity(len);
-        req.extend_from_slice(&(len as u32).to_ne_bytes());
-        req.extend_from_slice(&kind.to_ne_bytes());
-        req.extend_from_slice(&flags.to_ne_bytes());
-        req.extend_from_slice(&self.seq.to_ne_bytes());
-        req.extend_from_slice(&0u32.to_ne_bytes());
-        req.extend_from_slice(body);
+    /// Send `msgs` (type, flags, payload) in one datagram, numbered from the
+    /// next sequence number on; returns the first number used and the one
+    /// whose answer ends the exchange (the last asking for an ack or a dump).
+    fn send(&mut self, msgs: &[(u16, u16, &[u8])]) -> io::Result<(u32, u32)> {
+        let first = self.seq + 1;
+        let mut last = first + msgs.len() as u32 - 1;
+        let mut req = Vec::new();
+        for (kind, flags, body) in msgs {
+            self.seq += 1;
+            if flags & (NLM_F_ACK | NLM_F_DUMP) != 0 {
+                last = self.seq;
+            }
+            let len = NLMSG_HDRLEN + body.len();
+            req.extend_from_slice(&(len as u32).to_ne_bytes());
+            req.extend_from_slice(&kind.to_ne_bytes());
+            req.extend_from_slice(&flags.to_ne_bytes());
+            req.extend_from_slice(&self.seq.to_ne_bytes());
+            req.extend_from_slice(&0u32.to_ne_bytes());
+            req.extend_from_slice(body);
+            req.resize(align4(req.len()), 0);
+        }
         // SAFETY: a zeroed sockaddr_nl addresses the kernel.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as u16;
@@ -92,12 +104,17 @@ impl NlSocket {
         if sent < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(())
+        Ok((first, last))
     }
 
-    /// Read answers to the last request, calling `each` with every message's
-    /// payload, until `NLMSG_DONE` or an `NLMSG_ERROR` (0 = acknowledged).
-    fn receive(&mut self, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    /// Read the answers to the messages numbered `first..=self.seq`, calling
+    /// `each` with every payload, until `NLMSG_DONE`, an error for any of
+    /// them, or the acknowledgement of `last`.
+    fn receive(
+        &mut self,
+        (first, last): (u32, u32),
+        mut each: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             // SAFETY: buf is valid for its length.
@@ -123,7 +140,7 @@ impl NlSocket {
                         "truncated netlink message",
                     ));
                 }
-                if seq == self.seq {
+                if (first..=self.seq).contains(&seq) {
                     match mtype {
                         NLMSG_DONE => return Ok(()),
                         NLMSG_ERROR => {
@@ -131,7 +148,9 @@ impl NlSocket {
                             if errno != 0 {
                                 return Err(io::Error::from_raw_os_error(-errno));
                             }
-                            return Ok(());
+                            if seq == last {
+                                return Ok(());
+                            }
                         }
                         _ => each(&msg[NLMSG_HDRLEN..mlen]),
                     }
@@ -144,13 +163,21 @@ impl NlSocket {
     /// Send a dump request with `body` and call `each` with every answer's
     /// payload until the kernel says it is done.
     pub fn dump(&mut self, kind: u16, body: &[u8], each: impl FnMut(&[u8])) -> io::Result<()> {
-        self.send(kind, NLM_F_REQUEST | NLM_F_DUMP, body)?;
-        self.receive(each)
+        let seqs = self.send(&[(kind, NLM_F_REQUEST | NLM_F_DUMP, body)])?;
+        self.receive(seqs, each)
     }
 
     /// Send one request and wait for the kernel's acknowledgement.
     pub fn request(&mut self, kind: u16, body: &[u8]) -> io::Result<()> {
-        self.send(kind, NLM_F_REQUEST | NLM_F_ACK, body)?;
-        self.receive(|_| {})
+        let seqs = self.send(&[(kind, NLM_F_REQUEST | NLM_F_ACK, body)])?;
+        self.receive(seqs, |_| {})
+    }
+
+    /// Send `msgs` as one datagram (an nfnetlink batch, with its begin and end
+    /// messages among them) and wait until the last is acknowledged or any
+    /// fails. Only the last needs `NLM_F_ACK`: errors are always reported.
+    pub fn batch(&mut self, msgs: &[(u16, u16, &[u8])]) -> io::Result<()> {
+        let seqs = self.send(msgs)?;
+        self.receive(seqs, |_| {})
     }
 }

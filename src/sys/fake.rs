@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::{Cmd, Deadline, Output, Paths, RunError, System};
 use crate::net::netlink::{IfAddr, Link, Route};
+use crate::net::nftables::{table_name, NftHole};
 use crate::net::sock_diag::{Mapped, TcpSocket};
 
 type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
@@ -33,6 +34,8 @@ struct State {
     destroyed: Vec<TcpSocket>,
     destroy_errno: Option<i32>,
     nft_tables: Vec<String>,
+    nft_available: bool,
+    nft_errno: Option<i32>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -138,9 +141,18 @@ impl Fake {
     pub fn fail_destroy(&self, errno: i32) {
         self.state.lock().unwrap().destroy_errno = Some(errno);
     }
-    /// The nftables `inet` tables that exist.
+    /// The nftables `inet` tables that exist (nf_tables is then available).
     pub fn set_nft_tables(&self, names: &[&str]) {
-        self.state.lock().unwrap().nft_tables = names.iter().map(|n| n.to_string()).collect();
+        let mut s = self.state.lock().unwrap();
+        s.nft_available = true;
+        s.nft_tables = names.iter().map(|n| n.to_string()).collect();
+    }
+    pub fn nft_tables(&self) -> Vec<String> {
+        self.state.lock().unwrap().nft_tables.clone()
+    }
+    /// Make nftables writes fail with `errno` (e.g. EPERM).
+    pub fn fail_nft(&self, errno: i32) {
+        self.state.lock().unwrap().nft_errno = Some(errno);
     }
 }
 
@@ -298,13 +310,54 @@ impl System for Fake {
         s.destroyed.push(socket.clone());
         Ok(())
     }
-    fn nft_table_exists(&self, name: &str) -> io::Result<bool> {
-        Ok(self
-            .state
-            .lock()
-            .unwrap()
-            .nft_tables
-            .iter()
-            .any(|t| t == name))
+    /// Logged among the commands as `netlink nft add|delete table inet …`.
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>> {
+        let table = table_name(ip);
+        self.nft_write("add", &table)?;
+        Ok(Box::new(FakeHole { fake: self, table }))
+    }
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        let existed = self.nft_tables().iter().any(|t| t == name);
+        self.nft_write("delete", name)?;
+        Ok(existed)
+    }
+    fn nft_available(&self) -> bool {
+        self.state.lock().unwrap().nft_available
+    }
+}
+
+// ---- Added by the `net` branch (issue 12) ----
+
+impl Fake {
+    fn nft_write(&self, verb: &str, table: &str) -> io::Result<()> {
+        let mut s = self.state.lock().unwrap();
+        s.log
+            .push(Cmd::new("netlink").args(["nft", verb, "table", "inet", table]));
+        if let Some(errno) = s.nft_errno {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        if !s.nft_available {
+            return Err(io::Error::from_raw_os_error(libc::EPROTONOSUPPORT));
+        }
+        s.nft_tables.retain(|t| t != table);
+        if verb == "add" {
+            s.nft_tables.push(table.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The double's rules: a table in the fake's list until lifted.
+struct FakeHole<'a> {
+    fake: &'a Fake,
+    table: String,
+}
+
+impl NftHole for FakeHole<'_> {
+    fn owned(&self) -> bool {
+        true
+    }
+    fn lift(self: Box<Self>) -> io::Result<()> {
+        self.fake.nft_write("delete", &self.table)
     }
 }

@@ -19,6 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
+use crate::net::nftables::{self, NftHole};
 use crate::net::sock_diag::{self, Mapped, TcpSocket};
 
 /// A point in time an action must finish by, on the monotonic clock.
@@ -172,8 +173,8 @@ pub trait System: Sync {
 
     // ---- Added by the `net` branch (issue 12: vip connection capture) ----
     // The TCP connections of an address, read and aborted through netlink
-    // sock_diag (src/net/sock_diag.rs), and whether an nftables table exists
-    // (src/net/nftables.rs); the test double serves lists.
+    // sock_diag (src/net/sock_diag.rs), and the stop's nftables table, spoken
+    // to over netlink (src/net/nftables.rs); the test double keeps lists.
 
     /// The TCP sockets in `states` (a mask of `1 << state`) whose local
     /// address is `local` (for IPv4, v4-mapped IPv6 sockets too with
@@ -183,8 +184,14 @@ pub trait System: Sync {
     /// Abort one socket locally (SOCK_DESTROY). The kernel sends the peer a
     /// RST on the way out: drop the address's traffic first.
     fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()>;
-    /// Whether the nftables table `inet <name>` exists (netlink, no `nft`).
-    fn nft_table_exists(&self, name: &str) -> io::Result<bool>;
+    /// Drop all traffic to and from `ip` with an nftables table held by this
+    /// process (src/net/nftables.rs): `lift` removes it, and the kernel does
+    /// when the process ends (Linux ≥ 5.12).
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>>;
+    /// Delete the nftables table `inet <name>` if it exists; whether it did.
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool>;
+    /// Whether this kernel's nf_tables answers.
+    fn nft_available(&self) -> bool;
 }
 
 /// The real machine.
@@ -391,8 +398,16 @@ impl System for Real {
         sock_diag::destroy(socket)
     }
 
-    fn nft_table_exists(&self, name: &str) -> io::Result<bool> {
-        crate::net::nftables::inet_table_exists(name)
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>> {
+        Ok(Box::new(nftables::Hole::open(ip)?))
+    }
+
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        nftables::delete_table(name)
+    }
+
+    fn nft_available(&self) -> bool {
+        nftables::table_exists("nfsha-probe").is_ok()
     }
 }
 

@@ -204,10 +204,12 @@ static PARAMS: &[ParamSpec] = &[
         "auto, nft, iptables or none. Stop drops every packet to and from the address \
          (DROP, never REJECT) before it aborts the address's sockets and removes it, so no \
          client hears a FIN, RST or ICMP error from the old node and enters its reconnect \
-         back-off; the rules are lifted once the address is gone. auto uses nft when it \
-         is installed, else iptables. Rules an interrupted stop left behind are removed by \
-         the next start or monitor (nft table or iptables chain nfsha-vip-*). none is not \
-         recommended.",
+         back-off; the rules are lifted once the address is gone. auto uses nftables when \
+         the kernel has nf_tables (the rules are written over netlink, no nft process), else \
+         iptables. An nftables table belongs to the agent's process, so the kernel removes \
+         it if a stop is killed (Linux 5.12 and later); other rules an interrupted stop left \
+         behind are removed by the next start or monitor (nftables table or iptables chain \
+         nfsha-vip-*). none is not recommended.",
     )
     .check(check_firewall)
     .default("auto"),
@@ -592,15 +594,15 @@ impl Agent for Vip {
         }
         // Silent first, then the connections, then the address; the rules
         // come off only once the address is gone.
-        let hole = silence::open(ctx, &cfg);
+        let quiet = silence::open(ctx, &cfg);
         let sockets = silence::connected_sockets(ctx, &cfg);
         let recorded = record::established(ctx, &cfg, &sockets);
-        if hole.is_some() {
+        if quiet.is_some() {
             silence::abort_sockets(ctx, &cfg, &sockets);
         }
         let removed = remove_address(ctx, &cfg, a, link);
-        if let Some(backend) = hole {
-            silence::close(ctx, &cfg, backend);
+        if let Some(quiet) = quiet {
+            silence::close(ctx, &cfg, quiet);
         }
         if let Some(record) = recorded {
             // No fsync: the group unmounts the filesystem next.

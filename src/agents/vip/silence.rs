@@ -4,7 +4,9 @@
 //!
 //! Stop drops the address's traffic in both directions ([`open`]), aborts its
 //! sockets locally (their RSTs die in the rules), removes the address, and
-//! lifts the rules ([`close`]). A marker in the resource state directory is
+//! lifts the rules ([`close`]). With nftables the table belongs to the agent
+//! process (Linux ≥ 5.12): if the stop is killed, the kernel removes it. For
+//! older kernels and for iptables a marker in the resource state directory is
 //! written before the first rule and removed after the last one is gone, so
 //! rules an interrupted stop left behind are found by the next monitor
 //! ([`clean_stale`], one failed file read when there are none) or start
@@ -16,12 +18,13 @@ use std::time::Duration;
 
 use super::{run_file, Config, Firewall};
 use crate::net::filter::{self, Argv, Backend};
+use crate::net::nftables::{table_name, NftHole};
 use crate::net::sock_diag::{Mapped, TcpSocket, CONNECTED_STATES};
 use crate::ocf::{Ctx, OcfError, OcfResult};
 use crate::sys::{Cmd, Output, RunError};
 
-/// No firewall command gets longer than this (iptables waits up to 5 s for
-/// the xtables lock).
+/// No iptables command gets longer than this (it waits up to 5 s for the
+/// xtables lock).
 const RULE_TIMEOUT: Duration = Duration::from_secs(8);
 
 fn marker(ctx: &Ctx, ip: IpAddr) -> std::path::PathBuf {
@@ -33,57 +36,53 @@ fn run(ctx: &Ctx, a: &Argv) -> Result<Output, RunError> {
     ctx.sys.run(&cmd, ctx.deadline.within(RULE_TIMEOUT))
 }
 
-fn describe(b: Backend, ip: IpAddr) -> String {
-    match b {
-        Backend::Nft => format!("nft table inet {}", filter::nft_table(ip)),
-        Backend::Iptables => format!(
-            "{} chain {}",
-            if ip.is_ipv4() {
-                "iptables"
-            } else {
-                "ip6tables"
-            },
-            filter::iptables_chain(ip)
-        ),
+fn iptables(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() {
+        "iptables"
+    } else {
+        "ip6tables"
     }
 }
 
-fn program(b: Backend, ip: IpAddr) -> &'static str {
-    match (b, ip.is_ipv4()) {
-        (Backend::Nft, _) => "nft",
-        (Backend::Iptables, true) => "iptables",
-        (Backend::Iptables, false) => "ip6tables",
+fn describe(b: Backend, ip: IpAddr) -> String {
+    match b {
+        Backend::Nft => format!("nftables table inet {}", table_name(ip)),
+        Backend::Iptables => format!("{} chain {}", iptables(ip), filter::iptables_chain(ip)),
     }
 }
 
 /// The backend this node uses for `cfg.firewall`; `None` when turned off or
-/// when `auto` finds neither tool.
+/// when `auto` finds neither nf_tables nor iptables.
 fn backend(ctx: &Ctx, cfg: &Config) -> Option<Backend> {
     match cfg.firewall {
         Firewall::Off => None,
         Firewall::Use(b) => Some(b),
-        Firewall::Auto => [Backend::Nft, Backend::Iptables]
-            .into_iter()
-            .find(|b| ctx.sys.has_program(program(*b, cfg.ip))),
+        Firewall::Auto if ctx.sys.nft_available() => Some(Backend::Nft),
+        Firewall::Auto => ctx
+            .sys
+            .has_program(iptables(cfg.ip))
+            .then_some(Backend::Iptables),
     }
 }
 
-/// validate-all at depth 10: a firewall the admin named must be installed
-/// here (exit 5, so Pacemaker uses another node); `auto` with neither tool
-/// is only a warning.
+/// validate-all at depth 10: a firewall the admin named must work here
+/// (exit 5, so Pacemaker uses another node); `auto` with neither is only a
+/// warning.
 pub fn check_installed(ctx: &Ctx, cfg: &Config) -> OcfResult {
-    match (cfg.firewall, backend(ctx, cfg)) {
-        (Firewall::Use(b), _) if !ctx.sys.has_program(program(b, cfg.ip)) => {
+    match cfg.firewall {
+        Firewall::Use(Backend::Nft) if !ctx.sys.nft_available() => Err(OcfError::installed(
+            "firewall=nft but this kernel has no nf_tables (CONFIG_NF_TABLES_INET)",
+        )),
+        Firewall::Use(Backend::Iptables) if !ctx.sys.has_program(iptables(cfg.ip)) => {
             Err(OcfError::installed(format!(
-                "firewall={} but {} is not installed on this node",
-                b.name(),
-                program(b, cfg.ip)
+                "firewall=iptables but {} is not installed on this node",
+                iptables(cfg.ip)
             )))
         }
-        (Firewall::Auto, None) => {
+        Firewall::Auto if backend(ctx, cfg).is_none() => {
             tracing::warn!(
-                "neither nft nor iptables is installed: stop cannot keep clients of {} from \
-                 hearing the old node (install nftables)",
+                "neither nf_tables nor iptables is usable: stop cannot keep clients of {} from \
+                 hearing the old node",
                 cfg.ip
             );
             Ok(())
@@ -94,34 +93,39 @@ pub fn check_installed(ctx: &Ctx, cfg: &Config) -> OcfResult {
 
 /// Remove the rules of `ip` written with `b`, if any; whether none is left.
 fn lift(ctx: &Ctx, ip: IpAddr, b: Backend) -> bool {
-    let removal = filter::remove(ip, b);
-    let mut last_ok = false;
-    for step in &removal.steps {
-        last_ok = match run(ctx, step) {
-            Ok(out) => out.success(),
-            // Without the tool there can be no rules of it.
-            Err(RunError::NotFound(_)) => return true,
+    if b == Backend::Nft {
+        return match ctx.sys.nft_delete_table(&table_name(ip)) {
+            Ok(_) => true,
+            // No nf_tables in this kernel: no table either.
+            Err(e) if e.raw_os_error() == Some(libc::EPROTONOSUPPORT) => true,
             Err(e) => {
-                tracing::warn!("{e}");
+                tracing::warn!("deleting {}: {e}", describe(b, ip));
                 false
             }
         };
     }
-    match &removal.probe {
-        None => last_ok,
-        Some(probe) => match run(ctx, probe) {
-            Ok(out) => !out.success(),
-            Err(RunError::NotFound(_)) => true,
-            Err(e) => {
-                tracing::warn!("{e}");
-                false
-            }
-        },
+    let removal = filter::remove(ip);
+    for step in &removal.steps {
+        match run(ctx, step) {
+            // Without the tool there can be no rules of it.
+            Err(RunError::NotFound(_)) => return true,
+            Err(e) => tracing::warn!("{e}"),
+            // A step that fails has nothing to remove.
+            Ok(_) => {}
+        }
+    }
+    match run(ctx, &removal.probe) {
+        Ok(out) => !out.success(),
+        Err(RunError::NotFound(_)) => true,
+        Err(e) => {
+            tracing::warn!("{e}");
+            false
+        }
     }
 }
 
 /// Monitor, and stop of an address that is not here: remove the rules an
-/// interrupted stop left, if its marker says there are some.
+/// interrupted stop left, if its marker says there may be some.
 pub fn clean_stale(ctx: &Ctx, cfg: &Config) {
     let Ok(text) = ctx.sys.read_to_string(&marker(ctx, cfg.ip)) else {
         return;
@@ -129,7 +133,7 @@ pub fn clean_stale(ctx: &Ctx, cfg: &Config) {
     match Backend::parse(&text) {
         Some(b) if lift(ctx, cfg.ip, b) => {
             tracing::warn!(
-                "removed the rules an interrupted stop left dropping {}'s traffic ({})",
+                "an interrupted stop left its marker for {}; removed its rules if any were left ({})",
                 cfg.ip,
                 describe(b, cfg.ip)
             );
@@ -147,8 +151,10 @@ pub fn clean_stale(ctx: &Ctx, cfg: &Config) {
 }
 
 /// Start: no rule of this address may survive, or the address comes up as a
-/// black hole. Rules with a marker must go (else start fails); the configured
-/// backend's are removed too, marker or not.
+/// black hole. Rules a marker names must go (else start fails); the
+/// configured backend's are removed too, marker or not (a ruleset saved while
+/// a stop ran and loaded at boot has no marker). For nftables that is one
+/// netlink request, no process.
 pub fn clean_before_start(ctx: &Ctx, cfg: &Config) -> OcfResult {
     let marked = ctx
         .sys
@@ -165,36 +171,41 @@ pub fn clean_before_start(ctx: &Ctx, cfg: &Config) -> OcfResult {
             )));
         }
         tracing::warn!(
-            "removed the rules an interrupted stop left dropping {}'s traffic ({})",
+            "an interrupted stop left its marker for {}; removed its rules if any were left ({})",
             cfg.ip,
             describe(b, cfg.ip)
         );
     }
     let _ = ctx.sys.remove_file(&marker(ctx, cfg.ip));
-    match backend(ctx, cfg).filter(|b| Some(*b) != marked) {
-        // Asking the kernel is cheap; `nft` runs only to delete a table.
-        Some(Backend::Nft) => {
-            let table = filter::nft_table(cfg.ip);
-            if ctx.sys.nft_table_exists(&table).unwrap_or(true) {
-                lift(ctx, cfg.ip, Backend::Nft);
-            }
-        }
-        Some(b) => {
-            lift(ctx, cfg.ip, b);
-        }
-        None => {}
+    if let Some(b) = backend(ctx, cfg).filter(|b| Some(*b) != marked) {
+        lift(ctx, cfg.ip, b);
     }
     Ok(())
 }
 
-/// Drop everything to and from the address. Returns the backend whose rules
-/// are in place, `None` when there are none (stop then goes on without: a
-/// failed stop gets the node fenced, a noisy one only slows clients down).
-pub fn open(ctx: &Ctx, cfg: &Config) -> Option<Backend> {
+/// Rules in place while the address goes away.
+pub enum Silence<'a> {
+    Nft(Box<dyn NftHole + 'a>),
+    Iptables,
+}
+
+impl Silence<'_> {
+    fn backend(&self) -> Backend {
+        match self {
+            Silence::Nft(_) => Backend::Nft,
+            Silence::Iptables => Backend::Iptables,
+        }
+    }
+}
+
+/// Drop everything to and from the address. `None` when no rule is in place
+/// (stop then goes on without: a failed stop gets the node fenced, a noisy
+/// one only slows clients down).
+pub fn open<'a>(ctx: &Ctx<'a>, cfg: &Config) -> Option<Silence<'a>> {
     let Some(b) = backend(ctx, cfg) else {
         if cfg.firewall == Firewall::Auto {
             tracing::warn!(
-                "neither nft nor iptables is installed: clients of {} may hear this node reset \
+                "neither nf_tables nor iptables is usable: clients of {} may hear this node reset \
                  their connections while the address moves",
                 cfg.ip
             );
@@ -203,38 +214,65 @@ pub fn open(ctx: &Ctx, cfg: &Config) -> Option<Backend> {
     };
     clean_stale(ctx, cfg);
     // The marker goes first: a stop killed from here on leaves rules that the
-    // next start or monitor finds.
+    // next start or monitor finds (an owned nftables table goes by itself).
     if let Err(e) = ctx.sys.write(&marker(ctx, cfg.ip), b.name().as_bytes()) {
         tracing::warn!("cannot write {}: {e}", marker(ctx, cfg.ip).display());
     }
-    for step in filter::install(cfg.ip, b) {
-        let failure = match run(ctx, &step) {
-            Ok(out) if out.success() => continue,
-            Ok(out) => out.failure_text(),
+    let failure = match b {
+        Backend::Nft => match ctx.sys.nft_drop_address(cfg.ip) {
+            Ok(hole) => return Some(opened(cfg, Silence::Nft(hole))),
             Err(e) => e.to_string(),
-        };
-        tracing::warn!(
-            "cannot drop {}'s traffic while it moves ({}): `{} {}`: {failure}; clients may hear \
-             this node reset their connections",
-            cfg.ip,
-            describe(b, cfg.ip),
-            step.program,
-            step.args.join(" ")
-        );
-        close(ctx, cfg, b);
-        return None;
-    }
-    tracing::info!(
-        "dropping all traffic to and from {} ({})",
+        },
+        Backend::Iptables => {
+            let failed = filter::install(cfg.ip).into_iter().find_map(|step| {
+                let why = match run(ctx, &step) {
+                    Ok(out) if out.success() => return None,
+                    Ok(out) => out.failure_text(),
+                    Err(e) => e.to_string(),
+                };
+                Some(format!("`{} {}`: {why}", step.program, step.args.join(" ")))
+            });
+            match failed {
+                None => return Some(opened(cfg, Silence::Iptables)),
+                Some(why) => why,
+            }
+        }
+    };
+    tracing::warn!(
+        "cannot drop {}'s traffic while it moves ({}): {failure}; clients may hear this node \
+         reset their connections",
         cfg.ip,
         describe(b, cfg.ip)
     );
-    Some(b)
+    if lift(ctx, cfg.ip, b) {
+        let _ = ctx.sys.remove_file(&marker(ctx, cfg.ip));
+    }
+    None
+}
+
+fn opened<'a>(cfg: &Config, s: Silence<'a>) -> Silence<'a> {
+    tracing::info!(
+        "dropping all traffic to and from {} ({})",
+        cfg.ip,
+        describe(s.backend(), cfg.ip)
+    );
+    s
 }
 
 /// Lift the rules once the address is gone.
-pub fn close(ctx: &Ctx, cfg: &Config, b: Backend) {
-    if lift(ctx, cfg.ip, b) {
+pub fn close(ctx: &Ctx, cfg: &Config, s: Silence) {
+    let b = s.backend();
+    let lifted = match s {
+        Silence::Nft(hole) => match hole.lift() {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("deleting {}: {e}", describe(b, cfg.ip));
+                false
+            }
+        },
+        Silence::Iptables => lift(ctx, cfg.ip, b),
+    };
+    if lifted {
         let _ = ctx.sys.remove_file(&marker(ctx, cfg.ip));
     } else {
         tracing::warn!(

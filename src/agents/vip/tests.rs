@@ -278,9 +278,9 @@ fn stop_when_stopped_succeeds_and_stop_removes() {
 use crate::net::sock_diag::{Mapped, SocketId, TcpSocket};
 use std::sync::Arc;
 
-const NFT_INSTALL_PREFIX: &str = "nft add table inet nfsha-vip-192.0.2.50 {";
-const NFT_REMOVE: &str =
-    "nft add table inet nfsha-vip-192.0.2.50 ; delete table inet nfsha-vip-192.0.2.50";
+/// The nftables writes, as the double logs them (netlink, no `nft` process).
+const NFT_ADD: &str = "netlink nft add table inet nfsha-vip-192.0.2.50";
+const NFT_DELETE: &str = "netlink nft delete table inet nfsha-vip-192.0.2.50";
 const MARKER: &str = "/run/resource-agents/nfsha-vip-192.0.2.50.blackhole";
 const SAVED: &str = "/run/resource-agents/nfsha-vip-192.0.2.50.conns.saved";
 const RECORD: &str = "/srv/state/nfsha-vip-192.0.2.50.conns";
@@ -301,6 +301,9 @@ fn sock(local: &str, remote: &str, state: u8) -> TcpSocket {
 /// directory /srv/state, and `ip addr add/del` applied to the address list.
 fn running_node(programs: &[&str]) -> Arc<Fake> {
     let f = Arc::new(fake_net().with_programs(programs));
+    if programs.contains(&"nft") {
+        f.set_nft_tables(&[]); // a kernel with nf_tables
+    }
     f.file(
         "/run/resource-agents/nfsha-nfsstate-_srv_state",
         "directory=/srv/state\nbacking=drbd0\n",
@@ -357,11 +360,9 @@ fn stop_is_silent_first_and_records_the_nfs_connections() {
     assert_eq!(rc, 0, "{err}");
     let cmds = f.commands();
     // Rules, then the address, then the rules off, then the record.
-    assert!(cmds[0].starts_with(NFT_INSTALL_PREFIX), "{cmds:?}");
-    assert!(cmds[0].contains("in ip daddr 192.0.2.50 drop"), "{cmds:?}");
-    assert!(cmds[0].contains("out ip saddr 192.0.2.50 drop"), "{cmds:?}");
+    assert_eq!(cmds[0], NFT_ADD);
     assert_eq!(cmds[1], "ip -4 addr del 192.0.2.50/24 dev eth0");
-    assert_eq!(cmds[2], NFT_REMOVE);
+    assert_eq!(cmds[2], NFT_DELETE);
     assert!(cmds[3].contains(&format!(
         "internal-save-connections --from /run/resource-agents/nfsha-vip-192.0.2.50.conns.pending --to {RECORD} --ip 192.0.2.50 --no-sync"
     )), "{cmds:?}");
@@ -407,28 +408,20 @@ fn stop_without_rules_aborts_nothing() {
         assert_eq!(rc, 0, "{err}");
         assert!(f.destroyed().is_empty(), "{firewall}");
         assert!(
-            !f.commands().iter().any(|c| c.starts_with("nft")),
+            !f.commands().iter().any(|c| c.contains("nft")),
             "{firewall}"
         );
         assert_eq!(saves(&f).len(), 1, "the record is still kept");
     }
-    // Rules that cannot be installed: the same, and what got in is removed.
+    // Rules that cannot be written: the same; the marker stays, since what
+    // the kernel holds cannot be told, and the next monitor tries again.
     let f = running_node(&["nft"]);
-    f.respond(|c| {
-        (c.program == "nft" && c.args.contains(&"rule".to_string()))
-            .then(|| {
-                fail(
-                    1,
-                    "Error: Could not process rule: No such file or directory",
-                )
-            })
-            .flatten()
-    });
+    f.fail_nft(libc::EPERM);
     let (rc, err) = go(&f, "stop", &[("ip", "192.0.2.50")]);
     assert_eq!(rc, 0, "{err}");
     assert!(f.destroyed().is_empty());
-    assert_eq!(f.commands()[1], NFT_REMOVE);
-    assert_eq!(f.file_content(MARKER), None);
+    assert_eq!(f.commands()[..2], [NFT_ADD, NFT_DELETE]);
+    assert_eq!(f.file_content(MARKER).as_deref(), Some("nft"));
 }
 
 #[test]
@@ -571,7 +564,7 @@ fn stale_rules_are_cleaned_by_monitor_and_start() {
         .0,
         0
     );
-    assert_eq!(f.commands(), vec![NFT_REMOVE]);
+    assert_eq!(f.commands(), vec![NFT_DELETE]);
     assert_eq!(f.file_content(MARKER), None);
     // Without a marker monitor runs nothing.
     assert_eq!(
@@ -585,34 +578,30 @@ fn stale_rules_are_cleaned_by_monitor_and_start() {
     );
     assert_eq!(f.commands().len(), 1);
     // Start removes them before the address goes up, marker or not (a
-    // ruleset saved during a stop and loaded at boot has no marker); the
-    // kernel is asked first, so `nft` runs only when the table is there.
+    // ruleset saved during a stop and loaded at boot has no marker): one
+    // netlink request.
     let f = running_node(&["nft"]);
     f.set_addresses(vec![]);
+    f.set_nft_tables(&["nfsha-vip-192.0.2.50", "admins-own"]);
     assert_eq!(go(&f, "start", &[("ip", "192.0.2.50")]).0, 0);
-    assert_eq!(f.commands()[0], "ip -4 addr add 192.0.2.50/24 dev eth0");
-    let f = running_node(&["nft"]);
-    f.set_addresses(vec![]);
-    f.set_nft_tables(&["nfsha-vip-192.0.2.50"]);
-    assert_eq!(go(&f, "start", &[("ip", "192.0.2.50")]).0, 0);
-    assert_eq!(f.commands()[0], NFT_REMOVE);
+    assert_eq!(f.commands()[0], NFT_DELETE);
     assert_eq!(f.commands()[1], "ip -4 addr add 192.0.2.50/24 dev eth0");
+    assert_eq!(f.nft_tables(), vec!["admins-own"]);
     // Rules the marker names that cannot be removed: start refuses.
     let f = running_node(&["nft"]);
     f.set_addresses(vec![]);
     f.file(MARKER, "nft");
-    f.respond(|c| {
-        (c.program == "nft")
-            .then(|| fail(1, "Error: busy"))
-            .flatten()
-    });
+    f.fail_nft(libc::EPERM);
     let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
     assert_eq!(rc, 1);
-    assert!(err.contains("nft table inet nfsha-vip-192.0.2.50"), "{err}");
+    assert!(
+        err.contains("nftables table inet nfsha-vip-192.0.2.50"),
+        "{err}"
+    );
     assert!(err.contains("the address would be unreachable"), "{err}");
     assert_eq!(
-        f.commands().len(),
-        1,
+        f.commands(),
+        vec![NFT_DELETE],
         "no address added: {:?}",
         f.commands()
     );
@@ -620,13 +609,13 @@ fn stale_rules_are_cleaned_by_monitor_and_start() {
     let f = running_node(&["nft"]);
     f.file(MARKER, "nft");
     assert_eq!(go(&f, "start", &[("ip", "192.0.2.50")]).0, 0);
-    assert_eq!(f.commands(), vec![NFT_REMOVE]);
+    assert_eq!(f.commands(), vec![NFT_DELETE]);
     // A stop finding no address still cleans up.
     let f = running_node(&["nft"]);
     f.set_addresses(vec![]);
     f.file(MARKER, "nft");
     assert_eq!(go(&f, "stop", &[("ip", "192.0.2.50")]).0, 0);
-    assert_eq!(f.commands(), vec![NFT_REMOVE]);
+    assert_eq!(f.commands(), vec![NFT_DELETE]);
 }
 
 #[test]
@@ -745,7 +734,21 @@ fn new_parameters_are_checked() {
     );
     assert_eq!(rc, 5, "{err}");
     assert!(
-        err.contains("firewall=nft but nft is not installed"),
+        err.contains("firewall=nft but this kernel has no nf_tables"),
         "{err}"
     );
+    let (rc, err) = go_at(
+        &f,
+        "validate-all",
+        &[("ip", "192.0.2.50"), ("firewall", "iptables")],
+        10,
+    );
+    assert_eq!(rc, 5, "{err}");
+    assert!(
+        err.contains("firewall=iptables but iptables is not installed"),
+        "{err}"
+    );
+    f.set_nft_tables(&[]);
+    let p = [("ip", "192.0.2.50"), ("firewall", "nft")];
+    assert_eq!(go_at(&f, "validate-all", &p, 10).0, 0);
 }
