@@ -4,7 +4,6 @@
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads, announcements, connection capture (sock_diag),
 //!   tickle ACKs and the packet filter of a moving address.
-//! - [`ordering`]: run-time checks that the NFS group is ordered right.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
 //!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider;
@@ -26,6 +25,4 @@ pub mod net;
 pub mod nfs;
 pub mod ocf;
 pub mod order;
-pub mod ordering;
-pub mod storage;
 pub mod sys;

@@ -64,7 +64,7 @@ pub struct RealFencer<'a> {
 fn run_argv(sys: &dyn System, argv: &[String], timeout: Duration) -> Result<(), String> {
     let (prog, args) = argv.split_first().ok_or("empty command")?;
     let cmd = Cmd::new(prog).args(args.iter().cloned());
-    match sys.run(&cmd, Deadline::after(timeout)) {
+    match sys.run(&cmd, Deadline::after(sys, timeout)) {
         Ok(out) if out.success() => Ok(()),
         Ok(out) => Err(format!(
             "`{}` failed: {}",

@@ -2,11 +2,16 @@
 //! shell, always with a deadline), files, the network state and the clock.
 //!
 //! Agents talk only to [`System`]; [`Real`] is the machine, and tests can
-//! substitute a double that records commands and serves files and links.
+//! substitute a double ([`fake::Fake`]) that records commands, serves files
+//! and links, and runs a virtual clock. Built on it: the one mountinfo
+//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]) and host
+//! names ([`uts`]).
 
 pub mod fake;
 pub mod mounts;
 pub mod paths;
+pub mod procs;
+pub mod uts;
 
 pub use paths::Paths;
 
@@ -22,24 +27,27 @@ use crate::net::netlink::{self, IfAddr, Link, Route};
 use crate::net::nftables::{self, NftHole};
 use crate::net::sock_diag::{self, Mapped, TcpSocket};
 
-/// A point in time an action must finish by, on the monotonic clock.
+/// A point in time an action must finish by, on the monotonic clock of a
+/// [`System`]: the real clock for [`Real`], the virtual one for the test
+/// double, so tests drive deadlines by sleeping through the seam.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline(pub Instant);
+pub struct Deadline(Instant);
 
 impl Deadline {
-    pub fn after(d: Duration) -> Deadline {
-        Deadline(Instant::now() + d)
+    /// `d` from now on `clock`.
+    pub fn after(clock: &dyn System, d: Duration) -> Deadline {
+        Deadline(clock.now() + d)
     }
-    /// Time left, zero once passed.
-    pub fn remaining(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
+    /// Time left on `clock`, zero once passed.
+    pub fn remaining(&self, clock: &dyn System) -> Duration {
+        self.0.saturating_duration_since(clock.now())
     }
-    pub fn passed(&self) -> bool {
-        self.remaining().is_zero()
+    pub fn passed(&self, clock: &dyn System) -> bool {
+        self.remaining(clock).is_zero()
     }
-    /// The earlier of this deadline and `d` from now.
-    pub fn within(&self, d: Duration) -> Deadline {
-        Deadline(self.0.min(Instant::now() + d))
+    /// The earlier of this deadline and `d` from now on `clock`.
+    pub fn within(&self, clock: &dyn System, d: Duration) -> Deadline {
+        Deadline(self.0.min(clock.now() + d))
     }
 }
 
@@ -170,6 +178,9 @@ pub trait System: Sync {
     /// The path with symlinks resolved. Only for paths on local, non-hung
     /// filesystems (`/dev`).
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+    /// Where a symbolic link points, without following it (the target is
+    /// never touched: safe for `/proc/<pid>/cwd` of a process on hung storage).
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf>;
 
     // ---- Added by the `net` branch (issue 12: vip connection capture) ----
     // The TCP connections of an address, read and aborted through netlink
@@ -253,7 +264,7 @@ impl System for Real {
         std::thread::spawn(move || {
             let _ = tx.send(child.wait_with_output());
         });
-        match rx.recv_timeout(deadline.remaining()) {
+        match rx.recv_timeout(deadline.remaining(self)) {
             Ok(Ok(out)) => {
                 use std::os::unix::process::ExitStatusExt;
                 let code = out
@@ -383,6 +394,10 @@ impl System for Real {
         std::fs::canonicalize(path)
     }
 
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(path)
+    }
+
     // ---- Added by the `net` branch (issue 12) ----
 
     fn tcp_sockets(
@@ -428,7 +443,7 @@ mod tests {
         let out = sys
             .run(
                 &Cmd::new("echo").arg("a;b $(c)"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap();
         assert!(out.success());
@@ -441,7 +456,7 @@ mod tests {
         let err = sys
             .run(
                 &Cmd::new("nfsha-no-such-program"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap_err();
         assert!(matches!(err, RunError::NotFound(_)), "{err}");
@@ -454,7 +469,7 @@ mod tests {
         let err = sys
             .run(
                 &Cmd::new("sleep").arg("30"),
-                Deadline::after(Duration::from_millis(200)),
+                Deadline::after(&sys, Duration::from_millis(200)),
             )
             .unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
@@ -468,7 +483,7 @@ mod tests {
         let out = sys
             .run(
                 &Cmd::new("ls").arg("/nfsha-does-not-exist"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap();
         assert_eq!(out.code, Some(2));

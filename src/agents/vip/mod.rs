@@ -18,12 +18,12 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::agents::group_checks as ordering;
 use crate::net::connections::Durability;
 use crate::net::filter::Backend;
 use crate::net::netlink::{contains, IfAddr, Link};
 use crate::ocf::params::{absolute_path, interface_name};
 use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
-use crate::ordering;
 use crate::sys::{self, Cmd};
 
 pub struct Vip;
@@ -349,8 +349,7 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
                 OcfError::new(
                     Rc::ErrArgs,
                     format!(
-                        "nic is not set and no directly connected route on this node covers {}; \
-                         set nic= (and cidr_netmask=)",
+                        "nic is not set and no directly connected route on this node covers {}; set nic= (and cidr_netmask=)",
                         cfg.ip
                     ),
                 )
@@ -377,7 +376,7 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
                 OcfError::new(
                     Rc::ErrArgs,
                     format!(
-                        "cidr_netmask is not set and no route on {} covers {}; set cidr_netmask=",
+                        "cidr_netmask is not set and no route on {} on this node covers {}; set cidr_netmask=",
                         link.name, cfg.ip
                     ),
                 )
@@ -389,8 +388,8 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
             return Err(OcfError::new(
                 Rc::ErrArgs,
                 format!(
-                    "parameter label={l:?} is too long for {}: \"{}:{l}\" is longer than 15 characters",
-                    link.name, link.name
+                    "parameter label={l:?} is invalid on this node: \"{}:{l}\" is longer than 15 characters",
+                    link.name
                 ),
             ));
         }
@@ -412,7 +411,7 @@ fn family_flag(ip: IpAddr) -> &'static str {
 
 /// Wait for IPv6 duplicate address detection to finish.
 fn wait_for_dad(ctx: &Ctx, cfg: &Config) -> OcfResult {
-    let until = ctx.deadline.within(Duration::from_secs(10));
+    let until = ctx.step(Duration::from_secs(10));
     loop {
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
         match find(&addrs, cfg.ip) {
@@ -422,7 +421,9 @@ fn wait_for_dad(ctx: &Ctx, cfg: &Config) -> OcfResult {
                     cfg.ip
                 )))
             }
-            Some(a) if a.tentative && !until.passed() => ctx.sys.sleep(Duration::from_millis(50)),
+            Some(a) if a.tentative && !until.passed(ctx.sys) => {
+                ctx.sys.sleep(Duration::from_millis(50))
+            }
             Some(a) if a.tentative => {
                 return Err(OcfError::generic(format!(
                     "{} is still tentative (duplicate address detection did not finish)",
@@ -559,6 +560,9 @@ impl Agent for Vip {
         // The record on the state directory is the previous owner's now.
         record::forget_saved(ctx, &cfg);
         takeover::start(ctx, &cfg, &link);
+        if ctx.params.bool("require_exports") {
+            crate::agents::sm_notify::after_address_up(ctx, cfg.ip)?;
+        }
         Ok(())
     }
 

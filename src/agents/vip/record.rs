@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::{run_file, takeover, Config};
 use crate::net::connections::{Conn, Durability, Record, MAX_CONNS};
 use crate::net::sock_diag::{Mapped, TcpSocket, TCP_ESTABLISHED};
+use crate::nfs::markers::StateMarker;
 use crate::nfs::NfsConf;
 use crate::ocf::Ctx;
 use crate::sys::{self, Cmd};
@@ -30,17 +31,10 @@ pub struct Pending {
 
 /// The directory of the nfsstate resource active on this node, from its
 /// marker, when there is exactly one.
-// TODO(merge): read nfsstate's typed marker once the `agents` branch has it.
 fn group_state_directory(ctx: &Ctx) -> Option<PathBuf> {
-    let dir = ctx.sys.state_dir();
-    let mut found: Vec<PathBuf> = ctx
-        .sys
-        .list_dir(&dir)
-        .unwrap_or_default()
+    let mut found: Vec<PathBuf> = StateMarker::all(ctx.sys)
         .into_iter()
-        .filter(|n| n.starts_with("nfsha-nfsstate-"))
-        .filter_map(|n| crate::nfs::read_marker(ctx.sys, &dir.join(n)))
-        .filter_map(|m| m.get("directory").map(PathBuf::from))
+        .map(|m| m.directory)
         .collect();
     found.sort();
     found.dedup();
@@ -184,7 +178,7 @@ pub fn save(ctx: &Ctx, cfg: &Config, p: &Pending, durability: Durability) {
     if durability == Durability::AtUnmount {
         cmd = cmd.arg("--no-sync");
     }
-    let failure = match ctx.sys.run(&cmd, ctx.deadline.within(SAVE_TIMEOUT)) {
+    let failure = match ctx.sys.run(&cmd, ctx.step(SAVE_TIMEOUT)) {
         Ok(out) if out.success() => None,
         Ok(out) => Some(out.failure_text()),
         Err(e) => Some(e.to_string()),

@@ -33,7 +33,7 @@ fn marker(ctx: &Ctx, ip: IpAddr) -> std::path::PathBuf {
 
 fn run(ctx: &Ctx, a: &Argv) -> Result<Output, RunError> {
     let cmd = Cmd::new(a.program).args(a.args.iter().cloned());
-    ctx.sys.run(&cmd, ctx.deadline.within(RULE_TIMEOUT))
+    ctx.sys.run(&cmd, ctx.step(RULE_TIMEOUT))
 }
 
 fn iptables(ip: IpAddr) -> &'static str {

@@ -56,7 +56,7 @@ pub fn start(ctx: &Ctx, cfg: &Config, link: &Link) {
     if cfg.arp_count == 0 && connections.is_none() {
         return;
     }
-    let bound = ctx.deadline.remaining();
+    let bound = ctx.deadline.remaining(ctx.sys);
     let mut argv = vec![
         sys::self_exe().to_string_lossy().into_owned(),
         "announce".to_string(),

@@ -185,7 +185,12 @@ fn no_route_or_nic_here_is_a_node_local_error() {
         &[("ip", "192.0.2.50"), ("label", "abcdefghijk")],
     );
     assert_eq!(rc, 2, "{err}");
-    assert!(err.contains("too long for eth0"), "{err}");
+    assert!(
+        err.contains(
+            "label=\"abcdefghijk\" is invalid on this node: \"eth0:abcdefghijk\" is longer than 15"
+        ),
+        "{err}"
+    );
     assert!(f.commands().is_empty());
 }
 
@@ -544,7 +549,7 @@ fn recording_follows_tickle_dir_ports_and_rounds() {
     let f = running_node(&["nft"]);
     f.file(
         "/run/resource-agents/nfsha-nfsstate-_srv_b",
-        "directory=/srv/b\n",
+        "directory=/srv/b\nbacking=drbd2\n",
     );
     assert_eq!(go(&f, "monitor", &[("ip", "192.0.2.50")]).0, 0);
     assert!(saves(&f).is_empty());
