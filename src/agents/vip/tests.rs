@@ -212,6 +212,31 @@ fn validate_all_level_0_checks_only_the_parameters() {
     let (rc, err) = go(&f, "validate-all", &[("ip", "10.0.0.5;touch /tmp/x")]);
     assert_eq!(rc, 6);
     assert!(err.contains("ip=\"10.0.0.5;touch /tmp/x\""), "{err}");
+    // Addresses no client can mount from, and labels ip(8) would not take.
+    for (name, value, why) in [
+        ("ip", "0.0.0.0", "expected a unicast address"),
+        ("ip", "::", "expected a unicast address"),
+        ("ip", "224.0.0.5", "expected a unicast address"),
+        ("ip", "ff02::1", "expected a unicast address"),
+        ("label", "nfs vip", "expected a short label"),
+        ("label", "", ""),
+        ("label", "abcdefghijklmno", "expected a short label"),
+    ] {
+        let mut p = vec![("ip", "192.0.2.50"), (name, value)];
+        if name == "ip" {
+            p.remove(0);
+        }
+        let (rc, err) = go(&f, "validate-all", &p);
+        if value.is_empty() {
+            assert_eq!(rc, 0, "an empty value is unset: {err}");
+            continue;
+        }
+        assert_eq!(rc, 6, "{name}={value}: {err}");
+        assert!(err.contains(&format!("{name}={value:?}")), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+    let p = [("ip", "192.0.2.50"), ("label", "a-b_c.9")];
+    assert_eq!(go(&f, "validate-all", &p).0, 0);
     assert!(f.commands().is_empty());
 }
 
