@@ -15,6 +15,14 @@ nfs.conf `[nfsd] lease-time`/`grace-time`, `/etc/sysconfig/nfs`
 10–3600 s that `rpc.nfsd` accepts, a warning below 60 s, and a warning when
 the grace time is shorter than the lease.
 
+30–59 s is the short-lease profile: an NFSv4 client caps its reconnect
+back-off at half the lease, so a failover's worst stall shrinks with it.
+It is safe against network blips only on Linux ≥ 5.19, whose nfsd keeps
+the state of a client that missed its lease until another client's
+request conflicts with it (courteous server); the warning says so, and
+`ocf:nfsha:nfsserver validate-all` reads the node's kernel and turns it
+into information there.
+
 ## Why is this bad?
 Linux clients renew after 2/3 of the lease and must finish within the last
 third: at 15 s that is 5 s, and ordinary delays expire leases, losing state
@@ -59,16 +67,30 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(lease) = ctx.lease_set() {
         let s = lease.value;
         let (sev, what) = if s < Duration::from_secs(10) || s > Duration::from_secs(3600) {
-            (Severity::Error, "outside the 10–3600 s rpc.nfsd accepts")
+            (
+                Severity::Error,
+                "outside the 10–3600 s rpc.nfsd accepts".to_string(),
+            )
         } else if s < Duration::from_secs(30) {
             (
                 Severity::Error,
-                "below 30 s, which SUSE strongly discourages",
+                "below 30 s, which SUSE strongly discourages".to_string(),
             )
         } else if s < Duration::from_secs(60) {
-            (Severity::Warning, "below the recommended 60 s")
+            // The short-lease profile (docs/server-agents.md): the gain and
+            // the condition that makes it safe.
+            (
+                Severity::Warning,
+                format!(
+                    "below the recommended 60 s: after a failover NFSv4 clients then wait at \
+                     most {} s (lease/2) before they retry, but a client that misses its \
+                     renewals that long loses its opens and locks unless the server keeps them \
+                     (courteous server): safe only where every NFS server node runs Linux ≥ 5.19",
+                    s.as_secs() / 2
+                ),
+            )
         } else {
-            (Severity::Info, "")
+            (Severity::Info, String::new())
         };
         if !what.is_empty() {
             out.push(help(
