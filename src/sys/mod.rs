@@ -17,12 +17,15 @@ pub use paths::Paths;
 
 use std::ffi::OsString;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
+use crate::net::nftables::{self, NftHole};
+use crate::net::sock_diag::{self, Mapped, TcpSocket};
 
 /// A point in time an action must finish by, on the monotonic clock of a
 /// [`System`]: the real clock for [`Real`], the virtual one for the test
@@ -178,6 +181,28 @@ pub trait System: Sync {
     /// Where a symbolic link points, without following it (the target is
     /// never touched: safe for `/proc/<pid>/cwd` of a process on hung storage).
     fn read_link(&self, path: &Path) -> io::Result<PathBuf>;
+
+    // ---- Added by the `net` branch (issue 12: vip connection capture) ----
+    // The TCP connections of an address, read and aborted through netlink
+    // sock_diag (src/net/sock_diag.rs), and the stop's nftables table, spoken
+    // to over netlink (src/net/nftables.rs); the test double keeps lists.
+
+    /// The TCP sockets in `states` (a mask of `1 << state`) whose local
+    /// address is `local` (for IPv4, v4-mapped IPv6 sockets too with
+    /// `Mapped::Include`).
+    fn tcp_sockets(&self, local: IpAddr, states: u32, mapped: Mapped)
+        -> io::Result<Vec<TcpSocket>>;
+    /// Abort one socket locally (SOCK_DESTROY). The kernel sends the peer a
+    /// RST on the way out: drop the address's traffic first.
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()>;
+    /// Drop all traffic to and from `ip` with an nftables table held by this
+    /// process (src/net/nftables.rs): `lift` removes it, and the kernel does
+    /// when the process ends (Linux ≥ 5.12).
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>>;
+    /// Delete the nftables table `inet <name>` if it exists; whether it did.
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool>;
+    /// Whether this kernel's nf_tables answers.
+    fn nft_available(&self) -> bool;
 }
 
 /// The real machine.
@@ -391,6 +416,33 @@ impl System for Real {
 
     fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::read_link(path)
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    fn tcp_sockets(
+        &self,
+        local: IpAddr,
+        states: u32,
+        mapped: Mapped,
+    ) -> io::Result<Vec<TcpSocket>> {
+        sock_diag::tcp_sockets(local, states, mapped)
+    }
+
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
+        sock_diag::destroy(socket)
+    }
+
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>> {
+        Ok(Box::new(nftables::Hole::open(ip)?))
+    }
+
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        nftables::delete_table(name)
+    }
+
+    fn nft_available(&self) -> bool {
+        nftables::table_exists("nfsha-probe").is_ok()
     }
 }
 

@@ -1195,6 +1195,31 @@ mod tests {
         assert!(!warned(&[("lease_time", "60")], "below 60 s"));
         assert!(warned(&[("nfs_versions", "4.0,4.1")], "offers 4.0"));
         assert!(!warned(&[], "offers 4.0"));
+        // The short-lease profile: on a courteous server (Linux ≥ 5.19) the
+        // trade-off is explained without a warning, on an older kernel warned.
+        let logged = |release: &str| {
+            f.file("/proc/sys/kernel/osrelease", release);
+            let p = with(&[("lease_time", "45")]);
+            let (rc, err, lines) = run_agent_logged(&NfsServer, &*f, "validate-all", &p);
+            assert_eq!(rc, 0, "{err}");
+            lines
+        };
+        let lines = logged("6.1.0-13-amd64\n");
+        assert!(
+            lines.iter().any(|l| l.starts_with("INFO")
+                && l.contains("at most 22 s (lease/2)")
+                && l.contains("this kernel (6.1.0-13-amd64)")),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("WARN")), "{lines:?}");
+        let lines = logged("5.10.0-28-amd64\n");
+        assert!(
+            lines.iter().any(|l| l.starts_with("WARN")
+                && l.contains("lease_time=45 on Linux 5.10.0-28-amd64")
+                && l.contains("no courteous server")),
+            "{lines:?}"
+        );
+        assert_eq!(lines.iter().filter(|l| l.starts_with("WARN")).count(), 1);
         // A stop never nags about parameters.
         let (_, _, lines) =
             run_agent_logged(&NfsServer, &*f, "stop", &with(&[("lease_time", "45")]));
