@@ -46,7 +46,8 @@ struct Raw {
     /// Testing only: record fence decisions to this file instead of rebooting.
     fence_record_file: Option<PathBuf>,
     watchdog: Option<RawWatchdog>,
-    cloudstack: Option<RawCloudStack>,
+    /// Read and checked by `cloudstack::settings`, which owns the section.
+    cloudstack: Option<toml::Table>,
     #[serde(default)]
     storage: Vec<RawStorage>,
 }
@@ -56,14 +57,6 @@ struct Raw {
 struct RawWatchdog {
     device: Option<PathBuf>,
     timeout: Option<String>,
-}
-
-#[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-struct RawCloudStack {
-    io_timeout: Option<String>,
-    interval: Option<String>,
-    dead_after: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -103,6 +96,9 @@ pub struct Config {
     pub interval: Duration,
     pub io_timeout: Duration,
     pub fence_action: FenceAction,
+    /// Whether the file names `fence_action` (else the CloudStack scripts
+    /// take the agent's `kvm.heartbeat.fence.action`).
+    pub fence_action_set: bool,
     pub fence_after: Duration,
     pub escalate_after: Option<Duration>,
     pub restart_agent_command: Vec<String>,
@@ -116,13 +112,9 @@ pub struct Config {
     pub history: usize,
     pub fence_record_file: Option<PathBuf>,
     pub watchdog: Option<Watchdog>,
-    /// `kvmheartbeat.sh`: bound on each mode's storage I/O.
-    pub cloudstack_io_timeout: Duration,
-    /// `kvmheartbeat.sh`: how often the CloudStack agent writes (kvm.heartbeat.update.frequency).
-    pub cloudstack_interval: Duration,
-    /// `kvmheartbeat.sh`: the takeover time written into its records (the
-    /// CloudStack agent's own fence timeline).
-    pub cloudstack_dead_after: Duration,
+    /// The `[cloudstack]` section as written; `cloudstack::settings` reads
+    /// and checks it (the CloudStack scripts' own settings).
+    pub cloudstack: toml::Table,
     pub storages: Vec<Storage>,
 }
 
@@ -284,29 +276,6 @@ impl Config {
                 })
             }
         };
-        let cs = raw.cloudstack.as_ref();
-        // Below the agent's 60 s heartbeat.update.timeout, so the answer is ours.
-        let cloudstack_io_timeout = dur(
-            "cloudstack.io_timeout",
-            cs.and_then(|c| c.io_timeout.as_ref()),
-            Duration::from_secs(50),
-        )?;
-        if cloudstack_io_timeout.is_zero() {
-            return Err(ConfigError(
-                "cloudstack.io_timeout must be greater than 0".into(),
-            ));
-        }
-        let cloudstack_interval = dur(
-            "cloudstack.interval",
-            cs.and_then(|c| c.interval.as_ref()),
-            Duration::from_secs(60),
-        )?;
-        // KVMHAMonitor: 5 attempts × (60 s timeout + 10 s sleep), a 60 s round, then -c.
-        let cloudstack_dead_after = dur(
-            "cloudstack.dead_after",
-            cs.and_then(|c| c.dead_after.as_ref()),
-            Duration::from_secs(420),
-        )?;
         let history = raw.history.unwrap_or(180);
         if history == 0 || history > 100_000 {
             return Err(ConfigError(format!(
@@ -350,6 +319,7 @@ impl Config {
             interval,
             io_timeout,
             fence_action,
+            fence_action_set: raw.fence_action.is_some(),
             fence_after,
             escalate_after,
             restart_agent_command,
@@ -363,9 +333,7 @@ impl Config {
             history,
             fence_record_file: raw.fence_record_file.clone(),
             watchdog,
-            cloudstack_io_timeout,
-            cloudstack_interval,
-            cloudstack_dead_after,
+            cloudstack: raw.cloudstack.clone().unwrap_or_default(),
             storages,
         };
         let tl = super::timeline::Timeline::of(&cfg);

@@ -307,6 +307,57 @@ const COMMANDS: &[(&str, Extra)] = &[
         },
     ),
     (
+        "status",
+        Extra {
+            description: "Shows what this node is doing, in one screen or one JSON object \
+                (--json, schema nfsha-status/1). On an NFS server node: whether nfsd runs and \
+                whether the cluster started it, the nfsha resources active here, the NFSv4.1 \
+                server scope in effect, lease and grace time configured and running, the grace \
+                left after a start (and whether it ended early), the NFSv4 clients nfsd knows \
+                and how many have reclaimed (from nfsdcld's database), the exports with their \
+                fsid, the DRBD role and disk state, and the connection records kept for \
+                tickling. On a KVM host: the storage heartbeat, as nfsha heartbeat status shows \
+                it.\n\n\
+                It never waits on storage or on Pacemaker: it reads the kernel's interfaces and \
+                tmpfs itself, and every file on a disk (nfs.conf, etab, the drop-in, nfsdcld's \
+                database on the replicated state directory) in a child process that is \
+                abandoned after --timeout. What it cannot read is shown as unknown with the \
+                reason.",
+            exit_status: &[
+                ("0", "Every figure was read and nothing needs attention."),
+                ("1", "A problem is listed (e.g. an nfsd the cluster did not start, a failing heartbeat)."),
+                ("2", "Usage error."),
+                ("3", "No problem, but some figure could not be read (shown as unknown with the reason)."),
+            ],
+            files: &[
+                ("/proc/fs/nfsd/", "threads, versions, nfsv4leasetime, nfsv4gracetime, v4_end_grace, clients/*/info."),
+                ("/dev/kmsg", "The kernel's grace period messages (NFSD: starting 90-second grace period …)."),
+                ("/run/resource-agents/nfsha-*", "The markers the nfsha agents leave for what they started here."),
+                ("/etc/nfs.conf, /etc/nfs.conf.d/", "Lease, grace, scope, nfsdcld's storagedir (read by a child)."),
+                ("<storagedir>/main.sqlite", "nfsdcld's client database: who may reclaim and who has (read by a child)."),
+                ("/var/lib/nfs/etab", "The exports (read by a child)."),
+                ("/proc/drbd", "DRBD 8.4; DRBD 9 is asked with drbdsetup status --json."),
+                ("/run/nfsha/heartbeat-status.json", "The heartbeat daemon's status on a KVM host."),
+            ],
+            environment: &[(
+                "HA_RSCTMP",
+                "Where the agents' markers are (default /run/resource-agents).",
+            )],
+            examples: &[
+                ("nfsha status", "What this node is doing."),
+                (
+                    "watch -n1 nfsha status",
+                    "Watch the grace left and the reclaims during a failover.",
+                ),
+                (
+                    "nfsha status --json | jq .server.grace.remaining_s",
+                    "The seconds of grace left, for a script.",
+                ),
+            ],
+            see_also: &["nfsha-heartbeat-status(8)", "ocf_nfsha_nfsserver(7)", "nfsdcld(8)"],
+        },
+    ),
+    (
         "heartbeat",
         Extra {
             description: "The KVM-host storage heartbeat. The daemon (nfsha heartbeat run, \
