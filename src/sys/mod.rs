@@ -4,13 +4,14 @@
 //! Agents talk only to [`System`]; [`Real`] is the machine, and tests can
 //! substitute a double ([`fake::Fake`]) that records commands, serves files
 //! and links, and runs a virtual clock. Built on it: the one mountinfo
-//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]) and host
-//! names ([`uts`]).
+//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]), host
+//! names ([`uts`]) and the profile of an action's time ([`timed`]).
 
 pub mod fake;
 pub mod mounts;
 pub mod paths;
 pub mod procs;
+pub mod timed;
 pub mod uts;
 
 pub use paths::Paths;
