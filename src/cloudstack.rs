@@ -22,11 +22,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::formats::duration;
 use crate::heartbeat::check::{judge, load_cache, observe_as, save_cache, Limits, Verdict};
 use crate::heartbeat::clock::{boottime, boottime_ms, wall_ms};
 use crate::heartbeat::config::{Config, DEFAULT_PATH};
-use crate::heartbeat::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
 use crate::heartbeat::mounts::is_mounted;
 use crate::heartbeat::record::{Record, WriterState};
 use crate::heartbeat::worker::{run_bounded, IoRequest, ReadError, ReadResult};
@@ -459,79 +457,39 @@ fn legacy_verdict(file: &Path, data: Option<ReadResult>, max_s: u64) -> (i32, St
     }
 }
 
-fn fence(flags: &Flags, cfg: &Config, sys: &dyn System) -> (i32, String) {
+fn fence(flags: &Flags, cfg: &Config, _sys: &dyn System) -> (i32, String) {
     // No I/O on the mount from here on, not even a stat: it may be hung.
-    let action = cfg.fence_action;
-    let why = format!(
-        "the CloudStack agent asked to fence (kvmheartbeat.sh -c) after failing to write the heartbeat on {}",
-        flags.mount
+    // The agent SIGKILLs us at its timeout: the fence is handed to the
+    // heartbeat daemon or a detached process that outlives us.
+    let req = crate::heartbeat::handoff::FenceRequest {
+        action: cfg.fence_action,
+        mount: Some(PathBuf::from(&flags.mount)),
+        cause: format!(
+            "the CloudStack agent asked to fence (kvmheartbeat.sh -c) after failing to write the heartbeat on {}",
+            flags.mount
+        ),
+    };
+    tracing::error!(
+        "FENCE DECISION: {}: fence_action = {}",
+        req.cause,
+        req.action.name()
     );
-    tracing::error!("FENCE DECISION: {why}: fence_action = {}", action.name());
-    // Keep going if the agent gives up on us with SIGTERM at its timeout.
-    // SAFETY: ignoring a signal.
-    unsafe {
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-    }
-    let fencer: Box<dyn Fencer> = match &cfg.fence_record_file {
-        Some(f) => Box::new(RecordingFencer {
-            file: f.clone(),
-            sys,
-        }),
-        None => Box::new(RealFencer { sys }),
-    };
-    let result = match action {
-        FenceAction::LogOnly => {
-            tracing::error!("fence_action = log-only: NOT fencing; this host's VMs keep running and peers must not restart them");
-            return (
-                0,
-                "kvmheartbeat.sh: fence_action = log-only: host NOT fenced (VMs keep running; peers must not restart them)".into(),
-            );
-        }
-        FenceAction::RestartAgent => fencer
-            .command(
-                "restart-agent",
-                &cfg.restart_agent_command,
-                cfg.command_timeout,
-            )
-            .map(|_| "restart hook done; host NOT fenced (VMs keep running)".to_string()),
-        FenceAction::GracefulReboot => {
-            let r = fencer.command(
-                "graceful-reboot",
-                &cfg.graceful_reboot_command,
-                cfg.command_timeout,
-            );
-            match (r, cfg.escalate_after) {
-                (Err(e), _) => {
-                    tracing::error!("graceful reboot failed: {e}; rebooting now");
-                    fencer
-                        .reboot_now(&format!("graceful reboot failed: {e}"))
-                        .map(|_| "rebooting".into())
-                }
-                (Ok(()), Some(after)) => {
-                    std::thread::sleep(after);
-                    tracing::error!(
-                        "still running {} after the graceful reboot: reboot(2) without sync",
-                        duration::fmt(after)
-                    );
-                    fencer
-                        .reboot_now("graceful reboot did not finish within escalate_after")
-                        .map(|_| "rebooted".into())
-                }
-                (Ok(()), None) => Ok("graceful reboot started".into()),
-            }
-        }
-        FenceAction::Reboot => fencer.reboot_now(&why).map(|_| "rebooting".into()),
-    };
-    match result {
-        Ok(msg) => (
+    let path = std::env::var_os("NFSHA_HEARTBEAT_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
+    match crate::heartbeat::handoff::hand_off(&req, cfg, &path) {
+        Ok(who) => (
             0,
-            format!("kvmheartbeat.sh: fence_action = {}: {msg}", action.name()),
+            format!(
+                "kvmheartbeat.sh: fence_action = {}: {who}",
+                req.action.name()
+            ),
         ),
         Err(e) => (
             1,
             format!(
                 "kvmheartbeat.sh: fence_action = {} failed: {e}",
-                action.name()
+                req.action.name()
             ),
         ),
     }

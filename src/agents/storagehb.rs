@@ -221,6 +221,7 @@ mod tests {
                 decided_ms: None,
                 reason: None,
                 dry_run: false,
+                steps: vec![],
             },
             watchdog: None,
             storages: vec![StorageStatus {
@@ -239,7 +240,9 @@ mod tests {
                 totals: Totals::default(),
                 history: vec![],
                 peers: vec![],
+                ..Default::default()
             }],
+            ..Default::default()
         };
         serde_json::to_string(&s).unwrap()
     }
