@@ -721,6 +721,11 @@ impl Machine {
             if st.no_lease || now < st.next_due {
                 continue;
             }
+            // A round still within io_timeout is slow, not failed: the next
+            // one starts as soon as it answers.
+            if st.round.as_ref().is_some_and(|r| !r.timed_out) {
+                continue;
+            }
             st.next_due += interval;
             if st.next_due <= now {
                 st.next_due = now + interval;

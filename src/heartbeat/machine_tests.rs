@@ -66,7 +66,16 @@ struct Sim {
 }
 
 fn config(extra: &str, storages: usize) -> Config {
-    let mut text = format!("host_id = \"kvm1\"\ninterval = \"10s\"\nio_timeout = \"10s\"\nfence_after = \"60s\"\n{extra}\n");
+    let mut text = format!("host_id = \"kvm1\"\n{extra}\n");
+    for (k, v) in [
+        ("interval", "10s"),
+        ("io_timeout", "10s"),
+        ("fence_after", "60s"),
+    ] {
+        if !extra.contains(&format!("{k} =")) {
+            text.insert_str(0, &format!("{k} = \"{v}\"\n"));
+        }
+    }
     for i in 0..storages {
         text.push_str(&format!(
             "[[storage]]\nname = \"s{i}\"\nmount = \"/mnt/s{i}\"\n"
@@ -838,4 +847,38 @@ fn the_machine_wakes_for_every_deadline_it_keeps() {
     );
     sim.run_to(61 * S);
     assert_eq!(sim.m.next_wake(sim.now), Some(70 * S));
+}
+
+#[test]
+fn a_round_slower_than_the_interval_is_not_a_failure() {
+    let mut sim = Sim::new("");
+    sim.run_to(5 * S);
+    sim.set(0, Mode::Hang);
+    // The round started at 10 s answers at 14 s, within io_timeout.
+    sim.run_to(14 * S);
+    sim.set(0, Mode::Healthy);
+    sim.run_to(35 * S);
+    let st = &sim.m.status(sim.now).storages[0];
+    assert_eq!(
+        (
+            st.totals.timeouts,
+            st.totals.blocked,
+            st.consecutive_failures
+        ),
+        (0, 0, 0)
+    );
+    assert!(sim.logged("succeeded again").is_empty());
+    // Slower than the interval: the next round starts as soon as it answers.
+    let mut sim = Sim::new("interval = \"2s\"\nfence_after = \"30s\"");
+    sim.run_to(S);
+    sim.set(0, Mode::Hang);
+    sim.run_to(5 * S);
+    sim.set(0, Mode::Healthy);
+    let times: Vec<_> = sim.rounds(0).iter().map(|r| r.0).collect();
+    assert_eq!(
+        times,
+        vec![Duration::ZERO, Duration::ZERO, 2 * S, 5 * S],
+        "{times:?}"
+    );
+    assert_eq!(sim.m.status(sim.now).storages[0].totals.blocked, 0);
 }
