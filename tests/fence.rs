@@ -98,7 +98,7 @@ fn a_staged_fence_outlives_a_caller_killed_with_sigkill() {
         .process_group(0)
         .spawn()
         .unwrap();
-    wait_until("the graceful step", || lines(&record).len() >= 1);
+    wait_until("the graceful step", || !lines(&record).is_empty());
     // SAFETY: killing the caller's own process group, as the agent does.
     unsafe { libc::killpg(caller.id() as i32, libc::SIGKILL) };
     let st = caller.wait().unwrap();
@@ -118,14 +118,12 @@ fn a_staged_fence_outlives_a_caller_killed_with_sigkill() {
         "{l:?}"
     );
     assert!(
-        l[1].contains("reboot graceful reboot did not finish within escalate_after: requested: kvmheartbeat.sh -c"),
+        l[1].contains(
+            "reboot graceful reboot did not finish within escalate_after: kvmheartbeat.sh -c"
+        ),
         "{l:?}"
     );
-    let at = |s: &str| s.split(' ').next().unwrap().parse::<u64>().unwrap();
-    assert!(
-        at(&l[1]) >= at(&l[0]) + 2000,
-        "escalated before escalate_after: {l:?}"
-    );
+    // (When, to the millisecond, is pinned by the plan's unit tests.)
     // The command got default signal handling although every process above
     // it ignored SIGTERM.
     wait_until("the command's report", || seen.exists());

@@ -141,6 +141,8 @@ fn executor_argv(req: &FenceRequest, config_path: &Path) -> Vec<String> {
         crate::sys::self_exe().to_string_lossy().into_owned(),
         "heartbeat".into(),
         "fence".into(),
+        // Carry it out: a detached process never hands it over again.
+        "--run".into(),
         "--config".into(),
         config_path.display().to_string(),
         "--action".into(),

@@ -157,10 +157,16 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// Start the helper for the lease area at `area` (this very executable).
+    /// Start the helper for the lease area at `area` (this very executable:
+    /// /proc/self/exe is still this binary after an upgrade replaced it).
     pub fn spawn(area: &Path) -> io::Result<Helper> {
-        // /proc/self/exe: still this binary after a package upgrade replaced it.
-        let mut spec = Spec::new("/proc/self/exe")
+        Helper::spawn_program(Path::new("/proc/self/exe"), area)
+    }
+
+    /// [`Helper::spawn`] with another nfsha binary (tests and benchmarks,
+    /// whose own executable is the test harness).
+    pub fn spawn_program(nfsha: &Path, area: &Path) -> io::Result<Helper> {
+        let mut spec = Spec::new(nfsha)
             .args(["heartbeat", "io", "--serve"])
             .arg(area);
         spec.arg0 = Some("nfsha-heartbeat-io".into());

@@ -167,13 +167,10 @@ pub fn main(args: Args) -> i32 {
             status_file,
             json,
         } => {
-            let path = match status_file {
-                Some(p) => p,
-                None => match load(&config, "status") {
-                    Ok(c) => c.status_file(),
-                    Err(rc) => return rc,
-                },
-            };
+            // Where the status is, even from a broken file (the daemon then
+            // runs fail-safe with the run_dir it could read).
+            let path =
+                status_file.unwrap_or_else(|| config::load_fail_safe(&config).0.status_file());
             match status::Status::read(&path) {
                 Ok(s) => {
                     if json {
