@@ -48,7 +48,7 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Write man pages (nfsha.8 and one per subcommand) into a directory.
+    /// Write the man pages (nfsha.8, one per command, one per agent) into a directory.
     Man {
         /// Where to write them.
         #[arg(long, default_value = ".")]
@@ -125,7 +125,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0
         }
-        Command::Man { out } => match write_man_pages(&out) {
+        Command::Man { out } => match crate::man::write(&out) {
             Ok(files) => {
                 for f in files {
                     println!("wrote {}", f.display());
@@ -202,26 +202,6 @@ pub fn agents_markdown() -> String {
 
 fn agent_names() -> Vec<&'static str> {
     agents::all().iter().map(|a| a.spec().name).collect()
-}
-
-fn write_man_pages(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let cmd = Cli::command();
-    let mut written = Vec::new();
-    let mut render = |cmd: clap::Command, name: String| -> std::io::Result<()> {
-        let path = dir.join(format!("{name}.8"));
-        let mut buf = Vec::new();
-        clap_mangen::Man::new(cmd).section("8").render(&mut buf)?;
-        std::fs::write(&path, buf)?;
-        written.push(path);
-        Ok(())
-    };
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("nfsha-{}", sub.get_name());
-        render(sub.clone().name(name.clone()), name)?;
-    }
-    render(cmd, "nfsha".to_string())?;
-    Ok(written)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! - [`ordering`]: run-time checks that the NFS group is ordered right.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
 //!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
-//! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider.
+//! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider;
+//!   [`man`]: the man pages.
 
 pub mod agents;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod heartbeat;
 pub mod install;
 pub mod lint;
 pub mod log;
+pub mod man;
 pub mod model;
 pub mod net;
 pub mod nfs;

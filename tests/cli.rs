@@ -49,7 +49,7 @@ fn completions_and_man_pages() {
         .unwrap();
     assert!(out.status.success());
     let page = std::fs::read_to_string(dir.path().join("nfsha.8")).unwrap();
-    assert!(page.contains(".TH nfsha 8"), "{page}");
+    assert!(page.contains(".TH NFSHA 8"), "{page}");
     let sub = std::fs::read_to_string(dir.path().join("nfsha-install.8")).unwrap();
     assert!(sub.contains("destdir"), "{sub}");
     assert!(
