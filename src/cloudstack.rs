@@ -457,9 +457,9 @@ fn legacy_verdict(file: &Path, data: Option<ReadResult>, max_s: u64) -> (i32, St
     }
 }
 
-fn fence(flags: &Flags, cfg: &Config, _sys: &dyn System) -> (i32, String) {
+fn fence(flags: &Flags, cfg: &Config, sys: &dyn System) -> (i32, String) {
     // No I/O on the mount from here on, not even a stat: it may be hung.
-    // The agent SIGKILLs us at its timeout: the fence is handed to the
+    // The agent SIGKILLs us at its timeout: a staged fence is handed to the
     // heartbeat daemon or a detached process that outlives us.
     let req = crate::heartbeat::handoff::FenceRequest {
         action: cfg.fence_action,
@@ -477,7 +477,14 @@ fn fence(flags: &Flags, cfg: &Config, _sys: &dyn System) -> (i32, String) {
     let path = std::env::var_os("NFSHA_HEARTBEAT_CONFIG")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH));
-    match crate::heartbeat::handoff::hand_off(&req, cfg, &path) {
+    let fencer: Box<dyn crate::heartbeat::fence::Fencer + '_> = match &cfg.fence_record_file {
+        Some(f) => Box::new(crate::heartbeat::fence::RecordingFencer {
+            file: f.clone(),
+            sys,
+        }),
+        None => Box::new(crate::heartbeat::fence::RealFencer { sys }),
+    };
+    match crate::heartbeat::handoff::fence(&req, cfg, &path, fencer.as_ref()) {
         Ok(who) => (
             0,
             format!(

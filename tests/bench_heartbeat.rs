@@ -144,7 +144,7 @@ fn lease_area_round(hosts: usize) -> (Ops, usize) {
     // The first rounds open the area and size the read, as the daemon's do.
     let mut len = 0;
     let mut full = false;
-    for seq in 1..=3 {
+    for seq in 1..=6 {
         let want = lease_area::read_len(len, full, Some(0));
         len = helper_round(
             &mut h,

@@ -355,9 +355,14 @@ fn fence_runs_the_configured_action_not_sysrq() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(marker.exists());
 
+    // A staged fence is handed over (it must outlive -c): wait for it.
     let e3 = env("fence_action = \"graceful-reboot\"\nescalate_after = \"1s\"");
     let out = fence(&e3);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = Instant::now();
+    while e3.fence_log().lines().count() < 2 && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let log = e3.fence_log();
     let lines: Vec<_> = log.lines().collect();
     assert_eq!(lines.len(), 2, "{log}");

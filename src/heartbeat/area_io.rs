@@ -140,12 +140,10 @@ impl AreaFile {
                     _ => return Err(e),
                 }
             }
-            if n == 0 {
-                break;
-            }
-            got += n as usize;
-            // A short read that is not block-aligned is the end of the file.
-            if self.direct && got % ALIGN != 0 {
+            let n = n as usize;
+            got += n;
+            // A short read is the end of the file: no second call to learn it.
+            if n < dst.len() {
                 break;
             }
         }

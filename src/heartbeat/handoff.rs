@@ -217,6 +217,40 @@ pub fn hand_off(req: &FenceRequest, cfg: &Config, config_path: &Path) -> Result<
     }
 }
 
+/// Fence as CloudStack's `-c` asks: the running heartbeat daemon takes any
+/// fence (it shows in its status, its watchdog backs it); without one, a
+/// one-step action is carried out here (`reboot(2)` at once, the restart
+/// hook, the log line) and a staged one (`graceful-reboot`, the pool actions,
+/// which escalate later) is handed to a detached process with [`hand_off`].
+/// Returns what was done.
+pub fn fence(
+    req: &FenceRequest,
+    cfg: &Config,
+    config_path: &Path,
+    fencer: &dyn super::fence::Fencer,
+) -> Result<String, String> {
+    if let Ok(accepted) = ask_daemon(&cfg.run_dir, req) {
+        return Ok(accepted);
+    }
+    match req.action {
+        FenceAction::LogOnly => {
+            tracing::error!("fence_action = log-only: NOT fencing; this host's VMs keep running and peers must not restart them");
+            Ok("host NOT fenced (VMs keep running; peers must not restart them)".into())
+        }
+        FenceAction::RestartAgent => fencer
+            .command(
+                "restart-agent",
+                &cfg.restart_agent_command,
+                cfg.command_timeout,
+            )
+            .map(|()| "restart hook done; host NOT fenced (VMs keep running)".into()),
+        FenceAction::Reboot => fencer.reboot_now(&req.cause).map(|()| "rebooting".into()),
+        FenceAction::GracefulReboot
+        | FenceAction::DestroyPoolVms
+        | FenceAction::ShutdownPoolVms => hand_off(req, cfg, config_path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -258,8 +258,16 @@ fn fence_command(
         mount,
         cause,
     };
+    let sys: &'static crate::sys::Real = Box::leak(Box::new(crate::sys::Real::new()));
+    let fencer: std::sync::Arc<dyn fence::Fencer> = match &cfg.fence_record_file {
+        Some(f) => std::sync::Arc::new(fence::RecordingFencer {
+            file: f.clone(),
+            sys,
+        }),
+        None => std::sync::Arc::new(fence::RealFencer { sys }),
+    };
     if !run {
-        return match handoff::hand_off(&req, &cfg, path) {
+        return match handoff::fence(&req, &cfg, path, fencer.as_ref()) {
             Ok(who) => {
                 println!("fence ({}) {who}", req.action.name());
                 0
@@ -270,14 +278,6 @@ fn fence_command(
             }
         };
     }
-    let sys: &'static crate::sys::Real = Box::leak(Box::new(crate::sys::Real::new()));
-    let fencer: std::sync::Arc<dyn fence::Fencer> = match &cfg.fence_record_file {
-        Some(f) => std::sync::Arc::new(fence::RecordingFencer {
-            file: f.clone(),
-            sys,
-        }),
-        None => std::sync::Arc::new(fence::RealFencer { sys }),
-    };
     let mut spec = cfg.plan_spec();
     if req.action.scope() == fence::Scope::Pool || req.action == FenceAction::GracefulReboot {
         // A staged action handed over needs its bound, configured or not.
