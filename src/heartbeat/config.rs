@@ -277,64 +277,63 @@ impl Reader<'_> {
         );
     }
 
-    fn dur(&mut self, t: &dyn TableLike, prefix: &str, key: &str) -> Option<Duration> {
+    /// The value at `key` through `convert`: `None` for a value of the wrong
+    /// type (reported as not `expected`), `Some(Err(why))` for a value of the
+    /// right type that is wrong (reported with `why`).
+    fn typed<T>(
+        &mut self,
+        t: &dyn TableLike,
+        prefix: &str,
+        key: &str,
+        expected: &str,
+        convert: impl FnOnce(&Value) -> Option<Result<T, String>>,
+    ) -> Option<T> {
         let v = self.value(t, prefix, key)?;
         let name = dotted(prefix, key);
-        match v.as_str() {
-            Some(s) => match duration::strict(s) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    self.err(&name, v.span(), format!("{name} = {s:?}: {e}"));
-                    None
-                }
-            },
+        match convert(v) {
+            Some(Ok(x)) => Some(x),
+            Some(Err(why)) => {
+                let shown = v.to_string();
+                self.err(&name, v.span(), format!("{name} = {}: {why}", shown.trim()));
+                None
+            }
             None => {
-                self.type_error(&name, v, "a duration with a unit in quotes, e.g. \"10s\"");
+                self.type_error(&name, v, expected);
                 None
             }
         }
+    }
+
+    fn dur(&mut self, t: &dyn TableLike, prefix: &str, key: &str) -> Option<Duration> {
+        self.typed(
+            t,
+            prefix,
+            key,
+            "a duration with a unit in quotes, e.g. \"10s\"",
+            |v| v.as_str().map(duration::strict),
+        )
     }
 
     fn string(&mut self, t: &dyn TableLike, prefix: &str, key: &str) -> Option<String> {
-        let v = self.value(t, prefix, key)?;
-        match v.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.type_error(&dotted(prefix, key), v, "a string in quotes");
-                None
-            }
-        }
+        self.typed(t, prefix, key, "a string in quotes", |v| {
+            v.as_str().map(|s| Ok(s.to_string()))
+        })
     }
 
     fn abs_path(&mut self, t: &dyn TableLike, prefix: &str, key: &str) -> Option<PathBuf> {
-        let v = self.value(t, prefix, key)?;
-        let name = dotted(prefix, key);
-        match v.as_str() {
-            Some(s) if s.starts_with('/') => Some(PathBuf::from(s)),
-            Some(s) => {
-                self.err(
-                    &name,
-                    v.span(),
-                    format!("{name} = {s:?}: expected an absolute path"),
-                );
-                None
-            }
-            None => {
-                self.type_error(&name, v, "an absolute path in quotes");
-                None
-            }
-        }
+        self.typed(t, prefix, key, "an absolute path in quotes", |v| {
+            v.as_str().map(|s| {
+                if s.starts_with('/') {
+                    Ok(PathBuf::from(s))
+                } else {
+                    Err("expected an absolute path".to_string())
+                }
+            })
+        })
     }
 
     fn boolean(&mut self, t: &dyn TableLike, prefix: &str, key: &str) -> Option<bool> {
-        let v = self.value(t, prefix, key)?;
-        match v.as_bool() {
-            Some(b) => Some(b),
-            None => {
-                self.type_error(&dotted(prefix, key), v, "true or false");
-                None
-            }
-        }
+        self.typed(t, prefix, key, "true or false", |v| v.as_bool().map(Ok))
     }
 
     fn integer(

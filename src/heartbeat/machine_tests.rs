@@ -261,6 +261,23 @@ impl Sim {
     }
 }
 
+/// Another host's record, as its daemon writes it.
+fn peer_record(host: &str) -> Record {
+    Record {
+        host: host.into(),
+        generation: 7,
+        seq: 1,
+        mono_ms: 0,
+        wall_ms: 1_800_000_000_000,
+        interval_ms: 10_000,
+        io_timeout_ms: 10_000,
+        dead_after_ms: 100_000,
+        fence_action: FenceAction::Reboot,
+        state: WriterState::Ok,
+        failing_ms: 0,
+    }
+}
+
 #[test]
 fn a_healthy_storage_renews_every_interval_in_one_slot() {
     let mut sim = Sim::new("");
@@ -777,19 +794,7 @@ fn a_second_writer_under_this_host_id_is_reported_loudly() {
 fn a_slot_taken_at_the_same_time_is_given_up_for_another() {
     let mut sim = Sim::new("");
     // kvm2 holds slot 0 already; we take 1.
-    let mut other = Record {
-        host: "kvm2".into(),
-        generation: 7,
-        seq: 1,
-        mono_ms: 0,
-        wall_ms: 0,
-        interval_ms: 10_000,
-        io_timeout_ms: 10_000,
-        dead_after_ms: 100_000,
-        fence_action: FenceAction::Reboot,
-        state: WriterState::Ok,
-        failing_ms: 0,
-    };
+    let mut other = peer_record("kvm2");
     sim.disks[0].area = other.encode_slot().unwrap();
     sim.run_to(5 * S);
     assert_eq!(sim.m.status(sim.now).storages[0].slot, Some(1));
@@ -807,19 +812,7 @@ fn a_slot_taken_at_the_same_time_is_given_up_for_another() {
 #[test]
 fn peers_in_the_area_are_watched() {
     let mut sim = Sim::new("");
-    let mut peer = Record {
-        host: "kvm2".into(),
-        generation: 7,
-        seq: 1,
-        mono_ms: 0,
-        wall_ms: 1_800_000_000_000,
-        interval_ms: 10_000,
-        io_timeout_ms: 10_000,
-        dead_after_ms: 100_000,
-        fence_action: FenceAction::Reboot,
-        state: WriterState::Ok,
-        failing_ms: 0,
-    };
+    let mut peer = peer_record("kvm2");
     sim.disks[0].area = peer.encode_slot().unwrap();
     sim.run_to(5 * S);
     peer.seq = 2;
