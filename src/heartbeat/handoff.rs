@@ -300,6 +300,7 @@ mod tests {
             [
                 "heartbeat",
                 "fence",
+                "--run",
                 "--config",
                 "/etc/nfsha/heartbeat.toml",
                 "--action",

@@ -231,6 +231,8 @@ struct St {
     slot: Option<usize>,
     lost: Vec<usize>,
     sent_max: Option<u64>,
+    /// A write of ours to `slot` succeeded.
+    confirmed: bool,
     round: Option<Round>,
     next_due: Duration,
     last_success: Option<Duration>,
@@ -305,6 +307,7 @@ impl Machine {
                 slot: None,
                 lost: Vec::new(),
                 sent_max: None,
+                confirmed: false,
                 round: None,
                 next_due: now,
                 last_success: restored.get(&c.mount).copied().filter(|t| *t <= now),
@@ -431,6 +434,23 @@ impl Machine {
             stop.final_rounds.remove(&i);
         }
         let late = round.timed_out;
+        // A storage the fail-safe mode found, where this host never had a
+        // lease (no area, or no slot): not one of its storages.
+        if !st.cfg.claim && st.slot.is_none() && st.last_success.is_none() && result.is_err() {
+            st.no_lease = true;
+            out.push(Action::Log {
+                level: Level::Info,
+                msg: format!(
+                    "storage {}: no lease area of this host there ({}); not renewing (found while running fail-safe)",
+                    st.cfg.name,
+                    match &result {
+                        Err(Fault::Storage(e) | Fault::Local(e)) => e.as_str(),
+                        _ => "not mounted",
+                    }
+                ),
+            });
+            return;
+        }
         match result {
             Err(fault) => {
                 let msg = match &fault {
@@ -513,6 +533,10 @@ impl Machine {
                 st.area_full = rep.area.len() >= round.read_len;
                 st.area_len = rep.area.len();
                 self.fold_area(i, &slots, now, rep.wall_ms, out);
+                // After the check: this round's read was made before its write.
+                if round.writes && rep.write.is_some() && self.storages[i].slot.is_some() {
+                    self.storages[i].confirmed = true;
+                }
                 // A late answer means the storage is back: renew at once.
                 if late || self.storages[i].slot.is_some() && !round.writes {
                     self.storages[i].next_due = now;
@@ -534,8 +558,11 @@ impl Machine {
         let generation = self.generation;
         let watch = self.s.watch_peers;
         let st = &mut self.storages[i];
+        // Checked only once a write of ours has been confirmed: before that
+        // the slot may still hold the record of this host's previous run.
+        let written = if st.confirmed { st.sent_max } else { None };
         if let Some(k) = st.slot {
-            match check_own(slots, k, &host, generation, st.sent_max) {
+            match check_own(slots, k, &host, generation, written) {
                 SlotCheck::Ours => {}
                 SlotCheck::ForeignWriter { generation: g, seq } => {
                     let msg = format!(
@@ -563,6 +590,7 @@ impl Machine {
                     });
                     st.lost.push(k);
                     st.slot = None;
+                    st.confirmed = false;
                 }
                 SlotCheck::Bad(e) => out.push(Action::Log {
                     level: Level::Warn,

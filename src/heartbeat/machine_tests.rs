@@ -183,7 +183,9 @@ impl Sim {
             self.ev(Event::Tick);
         }
         loop {
-            let next = self.m.next_wake(self.now).unwrap_or(to);
+            let Some(next) = self.m.next_wake(self.now) else {
+                break;
+            };
             assert!(next > self.now, "a wake-up in the past: {next:?}");
             if next > to {
                 break;
@@ -874,4 +876,29 @@ fn a_round_slower_than_the_interval_is_not_a_failure() {
         "{times:?}"
     );
     assert_eq!(sim.m.status(sim.now).storages[0].totals.blocked, 0);
+}
+
+#[test]
+fn a_storage_found_fail_safe_is_renewed_only_where_this_host_had_a_lease() {
+    let mut cfg = config("", 2);
+    cfg.storages[0].claim = false;
+    cfg.storages[1].claim = false;
+    let mut sim = Sim::with(cfg, &BTreeMap::new());
+    // s0: an area with this host's slot (from before); s1: another host's only.
+    sim.disks[0].area = peer_record("kvm1").encode_slot().unwrap();
+    sim.disks[1].area = peer_record("kvm2").encode_slot().unwrap();
+    sim.run_to(25 * S);
+    assert_eq!(sim.state(0), "ok");
+    assert_eq!(sim.own(0).generation, 0xabc, "renewed in its old slot");
+    assert_eq!(sim.state(1), "no-lease");
+    assert_eq!(sim.rounds(1).len(), 1, "read once, never written");
+    // An NFS mount without any area: not renewed, not retried.
+    let mut cfg = config("", 1);
+    cfg.storages[0].claim = false;
+    let mut sim = Sim::with(cfg, &BTreeMap::new());
+    sim.set(0, Mode::Fail("open: No such file or directory".into()));
+    sim.run_to(600 * S);
+    assert_eq!(sim.rounds(0).len(), 1);
+    assert_eq!(sim.state(0), "no-lease");
+    assert!(sim.decisions().is_empty());
 }
