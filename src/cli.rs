@@ -117,7 +117,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Command::Install(args) => install::run(&args),
         Command::Dropin(args) => dropin::run(&args),
         Command::InternalSethostnameExec { name, command } => {
-            agents::nfsserver::sethostname_exec(&name, &command)
+            sys::uts::sethostname_exec(&name, &command)
         }
         Command::Lint(args) => lint::run(&args),
         Command::Order(args) => order::run(&args),

@@ -250,7 +250,7 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
     let mut cleanup_failed = false;
     for argv in cleanups {
         let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
-        match sys.run(&cmd, Deadline::after(args.cleanup_timeout)) {
+        match sys.run(&cmd, Deadline::after(sys, args.cleanup_timeout)) {
             Ok(out) if out.success() => eprintln!("nfsha guard: cleanup `{}` done", cmd.display()),
             Ok(out) => {
                 cleanup_failed = true;

@@ -3,7 +3,6 @@
 //! - [`ocf`]: the OCF runtime every agent shares; [`agents`]: the agents.
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads and address announcements.
-//! - [`ordering`]: run-time checks that the NFS group is ordered right.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
 //!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider;
@@ -25,6 +24,4 @@ pub mod net;
 pub mod nfs;
 pub mod ocf;
 pub mod order;
-pub mod ordering;
-pub mod storage;
 pub mod sys;

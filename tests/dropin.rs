@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 const EXAMPLE: &str = "etc/systemd/system/nfs-server.service.d/nfsha.conf";
+const NOTIFY_EXAMPLE: &str = "etc/systemd/system/rpc-statd-notify.service.d/nfsha.conf";
 
 #[test]
 fn committed_example_matches_the_generator() {
@@ -25,43 +26,48 @@ fn committed_example_matches_the_generator() {
             root,
         ],
     );
-    let generated = std::fs::read_to_string(dir.path().join(EXAMPLE)).unwrap();
-    let committed =
-        std::fs::read_to_string(common::repo().join("systemd-dropins").join(EXAMPLE)).unwrap();
-    assert_eq!(
-        committed, generated,
-        "systemd-dropins/{EXAMPLE} is stale; regenerate with \
-         `nfsha dropin --hostname nfs-ha --lease 90 --grace 90 --root systemd-dropins`"
-    );
+    for example in [EXAMPLE, NOTIFY_EXAMPLE] {
+        let generated = std::fs::read_to_string(dir.path().join(example)).unwrap();
+        let committed =
+            std::fs::read_to_string(common::repo().join("systemd-dropins").join(example)).unwrap();
+        assert_eq!(
+            committed, generated,
+            "systemd-dropins/{example} is stale; regenerate with \
+             `nfsha dropin --hostname nfs-ha --lease 90 --grace 90 --root systemd-dropins`"
+        );
+    }
     // Running it again changes nothing.
     let again = common::run_ok(
         common::nfsha(),
         &["dropin", "--hostname", "nfs-ha", "--root", root],
     );
-    assert!(again.starts_with("unchanged "), "{again}");
+    assert_eq!(again.lines().count(), 2, "{again}");
+    assert!(
+        again.lines().all(|l| l.starts_with("unchanged ")),
+        "{again}"
+    );
 }
 
-#[test]
-fn systemd_analyze_verify_accepts_the_unit_with_the_dropin() {
+/// `systemd-analyze verify` of the installed `unit` merged with the
+/// committed drop-in `example` (from a unit directory searched first).
+fn verify(unit: &str, example: &str) -> tempfile::TempDir {
     common::require("systemd-analyze", "systemd");
-    let unit = Path::new("/lib/systemd/system/nfs-server.service");
+    let installed = Path::new("/lib/systemd/system").join(unit);
     assert!(
-        unit.exists(),
-        "needs {}: apt-get install nfs-kernel-server",
-        unit.display()
+        installed.exists(),
+        "needs {}: apt-get install nfs-kernel-server nfs-common",
+        installed.display()
     );
-    // A unit directory searched before the system ones, holding only the
-    // drop-in: systemd-analyze merges it into the installed unit.
     let dir = tempfile::tempdir().unwrap();
-    let dropins = dir.path().join("nfs-server.service.d");
+    let dropins = dir.path().join(format!("{unit}.d"));
     std::fs::create_dir_all(&dropins).unwrap();
     std::fs::copy(
-        common::repo().join("systemd-dropins").join(EXAMPLE),
+        common::repo().join("systemd-dropins").join(example),
         dropins.join("nfsha.conf"),
     )
     .unwrap();
     let out = std::process::Command::new("systemd-analyze")
-        .args(["verify", "--man=no", "nfs-server.service"])
+        .args(["verify", "--man=no", unit])
         .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.path().display()))
         .env("SYSTEMD_LOG_LEVEL", "notice")
         .output()
@@ -69,12 +75,20 @@ fn systemd_analyze_verify_accepts_the_unit_with_the_dropin() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "systemd-analyze verify failed: {stderr}"
+        "systemd-analyze verify {unit} failed: {stderr}"
     );
     assert!(
         !stderr.contains("nfsha.conf"),
-        "systemd complains about the drop-in: {stderr}"
+        "systemd complains about the drop-in of {unit}: {stderr}"
     );
+    dir
+}
+
+#[test]
+fn systemd_analyze_verify_accepts_the_units_with_the_dropins() {
+    verify("rpc-statd-notify.service", NOTIFY_EXAMPLE);
+    let dir = verify("nfs-server.service", EXAMPLE);
+    let dropins = dir.path().join("nfs-server.service.d");
     // The merged unit really carries the replaced ExecStart (systemctl cat
     // needs a running systemd, so read what verify loaded via --root-less dump).
     let text = std::fs::read_to_string(dropins.join("nfsha.conf")).unwrap();
@@ -121,5 +135,9 @@ fn generator_refuses_bad_values() {
     assert!(
         out.contains("rpc.nfsd -L 120 -G 120\n"),
         "grace defaults to the lease: {out}"
+    );
+    assert!(
+        out.contains("[Unit]\nConditionPathExists=!/run/nfsha/nfs-server.allow\n"),
+        "--print shows the rpc-statd-notify drop-in too: {out}"
     );
 }

@@ -206,3 +206,134 @@ fn exportfs_needs_a_mounted_directory_and_rejects_shell_syntax() {
     assert_eq!(n.agent("exportfs", "stop", &p(&export)).0, 0);
     assert!(!n.exported());
 }
+
+#[test]
+fn the_nfsd_stand_in_refuses_like_the_kernel() {
+    let n = Node::new();
+    let write = |f: &str, v: &str| std::fs::write(n.path(&format!("nfsd/{f}")), v);
+    let errno = |r: std::io::Result<()>| r.unwrap_err().raw_os_error();
+    write("nfsv4leasetime", "120\n").unwrap();
+    assert_eq!(errno(write("nfsv4leasetime", "5\n")), Some(libc::EINVAL));
+    assert_eq!(
+        errno(write("nfsv4recoverydir", "/nonexistent\n")),
+        Some(libc::ENOENT)
+    );
+    assert_eq!(
+        errno(write("unlock_filesystem", "/srv\n")),
+        Some(libc::EINVAL)
+    );
+    write("threads", "8\n").unwrap();
+    for f in [
+        "nfsv4leasetime",
+        "nfsv4gracetime",
+        "versions",
+        "nfsv4recoverydir",
+    ] {
+        assert_eq!(errno(write(f, "90\n")), Some(libc::EBUSY), "{f}");
+    }
+    assert_eq!(n.nfsd.get("nfsv4leasetime"), "120\n");
+    write("unlock_filesystem", "/srv\n").unwrap();
+    write("threads", "0\n").unwrap();
+    write("nfsv4gracetime", "150\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(n.path("nfsd/nfsv4gracetime")).unwrap(),
+        "150\n"
+    );
+}
+
+/// A real process that stays until killed; killed when dropped.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real process that stays until killed, named `name`, with its working
+/// directory in `cwd`.
+fn holder(n: &Node, name: &str, cwd: &std::path::Path) -> Holder {
+    use std::os::unix::fs::PermissionsExt;
+    let script = n.path(&format!("bin/{name}"));
+    if !script.exists() {
+        std::fs::write(
+            &script,
+            "#!/bin/sh\n# STAND-IN: a daemon that works in the state directory.\nwhile :; do sleep 1; done\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Holder(
+        std::process::Command::new(&script)
+            .current_dir(cwd)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The holder has exited (reaped here: the agent only signals it).
+fn gone(h: &mut Holder) -> bool {
+    (0..50).any(|_| {
+        if matches!(h.0.try_wait(), Ok(Some(_))) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        false
+    })
+}
+
+#[test]
+fn a_process_working_in_the_state_filesystem_does_not_fail_the_stop() {
+    let n = Node::new();
+    let state = n.state_params();
+    assert_eq!(n.agent("nfsstate", "start", &p(&state)).0, 0);
+    // An admin's shell, a backup job: anything with its cwd on the filesystem.
+    let mut child = holder(&n, "busy-job", &n.state_dir.join("statd"));
+    let (rc, err) = n.agent("nfsstate", "stop", &p(&state));
+    assert_eq!(rc, 0, "{err}\n{}", n.log());
+    assert!(!n.is_mounted(&n.state_dir));
+    assert!(gone(&mut child), "the holder was ended");
+    assert!(
+        n.log().contains("busy-job (pid") && n.log().contains("working directory"),
+        "{}",
+        n.log()
+    );
+
+    // force_unmount=false: the busy filesystem fails the stop, as asked.
+    assert_eq!(n.agent("nfsstate", "start", &p(&state)).0, 0);
+    let child = holder(&n, "busy-job", &n.state_dir);
+    let mut keep = state.clone();
+    keep.push(("force_unmount", "false".into()));
+    // A short action timeout: the unmount retries only until its deadline.
+    keep.push(("CRM_meta_timeout", "4000".into()));
+    let (rc, err) = n.agent("nfsstate", "stop", &p(&keep));
+    assert_eq!(rc, 1, "{err}");
+    assert!(err.contains("cannot unmount"), "{err}");
+    assert!(n.is_mounted(&n.state_dir));
+    drop(child);
+    assert_eq!(n.agent("nfsstate", "stop", &p(&state)).0, 0);
+}
+
+#[test]
+fn nfsserver_stop_ends_a_statd_working_in_the_state_directory() {
+    // Debian's nfs-server.service pulls in rpc-statd, which chdir()s into
+    // nfs.conf's [statd] state-directory-path even with NFSv3 off: the
+    // statd left running would keep nfsstate from unmounting.
+    let mut n = Node::new();
+    n.mount_export();
+    let (state, server) = (n.state_params(), n.server_params());
+    assert_eq!(n.agent("nfsstate", "start", &p(&state)).0, 0);
+    let (rc, err) = n.agent("nfsserver", "start", &p(&server));
+    assert_eq!(rc, 0, "{err}");
+    let mut statd = holder(&n, "rpc.statd", &n.state_dir.join("statd"));
+    let (rc, err) = n.agent("nfsserver", "stop", &p(&server));
+    assert_eq!(rc, 0, "{err}");
+    assert!(gone(&mut statd), "rpc.statd was ended:\n{}", n.log());
+    let (rc, err) = n.agent("nfsstate", "stop", &p(&state));
+    assert_eq!(rc, 0, "{err}");
+    assert!(!n.is_mounted(&n.state_dir));
+}

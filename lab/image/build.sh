@@ -77,7 +77,7 @@ step "guest configuration"
 install -m 755 "$HERE/lab-boot" "$R/usr/local/sbin/lab-boot"
 install -m 644 "$HERE/lab-systemd.service" "$R/etc/systemd/system/lab-systemd.service"
 ln -sf /etc/systemd/system/lab-systemd.service "$R/etc/systemd/system/multi-user.target.wants/lab-systemd.service"
-for u in corosync pacemaker nfs-server nfs-kernel-server rpcbind rpcbind.socket nfs-client.target drbd \
+for u in corosync pacemaker pcsd pcsd-ruby nfs-server nfs-kernel-server rpcbind rpcbind.socket nfs-client.target drbd \
          systemd-timesyncd apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer; do
     chroot "$R" systemctl disable "$u" >/dev/null 2>&1 || true
 done

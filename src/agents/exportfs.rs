@@ -4,17 +4,20 @@
 //! Stop unexports and releases the export's locks (`unlock_filesystem`) and
 //! returns: nfsserver stops next and ends all state, while the clients'
 //! record stays on the state directory for them to reclaim on the next node
-//! (SUSE's rule 4). `wait_for_leasetime_on_stop` is refused with that reason.
+//! (SUSE's rule 4). `wait_for_leasetime_on_stop` is accepted only as false
+//! (for configurations migrated from ClusterLabs' exportfs); true is refused
+//! with that reason.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::agents::util;
-use crate::nfs::{self, Export};
+use crate::agents::{exec, group_checks};
+use crate::formats::bools;
+use crate::nfs::markers::ExportMarker;
+use crate::nfs::{etab, nfsd, Export};
 use crate::ocf::params::absolute_path;
-use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Refused, Timeouts};
-use crate::storage;
-use crate::sys::{mounts, Cmd};
+use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
+use crate::sys::Cmd;
 
 pub struct ExportFs;
 
@@ -74,64 +77,100 @@ pub fn check_fsid(raw: &str) -> Result<(), String> {
     Err("expected an integer (0 to 4294967295), a UUID, or root".into())
 }
 
-static PARAMS: &[ParamSpec] = &[
-    ParamSpec::new(
-        "directory",
-        "The directory to export (one per resource)",
-        "An absolute path on a filesystem that moves with the NFS group. Start refuses \
-         (\"ordering: …\") unless it is a mount point or inside one other than /: exporting \
-         the empty directory under a missing mount would hand clients the wrong filesystem.",
-    )
-    .required()
-    .check(absolute_path),
-    ParamSpec::new(
-        "clientspec",
-        "Client specification (one host, network, wildcard or @netgroup)",
-        "Who may mount, in exportfs syntax: 192.0.2.0/24, [2001:db8::]/64, *.example.com, \
-         @netgroup, *. One per resource; use another exportfs resource for another network.",
-    )
-    .required()
-    .check(check_clientspec),
-    ParamSpec::new(
-        "options",
-        "Export options (comma-separated, as in exports(5))",
-        "Passed to exportfs -o, e.g. rw,sync,no_subtree_check. Without it exportfs' defaults \
-         apply (read-only). The fsid goes into the fsid parameter, not here. Monitor checks \
-         that every option given here is in effect.",
-    )
-    .check(check_options),
-    ParamSpec::new(
-        "fsid",
-        "Filesystem id: integer or UUID, unique per export (0/root: the NFSv4 pseudo-root)",
-        "Identifies the exported filesystem in file handles, so handles stay valid when the \
-         export moves to the other node (the device numbers differ there). Must be unique \
-         among the exports: start refuses an fsid another export uses. 0 or root makes this \
-         export the NFSv4 pseudo-root (clients then mount paths relative to it); use it only \
-         for that.",
-    )
-    .required()
-    .unique()
-    .check(check_fsid),
-    ParamSpec::new(
-        "unlock_on_stop",
-        "Release the export's locks on stop",
-        "On stop, write the directory to /proc/fs/nfsd/unlock_filesystem so that nfsd \
-         drops the locks (and, on recent kernels, the NFSv4 state) held on it and the \
-         filesystem can be unmounted at once. Clients reclaim them on the next node.",
-    )
-    .boolean()
-    .default("true"),
-];
+const WHY_NO_LEASE_WAIT: &str = "nfsha's exportfs never waits out the NFSv4 lease on stop. \
+    That wait (lease + 2 s, 92 s by default, in ClusterLabs' exportfs) only made sense when \
+    nfsd kept running on the node; in the NFS group nfsserver stops next and releases every \
+    open file at once, while the clients' record on the state directory lets them reclaim \
+    their locks on the next node. Waiting delays every failover and makes the locks expire \
+    (SUSE TID 000020396, rule 4)";
 
-static REFUSED: &[Refused] = &[Refused {
-    name: "wait_for_leasetime_on_stop",
-    why: "nfsha's exportfs never waits out the NFSv4 lease on stop. That wait (lease + 2 s, \
-          92 s by default, in ClusterLabs' exportfs) only made sense when nfsd kept running on \
-          the node; in the NFS group nfsserver stops next and releases every open file at once, \
-          while the clients' record on the state directory lets them reclaim their locks on \
-          the next node. Waiting delays every failover and makes the locks expire (SUSE TID \
-          000020396, rule 4). Remove the parameter",
-}];
+/// `wait_for_leasetime_on_stop`: only "off" is accepted.
+fn check_no_lease_wait(raw: &str) -> Result<(), String> {
+    match bools::pacemaker(raw) {
+        Some(true) => Err(format!(
+            "{WHY_NO_LEASE_WAIT}; remove the parameter or set it to false"
+        )),
+        _ => Ok(()),
+    }
+}
+
+const DIRECTORY: ParamSpec = ParamSpec::new(
+    "directory",
+    "The directory to export (one per resource)",
+    "An absolute path on a filesystem that moves with the NFS group. Start refuses \
+     (\"ordering: …\") unless it is a mount point or inside one other than /: exporting \
+     the empty directory under a missing mount would hand clients the wrong filesystem.",
+)
+.required()
+.check(absolute_path);
+
+const CLIENTSPEC: ParamSpec = ParamSpec::new(
+    "clientspec",
+    "Client specification (one host, network, wildcard or @netgroup)",
+    "Who may mount, in exportfs syntax: 192.0.2.0/24, [2001:db8::]/64, *.example.com, \
+     @netgroup, *. One per resource; use another exportfs resource for another network \
+     (with the same directory and the same fsid).",
+)
+.required()
+.check(check_clientspec);
+
+const OPTIONS: ParamSpec = ParamSpec::new(
+    "options",
+    "Export options (comma-separated, as in exports(5))",
+    "Passed to exportfs -o, e.g. rw,sync,no_subtree_check. Without it exportfs' defaults \
+     apply (read-only). The fsid goes into the fsid parameter, not here. Monitor checks \
+     that every option given here is in effect.",
+)
+.check(check_options);
+
+const FSID: ParamSpec = ParamSpec::new(
+    "fsid",
+    "Filesystem id: integer or UUID, one per exported directory (0/root: the NFSv4 pseudo-root)",
+    "Identifies the exported filesystem in file handles, so handles stay valid when the \
+     export moves to the other node (the device numbers differ there). One directory \
+     exported to several networks (one resource each) uses the same fsid in every one; \
+     two different directories must not share one: start refuses (exit 2) an fsid that \
+     an export of another directory on this node already uses. 0 or root makes this \
+     export the NFSv4 pseudo-root (clients then mount paths relative to it); use it only \
+     for that.",
+)
+.required()
+.check(check_fsid);
+
+const UNLOCK_ON_STOP: ParamSpec = ParamSpec::new(
+    "unlock_on_stop",
+    "Release the export's locks on stop",
+    "On stop, write the directory to /proc/fs/nfsd/unlock_filesystem so that nfsd \
+     drops the locks (and, on recent kernels, the NFSv4 state) held on it and the \
+     filesystem can be unmounted at once. Clients reclaim them on the next node.",
+)
+.boolean()
+.default("true");
+
+const WAIT_FOR_LEASETIME_ON_STOP: ParamSpec = ParamSpec::new(
+    "wait_for_leasetime_on_stop",
+    "Deprecated, accepted only as false (ClusterLabs exportfs compatibility)",
+    "Deprecated: accepted so that resources migrated from ocf:heartbeat:exportfs with \
+     wait_for_leasetime_on_stop=false load unchanged; it has no effect. True is refused \
+     (exit 6): nfsha's exportfs never waits out the NFSv4 lease on stop. That wait (lease \
+     + 2 s, 92 s by default) only made sense when nfsd kept running on the node; in the \
+     NFS group nfsserver stops next and releases every open file at once, while the \
+     clients' record on the state directory lets them reclaim their locks on the next \
+     node. Waiting delays every failover and makes the locks expire (SUSE TID 000020396, \
+     rule 4).",
+)
+.boolean()
+.default("false")
+.check(check_no_lease_wait);
+
+static PARAMS: &[ParamSpec] = &[
+    DIRECTORY,
+    CLIENTSPEC,
+    OPTIONS,
+    FSID,
+    UNLOCK_ON_STOP,
+    WAIT_FOR_LEASETIME_ON_STOP,
+];
 
 static SPEC: AgentSpec = AgentSpec {
     name: "exportfs",
@@ -143,7 +182,7 @@ static SPEC: AgentSpec = AgentSpec {
         returns at once, with no sleep. Group order: nfsstate, nfsserver, exportfs (one per \
         export), vip.",
     params: PARAMS,
-    refused: REFUSED,
+    refused: &[],
     timeouts: Timeouts {
         start: Duration::from_secs(40),
         stop: Duration::from_secs(40),
@@ -182,19 +221,19 @@ impl Config {
 
 fn config(ctx: &Ctx) -> OcfResult<Config> {
     let p = &ctx.params;
-    let fsid = p.str("fsid").unwrap_or_default().to_string();
+    let fsid: String = p.get(&FSID);
     if (fsid == "0" || fsid == "root") && ctx.action == crate::ocf::Action::Start {
         tracing::info!("fsid={fsid}: this export is the NFSv4 pseudo-root");
     }
+    let options: Option<&str> = p.get(&OPTIONS);
     Ok(Config {
-        directory: PathBuf::from(p.str("directory").unwrap_or("/")),
-        clientspec: p.str("clientspec").unwrap_or_default().to_string(),
-        options: p
-            .str("options")
+        directory: p.get(&DIRECTORY),
+        clientspec: p.get(&CLIENTSPEC),
+        options: options
             .map(|o| o.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
         fsid,
-        unlock_on_stop: p.bool("unlock_on_stop"),
+        unlock_on_stop: p.get(&UNLOCK_ON_STOP),
     })
 }
 
@@ -226,24 +265,12 @@ fn missing_options(e: &Export, cfg: &Config) -> Vec<String> {
         .collect()
 }
 
-fn marker(ctx: &Ctx, cfg: &Config) -> PathBuf {
-    nfs::marker(
-        ctx.sys,
-        "exportfs",
-        &format!("{}@{}", cfg.etab_client(), cfg.directory.display()),
-    )
-}
-
-/// Check that `dir` is a mount point or inside a mount other than `/`.
-fn check_mounted(ctx: &Ctx, dir: &Path) -> OcfResult {
-    let table = storage::mount_table(ctx.sys).map_err(|p| OcfError::generic(p.message()))?;
-    match mounts::containing(&table, dir) {
-        Some(m) if m.mount_point != Path::new("/") => Ok(()),
-        _ => Err(OcfError::ordering(format!(
-            "{} is not on a mounted filesystem (only on /); the filesystem resource that \
-             mounts it must start before exportfs",
-            dir.display()
-        ))),
+impl Config {
+    fn marker(&self) -> ExportMarker {
+        ExportMarker {
+            directory: self.directory.clone(),
+            client: self.etab_client(),
+        }
     }
 }
 
@@ -258,35 +285,38 @@ impl Agent for ExportFs {
 
     fn start(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        if !nfs::running(ctx.sys) {
-            return Err(OcfError::ordering(
-                "nfsd is not running; nfsserver must start before exportfs",
-            ));
-        }
-        check_mounted(ctx, &cfg.directory)?;
-        if !util::test_path(ctx, "-d", &cfg.directory)? {
+        group_checks::before_exportfs_start(ctx, &cfg.directory)?;
+        if !exec::test_path(ctx, "-d", &cfg.directory)? {
             return Err(OcfError::generic(format!(
                 "directory={:?} does not exist on its filesystem",
                 cfg.directory.display().to_string()
             )));
         }
-        let exports = nfs::exports(ctx.sys);
+        // The same directory to another network shares the fsid; another
+        // directory must not. The clash is in this node's etab (an export
+        // from /etc/exports, another resource): exit 2, wrong on this node.
+        let exports = etab::exports(ctx.sys);
         if let Some(other) = exports
             .iter()
             .find(|e| e.fsid() == Some(cfg.fsid_in_etab()) && e.directory != cfg.directory)
         {
-            return Err(OcfError::configured(format!(
-                "parameter fsid=\"{}\" is invalid: the export of {} already uses it; every \
-                 exported filesystem needs its own fsid",
-                cfg.fsid,
-                other.directory.display()
-            )));
+            return Err(OcfError::new(
+                Rc::ErrArgs,
+                format!(
+                    "fsid={} is already used on this node by the export of {} to {}; every \
+                     exported directory needs its own fsid (the same directory exported to \
+                     several networks shares one)",
+                    cfg.fsid,
+                    other.directory.display(),
+                    other.client
+                ),
+            ));
         }
         let mut opts = cfg.options.clone();
         opts.push(format!("fsid={}", cfg.fsid));
         let cmd = Cmd::new("exportfs").args(["-o", &opts.join(","), &cfg.target()]);
-        util::run_ok(ctx, &cmd, ctx.deadline, "nfs-kernel-server")?;
-        let exports = nfs::exports(ctx.sys);
+        exec::run_ok(ctx, &cmd, ctx.deadline, "nfs-kernel-server")?;
+        let exports = etab::exports(ctx.sys);
         match find(&exports, &cfg) {
             Some(e) => {
                 let missing = missing_options(e, &cfg);
@@ -306,26 +336,20 @@ impl Agent for ExportFs {
                 )))
             }
         }
-        nfs::write_marker(
-            ctx.sys,
-            &marker(ctx, &cfg),
-            &[
-                ("directory", cfg.directory.display().to_string()),
-                ("client", cfg.etab_client()),
-            ],
-        )
-        .map_err(|e| OcfError::generic(format!("cannot write the resource marker: {e}")))?;
+        cfg.marker()
+            .save(ctx.sys)
+            .map_err(|e| OcfError::generic(format!("cannot write the resource marker: {e}")))?;
         tracing::info!("exported {} ({})", cfg.target(), opts.join(","));
         Ok(())
     }
 
     fn stop(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        let exports = nfs::exports(ctx.sys);
+        let exports = etab::exports(ctx.sys);
         if find(&exports, &cfg).is_some() {
             let cmd = Cmd::new("exportfs").args(["-u", &cfg.target()]);
-            let result = util::run(ctx, &cmd, ctx.deadline, "nfs-kernel-server");
-            if find(&nfs::exports(ctx.sys), &cfg).is_some() {
+            let result = exec::run(ctx, &cmd, ctx.deadline, "nfs-kernel-server");
+            if find(&etab::exports(ctx.sys), &cfg).is_some() {
                 let why = match result {
                     Ok(out) => out.failure_text(),
                     Err(e) => e.reason,
@@ -347,27 +371,27 @@ impl Agent for ExportFs {
                 }
             }
         }
-        let _ = ctx.sys.remove_file(&marker(ctx, &cfg));
+        let _ = cfg.marker().remove(ctx.sys);
         Ok(())
     }
 
     fn monitor(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
         // etab survives a reboot; the marker in /run does not.
-        if !ctx.sys.exists(&marker(ctx, &cfg)) {
+        if !cfg.marker().exists(ctx.sys) {
             return Err(OcfError::not_running(format!(
                 "{} is not exported",
                 cfg.target()
             )));
         }
-        let exports = nfs::exports(ctx.sys);
+        let exports = etab::exports(ctx.sys);
         let Some(e) = find(&exports, &cfg) else {
             return Err(OcfError::not_running(format!(
                 "{} is no longer exported",
                 cfg.target()
             )));
         };
-        if !nfs::running(ctx.sys) {
+        if !nfsd::running(ctx.sys) {
             return Err(OcfError::generic(format!(
                 "{} is listed, but nfsd is not running",
                 cfg.target()
@@ -446,7 +470,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        crate::agents::util::run_agent(&ExportFs, f, action, params, &[])
+        crate::agents::harness::run_agent(&ExportFs, f, action, params, &[])
     }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -456,6 +480,58 @@ mod tests {
             v.push((k, val));
         }
         v
+    }
+
+    /// Every exit code exportfs gives, by situation (docs/server-agents.md,
+    /// "Exit codes").
+    #[test]
+    fn exit_codes_per_ocf_1_1() {
+        use crate::sys::fake::missing;
+        let rc =
+            |f: &Fake, action: &str, p: &[(&'static str, &'static str)]| go(f, action, &with(p)).0;
+        // 6: the parameters themselves.
+        assert_eq!(rc(&node(), "start", &[("fsid", "1,2")]), 6);
+        assert_eq!(rc(&node(), "start", &[("clientspec", "a b")]), 6);
+        assert_eq!(
+            rc(&node(), "start", &[("wait_for_leasetime_on_stop", "1")]),
+            6
+        );
+        // 2: another directory uses the fsid in this node's etab.
+        let f = node();
+        f.file("/var/lib/nfs/etab", "/srv/x\t*(ro,fsid=1)\n");
+        assert_eq!(rc(&f, "start", &[]), 2);
+        // 1: ordering, a directory missing on its filesystem, exportfs failing.
+        let f = node();
+        f.file("/proc/fs/nfsd/threads", "0\n");
+        assert_eq!(rc(&f, "start", &[]), 1);
+        assert_eq!(rc(&node(), "start", &[("directory", "/srv/elsewhere")]), 1);
+        let f = node();
+        f.respond(|c| (c.program == "test").then(|| fail(1, "")).flatten());
+        assert_eq!(rc(&f, "start", &[]), 1);
+        let f = node();
+        f.respond(|c| {
+            (c.program == "exportfs")
+                .then(|| fail(1, "exportfs: bad"))
+                .flatten()
+        });
+        assert_eq!(rc(&f, "start", &[]), 1);
+        assert_eq!(rc(&f, "monitor", &[]), 7);
+        // 5: exportfs is not installed.
+        let f = node();
+        f.respond(|c| (c.program == "exportfs").then(|| missing(c)).flatten());
+        assert_eq!(rc(&f, "start", &[]), 5);
+        // 0 and 7, and a stop that cannot unexport is 1.
+        let f = node();
+        assert_eq!(rc(&f, "start", &[]), 0);
+        assert_eq!(rc(&f, "monitor", &[]), 0);
+        f.respond(|c| {
+            (c.program == "exportfs" && c.args[0] == "-u")
+                .then(|| fail(1, "exportfs: busy"))
+                .flatten()
+        });
+        assert_eq!(rc(&f, "stop", &[]), 1);
+        assert_eq!(rc(&f, "monitor", &[]), 0, "still exported");
+        assert_eq!(rc(&node(), "stop", &[]), 0, "stop when stopped");
     }
 
     #[test]
@@ -477,6 +553,7 @@ mod tests {
             Some("/srv/nfs/share\n")
         );
         assert_eq!(f.slept(), Duration::ZERO, "stop never sleeps");
+        assert_eq!(f.sleeps(), 0, "not even for nothing");
         assert_eq!(go(&f, "monitor", P).0, 7);
         assert_eq!(go(&f, "stop", P).0, 0, "stop when stopped");
     }
@@ -550,15 +627,27 @@ mod tests {
     }
 
     #[test]
-    fn fsid_must_be_unique_and_well_formed() {
+    fn one_fsid_per_directory_and_well_formed() {
         let f = node();
         f.file("/var/lib/nfs/etab", "/srv/nfs/other\t*(rw,fsid=1)\n");
         let (rc, err) = go(&f, "start", P);
-        assert_eq!(rc, 6);
+        assert_eq!(rc, 2, "a clash in this node's etab is node-local");
         assert!(
-            err.contains("the export of /srv/nfs/other already uses it"),
+            err.contains(
+                "fsid=1 is already used on this node by the export of /srv/nfs/other to *"
+            ),
             "{err}"
         );
+        assert!(!f.commands().iter().any(|c| c.starts_with("exportfs")));
+        // One directory to two networks: two resources, one fsid.
+        let f = node();
+        assert_eq!(go(&f, "start", P).0, 0);
+        let other_net = with(&[("clientspec", "198.51.100.0/24")]);
+        assert_eq!(go(&f, "start", &other_net), (0, String::new()));
+        assert_eq!(go(&f, "monitor", P).0, 0);
+        assert_eq!(go(&f, "monitor", &other_net).0, 0);
+        assert_eq!(go(&f, "stop", &other_net).0, 0);
+        assert_eq!(go(&f, "monitor", P).0, 0, "the first export stays");
         for ok in [
             "0",
             "root",
@@ -572,6 +661,24 @@ mod tests {
         }
         let (rc, _) = go(&f, "validate-all", &with(&[("fsid", "")]));
         assert_eq!(rc, 6, "fsid is required");
+    }
+
+    #[test]
+    fn the_pseudo_root_is_named_at_start_only() {
+        use crate::agents::harness::run_agent_logged;
+        let said = |lines: &[String]| lines.iter().any(|l| l.contains("NFSv4 pseudo-root"));
+        for fsid in ["0", "root"] {
+            let f = node();
+            let (rc, _, lines) =
+                run_agent_logged(&ExportFs, &*f, "start", &with(&[("fsid", fsid)]));
+            assert_eq!(rc, 0);
+            assert!(said(&lines), "{fsid}: {lines:?}");
+            let (_, _, lines) =
+                run_agent_logged(&ExportFs, &*f, "monitor", &with(&[("fsid", fsid)]));
+            assert!(!said(&lines), "monitor is quiet: {lines:?}");
+        }
+        let (_, _, lines) = run_agent_logged(&ExportFs, &*node(), "start", P);
+        assert!(!said(&lines), "fsid=1 is no pseudo-root: {lines:?}");
     }
 
     #[test]
@@ -622,10 +729,25 @@ mod tests {
         );
         assert_eq!(rc, 6);
         assert!(
-            err.contains("wait_for_leasetime_on_stop=\"true\" is not supported"),
+            err.contains(
+                "wait_for_leasetime_on_stop=\"true\" is invalid: nfsha's exportfs never waits"
+            ),
             "{err}"
         );
         assert!(err.contains("rule 4"), "{err}");
+        // Migrated from ClusterLabs' exportfs: false (in any spelling) is accepted.
+        for off in ["0", "no", "off", "False"] {
+            assert_eq!(
+                go(
+                    &f,
+                    "validate-all",
+                    &with(&[("wait_for_leasetime_on_stop", off)])
+                )
+                .0,
+                0,
+                "{off}"
+            );
+        }
         assert_eq!(
             go(
                 &f,

@@ -1,11 +1,24 @@
 //! The table of OCF agents in the multi-call binary: each agent lives in its
-//! own file and is found here by the name it is installed under.
+//! own file (nfsserver in its own folder) and is found here by the name it
+//! is installed under.
+//!
+//! What the agents share: running programs ([`exec`]), the state directory
+//! and DRBD ([`storage`]), the group's ordering checks ([`group_checks`]),
+//! ending processes that keep a filesystem busy ([`release`]) and the NFSv3
+//! reboot notification ([`sm_notify`]). The agents reach the machine only
+//! through [`crate::sys::System`] (`tests/seam.rs` checks the sources).
 
+pub mod exec;
 pub mod exportfs;
+pub mod group_checks;
+#[cfg(test)]
+pub mod harness;
 pub mod nfsserver;
 pub mod nfsstate;
+pub mod release;
+pub mod sm_notify;
+pub mod storage;
 pub mod storagehb;
-mod util;
 pub mod vip;
 
 use crate::ocf::Agent;

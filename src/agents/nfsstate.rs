@@ -19,11 +19,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::agents::util;
-use crate::nfs::{self, NfsConf};
+use crate::agents::storage::{self, Backing, Problem, SUBDIRS};
+use crate::agents::{exec, release};
+use crate::nfs::markers::{self, StateMarker};
+use crate::nfs::NfsConf;
 use crate::ocf::params::{absolute_path, no_shell_metachars};
-use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
-use crate::storage::{self, Backing, Problem};
+use crate::ocf::{Action, Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Timeouts};
 use crate::sys::{mounts, Cmd};
 
 pub struct NfsState;
@@ -63,63 +64,89 @@ pub fn check_mount_options(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
+const DIRECTORY: ParamSpec = ParamSpec::new(
+    "directory",
+    "State directory on replicated storage (e.g. /srv/nfs-state)",
+    "The directory that holds the NFS server's client-tracking state: nfsdcld's \
+     database (nfsdcld/), nfsdcltrack's (nfsdcltrack/), the legacy v4recovery/ \
+     directory and, for NFSv3, statd's sm/ and sm.bak/ (statd/). It must be on a \
+     filesystem on a DRBD device that is Primary on this node, so the record of which \
+     clients may reclaim their locks moves with the NFS group. nfs.conf on every node \
+     must point there: [nfsdcld] storagedir=<directory>/nfsdcld and [nfsdcltrack] \
+     storagedir=<directory>/nfsdcltrack (start refuses otherwise; see examples/nfs.conf). \
+     The same value goes into nfsserver's state_directory.",
+)
+.required()
+.unique()
+.check(absolute_path);
+
+const DEVICE: ParamSpec = ParamSpec::new(
+    "device",
+    "Block device to mount on directory (e.g. /dev/drbd0)",
+    "When set, start mounts this device on directory and stop unmounts it again. When \
+     unset, directory must already be on a mounted filesystem (an ocf:heartbeat:Filesystem \
+     resource ordered before nfsstate), and nfsstate never unmounts anything.",
+)
+.unique()
+.check(absolute_path);
+
+const DRBD_RESOURCE: ParamSpec = ParamSpec::new(
+    "drbd_resource",
+    "DRBD resource name, to cross-check the device",
+    "The DRBD resource (as in drbd.conf) the state filesystem lives on. Optional: the \
+     device is found from the mount table. When set, DRBD 9 must report the device as \
+     part of this resource, and on DRBD 8.4 `drbdadm role <resource>` is asked when \
+     /proc/drbd does not list the device.",
+)
+.check(check_resource);
+
+const FSTYPE: ParamSpec = ParamSpec::new(
+    "fstype",
+    "Filesystem type of device",
+    "Passed to mount -t. Only used with device.",
+)
+.default("ext4")
+.check(check_fstype);
+
+const OPTIONS: ParamSpec = ParamSpec::new(
+    "options",
+    "Mount options for device (comma-separated)",
+    "Passed to mount -o. Only used with device.",
+)
+.check(check_mount_options);
+
+const ALLOW_UNREPLICATED: ParamSpec = ParamSpec::new(
+    "allow_unreplicated",
+    "Accept storage that is not DRBD",
+    "Start refuses a state directory that is not on a DRBD device, because state on a \
+     local disk does not follow the group and every failover then loses all client \
+     locks. Set this to true only when the filesystem is shared some other way (a SAN \
+     LUN, multipath) and moves with the group. The root filesystem is never accepted.",
+)
+.boolean()
+.default("false");
+
+const FORCE_UNMOUNT: ParamSpec = ParamSpec::new(
+    "force_unmount",
+    "End processes that keep the state filesystem busy at stop",
+    "Only with device. When the unmount at stop finds the filesystem busy, end the \
+     processes that use it (working directory, open files, mappings; found from /proc \
+     links without touching the filesystem): SIGTERM, then SIGKILL after 5 s, as \
+     ocf:heartbeat:Filesystem's force_unmount does. The filesystem holds only the NFS \
+     server's state, and the alternative is a failed stop, after which Pacemaker fences \
+     the node. With false, a busy filesystem fails the stop after 20 s of retries.",
+)
+.boolean()
+.default("true");
+
 static PARAMS: &[ParamSpec] = &[
-    ParamSpec::new(
-        "directory",
-        "State directory on replicated storage (e.g. /srv/nfs-state)",
-        "The directory that holds the NFS server's client-tracking state: nfsdcld's \
-         database (nfsdcld/), nfsdcltrack's (nfsdcltrack/), the legacy v4recovery/ \
-         directory and, for NFSv3, statd's sm/ and sm.bak/ (statd/). It must be on a \
-         filesystem on a DRBD device that is Primary on this node, so the record of which \
-         clients may reclaim their locks moves with the NFS group. nfs.conf on every node \
-         must point there: [nfsdcld] storagedir=<directory>/nfsdcld and [nfsdcltrack] \
-         storagedir=<directory>/nfsdcltrack (start refuses otherwise; see examples/nfs.conf). \
-         The same value goes into nfsserver's state_directory.",
-    )
-    .required()
-    .unique()
-    .check(absolute_path),
-    ParamSpec::new(
-        "device",
-        "Block device to mount on directory (e.g. /dev/drbd0)",
-        "When set, start mounts this device on directory and stop unmounts it again. When \
-         unset, directory must already be on a mounted filesystem (an ocf:heartbeat:Filesystem \
-         resource ordered before nfsstate), and nfsstate never unmounts anything.",
-    )
-    .unique()
-    .check(absolute_path),
-    ParamSpec::new(
-        "drbd_resource",
-        "DRBD resource name, to cross-check the device",
-        "The DRBD resource (as in drbd.conf) the state filesystem lives on. Optional: the \
-         device is found from the mount table. When set, DRBD 9 must report the device as \
-         part of this resource, and on DRBD 8.4 `drbdadm role <resource>` is asked when \
-         /proc/drbd does not list the device.",
-    )
-    .check(check_resource),
-    ParamSpec::new(
-        "fstype",
-        "Filesystem type of device",
-        "Passed to mount -t. Only used with device.",
-    )
-    .default("ext4")
-    .check(check_fstype),
-    ParamSpec::new(
-        "options",
-        "Mount options for device (comma-separated)",
-        "Passed to mount -o. Only used with device.",
-    )
-    .check(check_mount_options),
-    ParamSpec::new(
-        "allow_unreplicated",
-        "Accept storage that is not DRBD",
-        "Start refuses a state directory that is not on a DRBD device, because state on a \
-         local disk does not follow the group and every failover then loses all client \
-         locks. Set this to true only when the filesystem is shared some other way (a SAN \
-         LUN, multipath) and moves with the group. The root filesystem is never accepted.",
-    )
-    .boolean()
-    .default("false"),
+    DIRECTORY,
+    DEVICE,
+    DRBD_RESOURCE,
+    FSTYPE,
+    OPTIONS,
+    ALLOW_UNREPLICATED,
+    FORCE_UNMOUNT,
 ];
 
 static SPEC: AgentSpec = AgentSpec {
@@ -133,7 +160,8 @@ static SPEC: AgentSpec = AgentSpec {
         mounts it when device is set, creates the subdirectories with the owners the \
         daemons expect, and checks that nfs.conf points nfs-utils at them. Monitor checks \
         that it is still mounted, writable and Primary. Stop unmounts only what this \
-        resource mounts (device set), never a filesystem another resource owns. \
+        resource mounts (device set), never a filesystem another resource owns; a process \
+        that keeps it busy is ended first (force_unmount). \
         Group order: nfsstate, nfsserver, exportfs, vip.",
     params: PARAMS,
     refused: &[],
@@ -147,16 +175,6 @@ static SPEC: AgentSpec = AgentSpec {
     monitor_depths: &[10],
 };
 
-/// The subdirectories and who owns them: (name, owner is the statd user).
-const SUBDIRS: &[(&str, bool)] = &[
-    ("nfsdcld", false),
-    ("nfsdcltrack", false),
-    ("v4recovery", false),
-    ("statd", true),
-    ("statd/sm", true),
-    ("statd/sm.bak", true),
-];
-
 struct Config {
     directory: PathBuf,
     device: Option<String>,
@@ -164,71 +182,32 @@ struct Config {
     fstype: String,
     options: Option<String>,
     allow_unreplicated: bool,
+    force_unmount: bool,
 }
 
 fn config(ctx: &Ctx) -> OcfResult<Config> {
     let p = &ctx.params;
-    let device = p.str("device").map(str::to_string);
+    let device: Option<String> = p.get(&DEVICE);
     if device.is_none() {
-        for name in ["fstype", "options"] {
-            if p.is_given(name) {
+        for spec in [FSTYPE, OPTIONS] {
+            if p.is_given(spec.name) {
                 return Err(OcfError::configured(format!(
-                    "parameter {name}={:?} is only used with device=, which is not set",
-                    p.str(name).unwrap_or_default()
+                    "parameter {}={:?} is only used with device=, which is not set",
+                    spec.name,
+                    p.get::<&str>(&spec)
                 )));
             }
         }
     }
     Ok(Config {
-        directory: PathBuf::from(p.str("directory").unwrap_or("/")),
+        directory: p.get(&DIRECTORY),
         device,
-        resource: p.str("drbd_resource").map(str::to_string),
-        fstype: p.str("fstype").unwrap_or("ext4").to_string(),
-        options: p.str("options").map(str::to_string),
-        allow_unreplicated: p.bool("allow_unreplicated"),
+        resource: p.get(&DRBD_RESOURCE),
+        fstype: p.get(&FSTYPE),
+        options: p.get(&OPTIONS),
+        allow_unreplicated: p.get(&ALLOW_UNREPLICATED),
+        force_unmount: p.get(&FORCE_UNMOUNT),
     })
-}
-
-/// The nfs.conf settings this directory needs, as (section, key, value).
-pub fn wanted_nfs_conf(dir: &Path) -> Vec<(&'static str, &'static str, String)> {
-    let d = dir.display();
-    vec![
-        ("nfsdcld", "storagedir", format!("{d}/nfsdcld")),
-        ("nfsdcltrack", "storagedir", format!("{d}/nfsdcltrack")),
-    ]
-}
-
-/// Check that nfs.conf sends nfsdcld and nfsdcltrack to `dir`: an error
-/// (`OCF_ERR_ARGS`, wrong for this node only) that lists the lines to set.
-pub fn check_nfs_conf(ctx: &Ctx, conf: &NfsConf, dir: &Path) -> OcfResult {
-    let wrong: Vec<String> = wanted_nfs_conf(dir)
-        .into_iter()
-        .filter(|(s, k, v)| conf.get(s, k) != Some(v.as_str()))
-        .map(|(s, k, v)| {
-            format!(
-                "[{s}] {k}={v} (now {})",
-                conf.get(s, k).unwrap_or("unset, i.e. under /var/lib/nfs")
-            )
-        })
-        .collect();
-    if !wrong.is_empty() {
-        return Err(OcfError::new(
-            Rc::ErrArgs,
-            format!(
-                "{} on this node does not keep the client-tracking state in {}; set {}",
-                ctx.sys.paths().nfs_conf.display(),
-                dir.display(),
-                wrong.join(" and ")
-            ),
-        ));
-    }
-    let statd = format!("{}/statd", dir.display());
-    if conf.get("statd", "state-directory-path") != Some(statd.as_str()) {
-        tracing::debug!(
-            "nfs.conf [statd] state-directory-path is not {statd} (needed only for NFSv3)"
-        );
-    }
-    Ok(())
 }
 
 fn problem_to_error(p: Problem) -> OcfError {
@@ -273,10 +252,6 @@ fn our_mount(ctx: &Ctx, cfg: &Config) -> OcfResult<Option<mounts::Mount>> {
     }
 }
 
-fn marker(ctx: &Ctx, cfg: &Config) -> PathBuf {
-    nfs::marker(ctx.sys, "nfsstate", &cfg.directory.to_string_lossy())
-}
-
 /// The statd user and its group id: Debian's `statd`, Red Hat's `rpcuser`.
 fn statd_owner(ctx: &Ctx) -> Option<(String, String)> {
     let passwd = ctx.sys.read_to_string(&ctx.sys.paths().passwd).ok()?;
@@ -288,45 +263,70 @@ fn statd_owner(ctx: &Ctx) -> Option<(String, String)> {
     })
 }
 
+/// The subdirectories with their owners: one `install -d` per owner (each
+/// program started costs time on a loaded node).
 fn make_subdirs(ctx: &Ctx, dir: &Path) -> OcfResult {
     let statd = statd_owner(ctx);
     if statd.is_none() {
         tracing::warn!("no statd or rpcuser user on this node; statd/ stays owned by root");
     }
-    for (name, statd_owned) in SUBDIRS {
-        let path = dir.join(name);
-        let mut cmd = Cmd::new("install").arg("-d");
-        match (&statd, statd_owned) {
-            (Some((user, gid)), true) => {
-                cmd = cmd.args(["-m", "0755", "-o", user, "-g", gid]);
-            }
-            // nfsdcld(8): the storage directory should be owned by root.
-            _ => cmd = cmd.args(["-m", "0700", "-o", "root", "-g", "root"]),
-        }
-        cmd = cmd.arg(path.to_string_lossy());
-        util::run_ok(ctx, &cmd, ctx.deadline, "coreutils")?;
+    // nfsdcld(8): the storage directory should be owned by root.
+    let root = ["-m", "0700", "-o", "root", "-g", "root"].map(String::from);
+    let statd_opts = statd
+        .as_ref()
+        .map(|(user, gid)| ["-m", "0755", "-o", user, "-g", gid].map(String::from));
+    for by_statd in [false, true] {
+        let opts = match (by_statd, &statd_opts) {
+            (true, Some(o)) => o,
+            _ => &root,
+        };
+        let dirs = SUBDIRS
+            .iter()
+            .filter(|(_, owned)| *owned == by_statd)
+            .map(|(name, _)| dir.join(name).to_string_lossy().into_owned());
+        let cmd = Cmd::new("install")
+            .arg("-d")
+            .args(opts.iter().cloned())
+            .args(dirs);
+        exec::run_ok(ctx, &cmd, ctx.deadline, "coreutils")?;
     }
     Ok(())
 }
 
-fn unmount(ctx: &Ctx, dir: &Path) -> OcfResult {
-    let until = ctx.sys.now() + Duration::from_secs(20);
+/// Unmount `dir`, retrying for up to 20 s while daemons exit. With `force`,
+/// a busy answer first ends the processes that use the filesystem.
+fn unmount(ctx: &Ctx, dir: &Path, force: bool) -> OcfResult {
+    let until = ctx.step(Duration::from_secs(20));
     let cmd = Cmd::new("umount").arg(dir.to_string_lossy());
+    let mut ended = false;
     loop {
-        let out = util::run(ctx, &cmd, ctx.deadline, "mount")?;
+        let out = exec::run(ctx, &cmd, ctx.deadline, "mount")?;
         if out.success() {
             tracing::info!("unmounted {}", dir.display());
             return Ok(());
         }
-        // A daemon that held the database may take a moment to exit.
-        if ctx.sys.now() >= until || ctx.deadline.passed() {
+        if force && !ended {
+            ended = true;
+            release::end_holders(
+                ctx,
+                dir,
+                &|_| true,
+                "the state filesystem must be unmounted at stop (force_unmount=true)",
+                Duration::from_secs(5),
+            );
+            continue;
+        }
+        // A daemon that held the database may take a moment to exit; never
+        // run umount past the deadline (it would only time out).
+        ctx.sys
+            .sleep(Duration::from_millis(200).min(until.remaining(ctx.sys)));
+        if until.passed(ctx.sys) {
             return Err(OcfError::generic(format!(
                 "cannot unmount {}: {}",
                 dir.display(),
                 out.failure_text()
             )));
         }
-        ctx.sys.sleep(Duration::from_millis(200));
     }
 }
 
@@ -337,8 +337,8 @@ impl Agent for NfsState {
 
     fn validate(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        if ctx.action != crate::ocf::Action::ValidateAll || ctx.check_level >= 10 {
-            check_nfs_conf(ctx, &NfsConf::load(ctx.sys), &cfg.directory)?;
+        if ctx.action != Action::ValidateAll || ctx.check_level >= 10 {
+            storage::check_nfs_conf(ctx.sys, &NfsConf::load(ctx.sys), &cfg.directory)?;
         }
         Ok(())
     }
@@ -346,6 +346,7 @@ impl Agent for NfsState {
     fn start(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
         let mut mounted_here = false;
+        let mut known = None;
         if let Some(device) = &cfg.device {
             if our_mount(ctx, &cfg)?.is_none() {
                 let canonical = canonical_device(ctx, device);
@@ -362,19 +363,24 @@ impl Agent for NfsState {
                             s.role, s.via
                         )));
                     }
+                    known = Some(s);
                 }
-                util::run_ok(
-                    ctx,
-                    &Cmd::new("mkdir").args(["-p", &cfg.directory.to_string_lossy()]),
-                    ctx.deadline,
-                    "coreutils",
-                )?;
+                // The mount point is on the node's own filesystem (nothing is
+                // mounted there yet), so looking cannot hang.
+                if !ctx.sys.exists(&cfg.directory) {
+                    exec::run_ok(
+                        ctx,
+                        &Cmd::new("mkdir").args(["-p", &cfg.directory.to_string_lossy()]),
+                        ctx.deadline,
+                        "coreutils",
+                    )?;
+                }
                 let mut cmd = Cmd::new("mount").args(["-t", &cfg.fstype]);
                 if let Some(o) = &cfg.options {
                     cmd = cmd.args(["-o", o]);
                 }
                 cmd = cmd.args([device.as_str(), &cfg.directory.to_string_lossy()]);
-                util::run_ok(ctx, &cmd, ctx.deadline, "mount")?;
+                exec::run_ok(ctx, &cmd, ctx.deadline, "mount")?;
                 mounted_here = true;
                 tracing::info!("mounted {device} on {}", cfg.directory.display());
             }
@@ -385,12 +391,13 @@ impl Agent for NfsState {
             &cfg.directory,
             cfg.resource.as_deref(),
             cfg.allow_unreplicated,
+            known.as_ref(),
         );
         let backing = match checked {
             Ok((_, b)) => b,
             Err(p) => {
                 if mounted_here {
-                    let _ = unmount(ctx, &cfg.directory);
+                    let _ = unmount(ctx, &cfg.directory, false);
                 }
                 return Err(problem_to_error(p));
             }
@@ -402,18 +409,15 @@ impl Agent for NfsState {
             );
         }
         make_subdirs(ctx, &cfg.directory)?;
-        let backing_text = match &backing {
-            Backing::Drbd(s) => format!("drbd{}", s.minor),
-            Backing::Unreplicated { source } => format!("unreplicated:{source}"),
+        let backing = match backing {
+            Backing::Drbd(s) => markers::Backing::Drbd { minor: s.minor },
+            Backing::Unreplicated { source } => markers::Backing::Unreplicated { source },
         };
-        nfs::write_marker(
-            ctx.sys,
-            &marker(ctx, &cfg),
-            &[
-                ("directory", cfg.directory.display().to_string()),
-                ("backing", backing_text),
-            ],
-        )
+        StateMarker {
+            directory: cfg.directory.clone(),
+            backing,
+        }
+        .save(ctx.sys)
         .map_err(|e| OcfError::generic(format!("cannot write the resource marker: {e}")))?;
         tracing::info!("client-tracking state is in {}", cfg.directory.display());
         Ok(())
@@ -421,9 +425,9 @@ impl Agent for NfsState {
 
     fn stop(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
-        let _ = ctx.sys.remove_file(&marker(ctx, &cfg));
+        let _ = StateMarker::remove(ctx.sys, &cfg.directory);
         match our_mount(ctx, &cfg) {
-            Ok(Some(_)) => unmount(ctx, &cfg.directory),
+            Ok(Some(_)) => unmount(ctx, &cfg.directory, cfg.force_unmount),
             Ok(None) => Ok(()),
             // Someone else's filesystem is mounted there: not ours to unmount.
             Err(e) => {
@@ -437,7 +441,7 @@ impl Agent for NfsState {
         let cfg = config(ctx)?;
         let active = match &cfg.device {
             Some(_) => our_mount(ctx, &cfg)?.is_some(),
-            None => ctx.sys.exists(&marker(ctx, &cfg)),
+            None => StateMarker::exists(ctx.sys, &cfg.directory),
         };
         if !active {
             return Err(OcfError::not_running(format!(
@@ -451,13 +455,14 @@ impl Agent for NfsState {
             &cfg.directory,
             cfg.resource.as_deref(),
             cfg.allow_unreplicated,
+            None,
         )
         .map_err(|p| OcfError::generic(p.message().to_string()))?;
         if ctx.check_level >= 10 {
-            check_nfs_conf(ctx, &NfsConf::load(ctx.sys), &cfg.directory)?;
+            storage::check_nfs_conf(ctx.sys, &NfsConf::load(ctx.sys), &cfg.directory)?;
             for (name, _) in SUBDIRS {
                 let path = cfg.directory.join(name);
-                if !util::test_path(ctx, "-d", &path)? {
+                if !exec::test_path(ctx, "-d", &path)? {
                     return Err(OcfError::generic(format!("{} is missing", path.display())));
                 }
             }
@@ -522,7 +527,7 @@ mod tests {
     }
 
     fn go(f: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        crate::agents::util::run_agent(&NfsState, f, action, params, &[])
+        crate::agents::harness::run_agent(&NfsState, f, action, params, &[])
     }
 
     const DEV: &[(&str, &str)] = &[("directory", "/srv/nfs-state"), ("device", "/dev/drbd0")];
@@ -543,13 +548,18 @@ mod tests {
             ran(&f, "mount"),
             vec!["mount -t ext4 /dev/drbd0 /srv/nfs-state"]
         );
-        let installs = ran(&f, "install");
-        assert_eq!(installs.len(), 6);
-        assert!(installs
-            .contains(&"install -d -m 0700 -o root -g root /srv/nfs-state/nfsdcld".to_string()));
-        assert!(installs.contains(
-            &"install -d -m 0755 -o statd -g 65534 /srv/nfs-state/statd/sm.bak".to_string()
-        ));
+        assert_eq!(
+            ran(&f, "install"),
+            vec![
+                "install -d -m 0700 -o root -g root /srv/nfs-state/nfsdcld \
+                 /srv/nfs-state/nfsdcltrack /srv/nfs-state/v4recovery",
+                "install -d -m 0755 -o statd -g 65534 /srv/nfs-state/statd \
+                 /srv/nfs-state/statd/sm /srv/nfs-state/statd/sm.bak"
+            ]
+        );
+        // DRBD was asked once, before the mount; the check after it reuses that.
+        assert_eq!(ran(&f, "drbdsetup").len(), 1);
+        assert_eq!(ran(&f, "mkdir"), vec!["mkdir -p /srv/nfs-state"]);
         assert_eq!(go(&f, "monitor", DEV).0, 0);
         // Idempotent: a second start mounts nothing more.
         assert_eq!(go(&f, "start", DEV).0, 0);
@@ -579,6 +589,185 @@ mod tests {
             "{err}"
         );
         assert!(ran(&f, "mount").is_empty());
+    }
+
+    /// Every exit code nfsstate gives, by situation (docs/server-agents.md,
+    /// "Exit codes").
+    #[test]
+    fn exit_codes_per_ocf_1_1() {
+        use crate::sys::fake::{fail, missing};
+        // 6: the parameters themselves, and storage that cannot fail over.
+        assert_eq!(
+            go(&node("Primary", ""), "start", &[("directory", "rel")]).0,
+            6
+        );
+        let p = [("directory", "/srv/nfs-state"), ("options", "ro")];
+        assert_eq!(
+            go(&node("Primary", ""), "start", &p).0,
+            6,
+            "options without device"
+        );
+        let p = [("directory", "/srv/nfs-state"), ("device", "/dev/sdb1")];
+        assert_eq!(go(&node("Primary", ""), "start", &p).0, 6, "not DRBD");
+        // 2: this node's nfs.conf.
+        let f = node("Primary", "");
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "start", DEV).0, 2);
+        let f = node("Primary", DRBD_MOUNT);
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "monitor", DEV).0, 0, "level 0 reads no nfs.conf");
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "monitor", &deep).0, 2);
+        // 1: not Primary, ordering (nothing mounted, no device), mount failing.
+        assert_eq!(go(&node("Secondary", ""), "start", DEV).0, 1);
+        assert_eq!(
+            go(
+                &node("Primary", ""),
+                "start",
+                &[("directory", "/srv/nfs-state")]
+            )
+            .0,
+            1
+        );
+        let f = node("Primary", "");
+        f.respond(|c| {
+            (c.program == "mount")
+                .then(|| fail(32, "mount: wrong fs type"))
+                .flatten()
+        });
+        assert_eq!(go(&f, "start", DEV).0, 1);
+        // 5: mount is not installed.
+        let f = node("Primary", "");
+        f.respond(|c| (c.program == "mount").then(|| missing(c)).flatten());
+        assert_eq!(go(&f, "start", DEV).0, 5);
+        // 7 and 0.
+        let f = node("Primary", "");
+        assert_eq!(go(&f, "monitor", DEV).0, 7);
+        assert_eq!(go(&f, "start", DEV).0, 0);
+        assert_eq!(go(&f, "monitor", DEV).0, 0);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+    }
+
+    #[test]
+    fn names_of_resources_and_filesystem_types() {
+        for ok in ["nfs", "r0", "nfs-state_1", "a.b:c=d@e%f+g"] {
+            assert!(check_resource(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "$x", "a..b", "nfs;x"] {
+            assert!(check_resource(bad).is_err(), "{bad}");
+        }
+        let f = node("Primary", "");
+        let p = |fstype: &'static str| {
+            [
+                ("directory", "/srv/nfs-state"),
+                ("device", "/dev/drbd0"),
+                ("fstype", fstype),
+            ]
+        };
+        for ok in ["ext4", "xfs", "fuse.sshfs", "nfs_4-x"] {
+            assert_eq!(go(&f, "validate-all", &p(ok)).0, 0, "{ok}");
+        }
+        for bad in ["ext4;reboot", "a b", "ext4,ro"] {
+            assert_eq!(go(&f, "validate-all", &p(bad)).0, 6, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_statd_user_from_a_well_formed_passwd_line_only() {
+        let f = node("Primary", "");
+        f.file("/etc/passwd", "root:x:0:0::/root:/bin/sh\nstatd:x:104\n");
+        assert_eq!(go(&f, "start", DEV).0, 0);
+        assert!(
+            ran(&f, "install")
+                .iter()
+                .all(|c| c.contains(" -o root -g root ")),
+            "a truncated line names no owner: {:?}",
+            ran(&f, "install")
+        );
+    }
+
+    #[test]
+    fn this_nodes_nfs_conf_is_checked_by_start_and_from_level_10() {
+        let f = node("Primary", DRBD_MOUNT);
+        f.file("/etc/nfs.conf", "");
+        assert_eq!(go(&f, "validate-all", DEV).0, 0, "level 0: parameters only");
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "validate-all", &deep).0, 2);
+        assert_eq!(go(&f, "start", DEV).0, 2);
+    }
+
+    #[test]
+    fn a_deep_monitor_checks_the_subdirectories() {
+        let f = node("Primary", DRBD_MOUNT);
+        let mut deep = DEV.to_vec();
+        deep.push(("OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go(&f, "monitor", &deep).0, 0);
+        assert_eq!(ran(&f, "test -d").len(), SUBDIRS.len());
+        f.respond(|c| {
+            (c.display() == "test -d /srv/nfs-state/statd/sm")
+                .then(|| crate::sys::fake::fail(1, ""))
+                .flatten()
+        });
+        let (rc, err) = go(&f, "monitor", &deep);
+        assert_eq!(rc, 1);
+        assert!(err.contains("/srv/nfs-state/statd/sm is missing"), "{err}");
+    }
+
+    #[test]
+    fn only_primary_is_primary() {
+        // A DRBD that cannot tell (Unknown), or any other role, is not Primary.
+        for role in ["Unknown", "Secondary", "primary", ""] {
+            let f = node(role, "");
+            let (rc, err) = go(&f, "start", DEV);
+            assert_eq!(rc, 1, "{role}: {err}");
+            assert!(ran(&f, "mount").is_empty(), "{role}");
+            let f = node(role, DRBD_MOUNT);
+            assert_eq!(go(&f, "monitor", DEV).0, 1, "{role}");
+        }
+    }
+
+    #[test]
+    fn a_busy_filesystem_is_released_before_it_is_unmounted() {
+        let f = node("Primary", DRBD_MOUNT);
+        // umount answers "target is busy" while pid 90 works there.
+        let g = f.clone();
+        f.respond(move |c| {
+            (c.program == "umount" && g.file_content("/proc/90/stat").is_some())
+                .then(|| crate::sys::fake::fail(32, "umount: /srv/nfs-state: target is busy."))
+                .flatten()
+        });
+        f.file("/proc/90/stat", "90 (backup) S 1");
+        f.file("/proc/90/cwd", "symlink:/srv/nfs-state/statd");
+        f.exits_on(90, libc::SIGTERM);
+        assert_eq!(go(&f, "stop", DEV).0, 0);
+        assert_eq!(f.killed(), vec![(90, libc::SIGTERM)]);
+        assert_eq!(ran(&f, "umount").len(), 2);
+        assert_eq!(go(&f, "monitor", DEV).0, 7);
+
+        // force_unmount=false: retried until the time is up, then a failure.
+        let f = node("Primary", DRBD_MOUNT);
+        f.respond(|c| {
+            (c.program == "umount")
+                .then(|| crate::sys::fake::fail(32, "umount: /srv/nfs-state: target is busy."))
+                .flatten()
+        });
+        f.file("/proc/90/stat", "90 (backup) S 1");
+        f.file("/proc/90/cwd", "symlink:/srv/nfs-state");
+        let mut p = DEV.to_vec();
+        p.push(("force_unmount", "false"));
+        let (rc, err) = go(&f, "stop", &p);
+        assert_eq!(rc, 1);
+        assert!(
+            err.contains(
+                "cannot unmount /srv/nfs-state: exit 32: umount: /srv/nfs-state: target is busy."
+            ),
+            "{err}"
+        );
+        assert!(f.killed().is_empty());
+        assert!(f.slept() >= Duration::from_secs(20), "{:?}", f.slept());
     }
 
     #[test]

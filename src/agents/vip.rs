@@ -9,10 +9,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::agents::group_checks as ordering;
 use crate::net::netlink::{contains, IfAddr, Link};
 use crate::ocf::params::interface_name;
-use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Timeouts};
-use crate::ordering;
+use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
 use crate::sys::{self, Cmd};
 
 pub struct Vip;
@@ -204,16 +204,20 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
             .find(|l| &l.name == name)
             .cloned()
             .ok_or_else(|| {
-                OcfError::configured(format!(
-                    "parameter nic={name:?}: no such interface on this node"
-                ))
+                OcfError::new(
+                    Rc::ErrArgs,
+                    format!("parameter nic={name:?}: no such interface on this node"),
+                )
             })?,
         None => {
             let route = connected.first().ok_or_else(|| {
-                OcfError::configured(format!(
-                    "nic is not set and no directly connected route covers {}; set nic= (and cidr_netmask=)",
-                    cfg.ip
-                ))
+                OcfError::new(
+                    Rc::ErrArgs,
+                    format!(
+                        "nic is not set and no directly connected route on this node covers {}; set nic= (and cidr_netmask=)",
+                        cfg.ip
+                    ),
+                )
             })?;
             links
                 .iter()
@@ -234,18 +238,24 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
             .find(|r| r.oif == Some(link.ifindex))
             .map(|r| r.prefix_len)
             .ok_or_else(|| {
-                OcfError::configured(format!(
-                    "cidr_netmask is not set and no route on {} covers {}; set cidr_netmask=",
-                    link.name, cfg.ip
-                ))
+                OcfError::new(
+                    Rc::ErrArgs,
+                    format!(
+                        "cidr_netmask is not set and no route on {} on this node covers {}; set cidr_netmask=",
+                        link.name, cfg.ip
+                    ),
+                )
             })?,
     };
     if let Some(l) = &cfg.label {
         if link.name.len() + 1 + l.len() > 15 {
-            return Err(OcfError::configured(format!(
-                "parameter label={l:?} is invalid: \"{}:{l}\" is longer than 15 characters",
-                link.name
-            )));
+            return Err(OcfError::new(
+                Rc::ErrArgs,
+                format!(
+                    "parameter label={l:?} is invalid on this node: \"{}:{l}\" is longer than 15 characters",
+                    link.name
+                ),
+            ));
         }
     }
     Ok((link, prefix))
@@ -307,7 +317,6 @@ fn start_announcer(ctx: &Ctx, cfg: &Config, link: &Link) {
     ];
     match ctx.sys.spawn_detached(&argv) {
         Ok(pid) => {
-            let _ = std::fs::create_dir_all(ctx.sys.state_dir());
             let _ = ctx.sys.write(
                 &announcer_pidfile(ctx, cfg.ip),
                 format!("{pid}\n").as_bytes(),
@@ -327,7 +336,7 @@ fn start_announcer(ctx: &Ctx, cfg: &Config, link: &Link) {
 
 /// Wait for IPv6 duplicate address detection to finish.
 fn wait_for_dad(ctx: &Ctx, cfg: &Config) -> OcfResult {
-    let until = ctx.deadline.within(Duration::from_secs(10));
+    let until = ctx.step(Duration::from_secs(10));
     loop {
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
         match find(&addrs, cfg.ip) {
@@ -337,7 +346,9 @@ fn wait_for_dad(ctx: &Ctx, cfg: &Config) -> OcfResult {
                     cfg.ip
                 )))
             }
-            Some(a) if a.tentative && !until.passed() => ctx.sys.sleep(Duration::from_millis(50)),
+            Some(a) if a.tentative && !until.passed(ctx.sys) => {
+                ctx.sys.sleep(Duration::from_millis(50))
+            }
             Some(a) if a.tentative => {
                 return Err(OcfError::generic(format!(
                     "{} is still tentative (duplicate address detection did not finish)",
@@ -433,6 +444,9 @@ impl Agent for Vip {
         }
         tracing::info!("added {}/{prefix} to {}", cfg.ip, link.name);
         start_announcer(ctx, &cfg, &link);
+        if ctx.params.bool("require_exports") {
+            crate::agents::sm_notify::after_address_up(ctx, cfg.ip)?;
+        }
         Ok(())
     }
 
@@ -711,16 +725,18 @@ mod tests {
     }
 
     #[test]
-    fn no_route_and_no_nic_is_a_configuration_error() {
+    fn no_route_and_no_nic_here_are_node_local_errors() {
+        // OCF_ERR_ARGS (2), not 6: the other node may have the interface or
+        // the route, and Pacemaker tries it there only after a 2.
         let f = fake_net();
         let (rc, err) = go(&f, "start", &[("ip", "198.51.100.7")]);
-        assert_eq!(rc, 6);
+        assert_eq!(rc, 2);
         assert!(
-            err.contains("no directly connected route covers 198.51.100.7; set nic="),
+            err.contains("no directly connected route on this node covers 198.51.100.7; set nic="),
             "{err}"
         );
         let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50"), ("nic", "eth9")]);
-        assert_eq!(rc, 6);
+        assert_eq!(rc, 2);
         assert!(err.contains("nic=\"eth9\": no such interface"), "{err}");
     }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::clock::{boottime, random_u64, wall_ms};
 use super::config::{self, Config, ConfigError, Storage};
@@ -28,7 +28,7 @@ use super::status::Status;
 use super::watchdog::Watchdog;
 use crate::formats::duration;
 use crate::sys::child::{self, wait_readable, Spec};
-use crate::sys::{mounts, Deadline, Real};
+use crate::sys::{mounts, Real};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -96,7 +96,7 @@ fn discovered(cfg: &Config, prev: Option<&Status>) -> Vec<Storage> {
 fn system_shutdown() -> bool {
     child::run(
         &Spec::new("systemctl").arg("is-system-running"),
-        Deadline::after(Duration::from_secs(2)),
+        Instant::now() + Duration::from_secs(2),
     )
     .map(|o| o.stdout.trim() == "stopping")
     .unwrap_or(false)

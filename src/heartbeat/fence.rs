@@ -190,7 +190,7 @@ impl Fencer for RealFencer<'_> {
             let _ = run_argv(
                 self.sys,
                 &["journalctl".into(), "--sync".into()],
-                Deadline::after(JOURNAL_FLUSH_BOUND),
+                Deadline::after(self.sys, JOURNAL_FLUSH_BOUND),
             );
         }
         // SAFETY: reboot(2) with RB_AUTOBOOT: resets the machine at once,
@@ -203,7 +203,7 @@ impl Fencer for RealFencer<'_> {
         ))
     }
     fn command(&self, _what: &str, argv: &[String], timeout: Duration) -> Result<(), String> {
-        run_argv(self.sys, argv, Deadline::after(timeout)).map(|_| ())
+        run_argv(self.sys, argv, Deadline::after(self.sys, timeout)).map(|_| ())
     }
     fn stop_pool_vms(
         &self,
@@ -211,7 +211,7 @@ impl Fencer for RealFencer<'_> {
         how: VmStop,
         timeout: Duration,
     ) -> Result<Vec<String>, String> {
-        let deadline = Deadline::after(timeout);
+        let deadline = Deadline::after(self.sys, timeout);
         let doms = domains_on(self.sys, mount, deadline)?;
         let mut failed = Vec::new();
         for d in &doms {
@@ -226,7 +226,7 @@ impl Fencer for RealFencer<'_> {
         }
     }
     fn pool_vms(&self, mount: &Path, timeout: Duration) -> Result<Vec<String>, String> {
-        domains_on(self.sys, mount, Deadline::after(timeout))
+        domains_on(self.sys, mount, Deadline::after(self.sys, timeout))
     }
 }
 
@@ -283,7 +283,7 @@ impl Fencer for RecordingFencer<'_> {
     fn command(&self, what: &str, argv: &[String], timeout: Duration) -> Result<(), String> {
         self.record(&format!("{what} {}", argv.join(" ")))?;
         if harmless(argv) {
-            run_argv(self.sys, argv, Deadline::after(timeout)).map(|_| ())
+            run_argv(self.sys, argv, Deadline::after(self.sys, timeout)).map(|_| ())
         } else {
             Ok(())
         }

@@ -21,14 +21,13 @@ use std::os::fd::AsRawFd;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::config::Config;
 use super::fence::FenceAction;
 use crate::sys::child::{self, Spec};
-use crate::sys::Deadline;
 
 /// A fence asked of this host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +178,7 @@ fn systemd_run(argv: &[String]) -> Result<String, String> {
             "--",
         ])
         .args(argv);
-    match child::run(&spec, Deadline::after(Duration::from_secs(10))) {
+    match child::run(&spec, Instant::now() + Duration::from_secs(10)) {
         Ok(o) if o.success() => Ok(format!("handed to the transient unit {UNIT}.service")),
         Ok(o) => Err(o.failure_text()),
         Err(e) => Err(e.to_string()),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::record::MAX_LEN;
 use crate::sys::child::Spec;
-use crate::sys::{Deadline, RunError};
+use crate::sys::RunError;
 
 /// `nfsha heartbeat io`: the child side (hidden subcommand).
 #[derive(clap::Args, Debug)]
@@ -346,7 +346,7 @@ pub fn run_bounded(
     if let Some(name) = &req.skip {
         spec = spec.arg("--skip").arg(name);
     }
-    match crate::sys::child::run(&spec, Deadline::after(timeout)) {
+    match crate::sys::child::run(&spec, Instant::now() + timeout) {
         Ok(out) => match out.code {
             Some(0 | 1) => Ok(parse_report(&out.stdout)),
             Some(c) => Err(IoFailure::Failed(format!(

@@ -50,6 +50,7 @@ const AGENTS: &[AgentExtra] = &[
             ("/proc/fs/nfsd/", "threads, versions, nfsv4leasetime and nfsv4gracetime: set before the threads start, read by monitor."),
             ("/etc/nfs.conf, /etc/nfs.conf.d/*.conf", "Read once per action: versions, threads, state directories, the rpc_pipefs directory."),
             ("/etc/systemd/system/nfs-server.service.d/nfsha.conf", "The drop-in written by nfsha dropin; required when systemd runs."),
+            ("/etc/systemd/system/rpc-statd-notify.service.d/nfsha.conf", "Also written by nfsha dropin; required with NFSv3 when systemd runs."),
             ("/run/nfsha/nfs-server.allow", "Created on start, removed on stop: the only time nfs-server.service may start."),
             ("/proc", "The process table: rpc.mountd, nfsdcld, rpc.statd."),
             ("/etc/passwd", "The user rpc.statd runs as (NFSv3)."),
@@ -109,10 +110,10 @@ const AGENTS: &[AgentExtra] = &[
 const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "OCF_SUCCESS: done; for monitor, running."),
     ("1", "OCF_ERR_GENERIC: the action failed; the reason is logged and given to Pacemaker as ocf-exit-reason. A start that finds the group misordered fails this way with a reason starting \"ordering:\"."),
-    ("2", "OCF_ERR_ARGS: a parameter value is invalid (the reason names it)."),
+    ("2", "OCF_ERR_ARGS: wrong on this node only (its nfs.conf or drop-in, a missing interface or route, an fsid another export on this node uses); Pacemaker may run the resource on another node."),
     ("3", "OCF_ERR_UNIMPLEMENTED: an action the agent does not have."),
     ("5", "OCF_ERR_INSTALLED: a program the agent runs is missing; the reason names the package."),
-    ("6", "OCF_ERR_CONFIGURED: a configuration that cannot work on any node (Pacemaker does not retry it elsewhere)."),
+    ("6", "OCF_ERR_CONFIGURED: parameters that cannot work on any node (the reason names the parameter and value); Pacemaker does not retry elsewhere."),
     ("7", "OCF_NOT_RUNNING: monitor found the resource stopped."),
 ];
 

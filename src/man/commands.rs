@@ -189,6 +189,10 @@ const COMMANDS: &[(&str, Extra)] = &[
                     "/etc/systemd/system/nfs-server.service.d/nfsha.conf",
                     "The drop-in (below --root when given).",
                 ),
+                (
+                    "/etc/systemd/system/rpc-statd-notify.service.d/nfsha.conf",
+                    "Keeps rpc-statd-notify from notifying NFSv3 clients under the node's own name while the cluster runs nfs-server; the vip notifies them once the address is up.",
+                ),
                 ("/run/nfsha/nfs-server.allow", "Its start condition."),
             ],
             environment: &[],

@@ -1,5 +1,5 @@
 //! `nfs.conf` read exactly as nfs-utils 2.6 reads it (`support/nfs/conffile.c`),
-//! for both the agents at run time ([`crate::nfs::NfsConf`]) and `nfsha lint`
+//! for both the agents at run time ([`NfsConf`]) and `nfsha lint`
 //! ([`crate::model::nfsconf`]): one line parser, one precedence, so what nfsha
 //! checks is what `rpc.nfsd`, `nfsdcld` and `rpc.statd` will use.
 //!
@@ -521,9 +521,107 @@ impl Settings {
     }
 }
 
+/// nfs-utils' configuration as its daemons see it: `nfs.conf`, its includes
+/// and `nfs.conf.d/*.conf`, read by [`Reader`] exactly as nfs-utils reads them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NfsConf {
+    settings: Settings,
+}
+
+impl NfsConf {
+    /// Apply more text (includes are not followed), later values winning.
+    pub fn parse_into(&mut self, text: &str) {
+        let mut r = Reader::new(None);
+        r.text(text, &Arc::from("nfs.conf"), None);
+        for e in r.entries {
+            self.settings.set(e);
+        }
+    }
+
+    pub fn parse(text: &str) -> NfsConf {
+        let mut c = NfsConf::default();
+        c.parse_into(text);
+        c
+    }
+
+    /// `nfs.conf` (with its includes) and then `nfs.conf.d/*.conf`, through
+    /// the system seam. Lines nfs-utils ignores are logged as warnings and
+    /// ignored here too.
+    pub fn load(sys: &dyn System) -> NfsConf {
+        let p = sys.paths();
+        let mut r = Reader::new(Some(&sys));
+        if let Err(e) = r.file(&p.nfs_conf) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot read {}: {e}", p.nfs_conf.display());
+            }
+        }
+        r.dropins(&p.nfs_conf_d);
+        for problem in &r.problems {
+            tracing::warn!("{problem}");
+        }
+        NfsConf {
+            settings: r.settings(),
+        }
+    }
+
+    /// The value of `key` in `section` (both case-insensitive), `$name`
+    /// resolved through `[environment]`.
+    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
+        self.settings.get(section, key).map(|e| e.value.as_str())
+    }
+
+    /// A yes/no value as nfs-utils' `conf_get_bool` reads it: `None` when
+    /// unset or neither (nfs-utils then uses its default).
+    pub fn get_bool(&self, section: &str, key: &str) -> Option<bool> {
+        crate::formats::bools::nfs_conf(self.get(section, key)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nfs_conf_sections_and_overrides() {
+        let mut c = NfsConf::parse(
+            "# comment\n[NFSD]\nlease-time = 90\n vers4.0 = n\n[nfsdcld]\nstoragedir=\"/srv/state/nfsdcld\"\n",
+        );
+        assert_eq!(c.get("nfsd", "lease-time"), Some("90"));
+        assert_eq!(c.get_bool("nfsd", "vers4.0"), Some(false));
+        assert_eq!(c.get("nfsdcld", "storagedir"), Some("/srv/state/nfsdcld"));
+        c.parse_into("[nfsd]\nlease-time=120\n");
+        assert_eq!(c.get("nfsd", "lease-time"), Some("120"));
+        assert_eq!(c.get("nfsd", "grace-time"), None);
+    }
+
+    #[test]
+    fn unknown_booleans_fall_back_to_the_default() {
+        let c = NfsConf::parse("[nfsd]\nvers3 = maybe\nvers4.1 = Off\nvers4.2 = T\n");
+        assert_eq!(c.get_bool("nfsd", "vers3"), None);
+        assert_eq!(c.get_bool("nfsd", "vers4.1"), Some(false));
+        assert_eq!(c.get_bool("NFSD", "Vers4.2"), Some(true));
+    }
+
+    #[test]
+    fn nfs_conf_includes_and_dropins_through_the_seam() {
+        use crate::sys::fake::Fake;
+        let sys = Fake::new();
+        sys.file(
+            "/etc/nfs.conf",
+            "[nfsd]\nthreads = 8\ninclude = nfs-local.conf\nlease-time = 90 ; main\n",
+        );
+        sys.file("/etc/nfs-local.conf", "threads = 16\nlease-time = 60\n");
+        sys.file("/etc/nfs.conf.d/9-a.conf", "[nfsd]\ngrace-time = 9\n");
+        sys.file("/etc/nfs.conf.d/10-b.conf", "[nfsd]\ngrace-time = 10\n");
+        sys.file(
+            "/etc/nfs.conf.d/10-b.conf.rpmsave",
+            "[nfsd]\ngrace-time = 1\n",
+        );
+        let c = NfsConf::load(&sys);
+        assert_eq!(c.get("nfsd", "threads"), Some("16"));
+        assert_eq!(c.get("nfsd", "lease-time"), Some("90"));
+        assert_eq!(c.get("nfsd", "grace-time"), Some("10"));
+    }
 
     fn settings(text: &str) -> (Settings, Vec<Problem>) {
         let mut r = Reader::new(None);

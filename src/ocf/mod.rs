@@ -83,6 +83,14 @@ impl Ctx<'_> {
     pub fn is_clone(&self) -> bool {
         self.meta.contains_key("clone")
     }
+    /// The action's deadline has passed (on the seam's clock).
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.passed(self.sys)
+    }
+    /// A deadline for one step: at most `max` from now, never past the action's.
+    pub fn step(&self, max: Duration) -> Deadline {
+        self.deadline.within(self.sys, max)
+    }
 }
 
 /// The five parts of an OCF agent; the runtime supplies meta-data and usage.
@@ -205,7 +213,7 @@ fn run_inner(
         .map(Duration::from_millis)
         .unwrap_or_else(|| action_timeout(spec, action));
     let budget = internal_budget(timeout);
-    let deadline = Deadline::after(budget);
+    let deadline = Deadline::after(sys, budget);
     let probe = action == Action::Monitor
         && meta
             .get("interval")
@@ -217,7 +225,12 @@ fn run_inner(
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
 
-    let result = Params::parse(spec.params, spec.refused, &env).and_then(|params| {
+    let parsed = if action == Action::Stop {
+        Params::parse_for_stop(spec.params, spec.refused, &env)
+    } else {
+        Params::parse(spec.params, spec.refused, &env)
+    };
+    let result = parsed.and_then(|params| {
         if !params.unknown.is_empty() {
             let names = params.unknown.join(", ");
             let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
@@ -439,6 +452,11 @@ mod tests {
         let mut deep = base.to_vec();
         deep.push(("OCF_CHECK_LEVEL", "10"));
         assert_eq!(go("monitor", &deep).0, 1);
+        // As Pacemaker passes a monitor op's OCF_CHECK_LEVEL attribute: with
+        // the instance parameters, and not an unknown one of them.
+        let mut op_attr = base.to_vec();
+        op_attr.push(("OCF_RESKEY_OCF_CHECK_LEVEL", "10"));
+        assert_eq!(go("monitor", &op_attr).0, 1);
     }
 
     #[test]

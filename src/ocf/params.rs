@@ -115,7 +115,14 @@ pub struct Params {
 
 /// Parameters Pacemaker or the shell tooling pass to every agent; they are not
 /// instance parameters of ours and are neither rejected nor parsed.
-const TOOLING_KEYS: &[&str] = &["crm_feature_set", "trace_ra", "trace_file"];
+/// `OCF_CHECK_LEVEL` is a monitor op's instance attribute: Pacemaker passes
+/// op attributes with the resource's, as `OCF_RESKEY_OCF_CHECK_LEVEL`.
+const TOOLING_KEYS: &[&str] = &[
+    "crm_feature_set",
+    "trace_ra",
+    "trace_file",
+    "OCF_CHECK_LEVEL",
+];
 
 fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
     let bad = |expected: String| {
@@ -124,6 +131,11 @@ fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
             spec.name, raw, expected
         ))
     };
+    // The parameter's own check first: it explains a bad value better than
+    // the bare range does (lease_time=20: why 30 is the floor).
+    if let Some(check) = spec.check {
+        check(raw).map_err(bad)?;
+    }
     let value = match spec.kind {
         ParamKind::String => Value::Str(raw.to_string()),
         ParamKind::Integer { min, max } => {
@@ -140,9 +152,6 @@ fn parse_one(spec: &ParamSpec, raw: &str) -> Result<Value, OcfError> {
             bools::pacemaker(raw).ok_or_else(|| bad("expected true or false".to_string()))?,
         ),
     };
-    if let Some(check) = spec.check {
-        check(raw).map_err(bad)?;
-    }
     Ok(value)
 }
 
@@ -157,6 +166,27 @@ impl Params {
         refused: &'static [Refused],
         env: &BTreeMap<String, String>,
     ) -> Result<Params, OcfError> {
+        Self::parse_with(specs, refused, env, false)
+    }
+
+    /// [`Params::parse`] for a stop, which must not fail on a value it does
+    /// not need (a failed stop gets the node fenced): a malformed or refused
+    /// value of a parameter with a default falls back to the default, with
+    /// a warning. A missing or malformed required parameter is still an error.
+    pub fn parse_for_stop(
+        specs: &'static [ParamSpec],
+        refused: &'static [Refused],
+        env: &BTreeMap<String, String>,
+    ) -> Result<Params, OcfError> {
+        Self::parse_with(specs, refused, env, true)
+    }
+
+    fn parse_with(
+        specs: &'static [ParamSpec],
+        refused: &'static [Refused],
+        env: &BTreeMap<String, String>,
+        lenient: bool,
+    ) -> Result<Params, OcfError> {
         let mut params = Params::default();
         for (key, raw) in env {
             let Some(name) = key.strip_prefix("OCF_RESKEY_") else {
@@ -169,10 +199,12 @@ impl Params {
                 if raw.is_empty() || bools::pacemaker(raw) == Some(false) {
                     continue;
                 }
-                return Err(OcfError::configured(format!(
-                    "parameter {}={:?} is not supported: {}",
-                    r.name, raw, r.why
-                )));
+                let msg = format!("parameter {}={:?} is not supported: {}", r.name, raw, r.why);
+                if lenient {
+                    tracing::warn!("{msg}");
+                    continue;
+                }
+                return Err(OcfError::configured(msg));
             }
             if !specs.iter().any(|s| s.name == name) {
                 params.unknown.push(name.to_string());
@@ -196,7 +228,15 @@ impl Params {
                 }
                 (None, None) => continue,
             };
-            params.values.insert(spec.name, parse_one(spec, raw)?);
+            let value = match (parse_one(spec, raw), spec.default) {
+                (Ok(v), _) => v,
+                (Err(e), Some(d)) if lenient => {
+                    tracing::warn!("{}; using the default {d:?} for this stop", e.reason);
+                    parse_one(spec, d)?
+                }
+                (Err(e), _) => return Err(e),
+            };
+            params.values.insert(spec.name, value);
         }
         Ok(params)
     }
@@ -204,6 +244,18 @@ impl Params {
     /// Whether the admin gave the parameter (as opposed to its default).
     pub fn is_given(&self, name: &str) -> bool {
         self.given.contains(&name)
+    }
+
+    /// The value of `spec`, typed and defaulted from the table: ask for `T`
+    /// when the parameter always has a value (required, or with a default;
+    /// the parser guarantees one), for `Option<T>` when it may be absent.
+    ///
+    /// ```ignore
+    /// let lease: u32 = ctx.params.get(&LEASE_TIME);
+    /// let grace: Option<u32> = ctx.params.get(&GRACE_TIME);
+    /// ```
+    pub fn get<'a, T: FromParam<'a>>(&'a self, spec: &ParamSpec) -> T {
+        T::from_param(self.values.get(spec.name), spec)
     }
 
     pub fn str(&self, name: &str) -> Option<&str> {
@@ -223,6 +275,85 @@ impl Params {
     /// A boolean parameter; absent without a default reads as `false`.
     pub fn bool(&self, name: &str) -> bool {
         matches!(self.values.get(name), Some(Value::Bool(true)))
+    }
+}
+
+/// A type a parameter's value can be read as (see [`Params::get`]).
+pub trait FromParam<'a>: Sized {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self;
+}
+
+/// Asking for a plain `T` promises the table gives the parameter a value.
+fn promised(spec: &ParamSpec) {
+    debug_assert!(
+        spec.required || spec.default.is_some(),
+        "parameter {} has no default and is optional: read it as an Option",
+        spec.name
+    );
+}
+
+impl<'a> FromParam<'a> for &'a str {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        match value {
+            Some(Value::Str(s)) => s,
+            _ => {
+                promised(spec);
+                ""
+            }
+        }
+    }
+}
+
+impl<'a> FromParam<'a> for String {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        <&str>::from_param(value, spec).to_string()
+    }
+}
+
+impl<'a> FromParam<'a> for std::path::PathBuf {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        std::path::PathBuf::from(<&str>::from_param(value, spec))
+    }
+}
+
+impl<'a> FromParam<'a> for i64 {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        match value {
+            Some(Value::Int(n)) => *n,
+            _ => {
+                promised(spec);
+                0
+            }
+        }
+    }
+}
+
+impl<'a> FromParam<'a> for u32 {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        debug_assert!(
+            matches!(spec.kind, ParamKind::Integer { min, max } if min >= 0 && max <= i64::from(u32::MAX)),
+            "parameter {} is not an integer within u32",
+            spec.name
+        );
+        i64::from_param(value, spec).clamp(0, i64::from(u32::MAX)) as u32
+    }
+}
+
+impl<'a> FromParam<'a> for bool {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        match value {
+            Some(Value::Bool(b)) => *b,
+            _ => {
+                promised(spec);
+                false
+            }
+        }
+    }
+}
+
+impl<'a, T: FromParam<'a>> FromParam<'a> for Option<T> {
+    fn from_param(value: Option<&'a Value>, spec: &ParamSpec) -> Self {
+        value.map(|v| T::from_param(Some(v), spec))
     }
 }
 
@@ -321,6 +452,66 @@ mod tests {
     }
 
     #[test]
+    fn typed_values_come_defaulted_from_the_table() {
+        let p = Params::parse(SPECS, REFUSED, &env(&[("ip", "10.0.0.1")])).unwrap();
+        let ip: &str = p.get(&SPECS[0]);
+        let count: i64 = p.get(&SPECS[1]);
+        let count32: u32 = p.get(&SPECS[1]);
+        let flag: Option<bool> = p.get(&SPECS[2]);
+        let nic: Option<String> = p.get(&SPECS[3]);
+        assert_eq!(
+            (ip, count, count32, flag, nic),
+            ("10.0.0.1", 5, 5, None, None)
+        );
+        let p = Params::parse(
+            SPECS,
+            REFUSED,
+            &env(&[("ip", "x"), ("count", "7"), ("flag", "no"), ("nic", "eth1")]),
+        )
+        .unwrap();
+        let count: u32 = p.get(&SPECS[1]);
+        let flag: bool = p.get(&SPECS[2]);
+        let nic: Option<&str> = p.get(&SPECS[3]);
+        assert_eq!((count, flag, nic), (7, false, Some("eth1")));
+    }
+
+    #[test]
+    fn the_parameters_own_check_explains_before_the_range() {
+        static S: &[ParamSpec] =
+            &[ParamSpec::new("lease", "l", "l")
+                .integer(30, 3600)
+                .check(|raw| match raw.parse::<i64>() {
+                    Ok(n) if n < 30 => Err("below 30 s clients lose state".into()),
+                    _ => Ok(()),
+                })];
+        let e = Params::parse(S, &[], &env(&[("lease", "29")])).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "parameter lease=\"29\" is invalid: below 30 s clients lose state"
+        );
+        let e = Params::parse(S, &[], &env(&[("lease", "3601")])).unwrap_err();
+        assert!(e.reason.contains("from 30 to 3600"), "{}", e.reason);
+        let p = Params::parse(S, &[], &env(&[("lease", "30")])).unwrap();
+        assert_eq!(p.get::<u32>(&S[0]), 30);
+    }
+
+    #[test]
+    fn a_stop_falls_back_to_defaults_for_values_it_cannot_read() {
+        let e = env(&[
+            ("ip", "a"),
+            ("count", "11"),
+            ("wait_for_leasetime_on_stop", "yes"),
+        ]);
+        assert!(Params::parse(SPECS, REFUSED, &e).is_err());
+        let p = Params::parse_for_stop(SPECS, REFUSED, &e).unwrap();
+        assert_eq!(p.get::<i64>(&SPECS[1]), 5);
+        // Without a default there is nothing to fall back to.
+        let e = env(&[("ip", "a"), ("nic", "eth0;x")]);
+        assert!(Params::parse_for_stop(SPECS, REFUSED, &e).is_err());
+        assert!(Params::parse_for_stop(SPECS, REFUSED, &env(&[])).is_err());
+    }
+
+    #[test]
     fn empty_value_means_default() {
         let p = Params::parse(SPECS, REFUSED, &env(&[("ip", "a"), ("count", "")])).unwrap();
         assert_eq!(p.int("count"), Some(5));
@@ -351,7 +542,12 @@ mod tests {
 
     #[test]
     fn unknown_and_tooling_keys() {
-        let mut e = env(&[("ip", "a"), ("colour", "blue"), ("crm_feature_set", "3.16")]);
+        let mut e = env(&[
+            ("ip", "a"),
+            ("colour", "blue"),
+            ("crm_feature_set", "3.16"),
+            ("OCF_CHECK_LEVEL", "10"),
+        ]);
         e.insert("OCF_RESKEY_CRM_meta_timeout".into(), "20000".into());
         let p = Params::parse(SPECS, REFUSED, &e).unwrap();
         assert_eq!(p.unknown, vec!["colour".to_string()]);

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Cmd, Deadline, Output, RunError};
+use super::{Cmd, Output, RunError};
 
 /// Where a child's standard input comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,11 +338,11 @@ fn drain(r: &mut impl Read, into: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Run `spec` (output captured) to completion or `deadline`, whichever is
-/// first. At the deadline the process group is killed and abandoned. A child
+/// Run `spec` (output captured) to completion or `deadline` (on the real
+/// monotonic clock), whichever is first. At the deadline the process group is killed and abandoned. A child
 /// that has exited but left a grandchild holding its pipes is answered with
 /// what it wrote once the deadline comes.
-pub fn run(spec: &Spec, deadline: Deadline) -> Result<Output, RunError> {
+pub fn run(spec: &Spec, deadline: Instant) -> Result<Output, RunError> {
     let shown = spec.display();
     let mut spec = spec.clone();
     spec.stdout = Sink::Pipe;
@@ -383,7 +383,7 @@ pub fn run(spec: &Spec, deadline: Deadline) -> Result<Output, RunError> {
         if status.is_some() && out.is_none() && err.is_none() {
             break;
         }
-        let left = deadline.remaining();
+        let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             if status.is_some() {
                 break;
@@ -432,24 +432,28 @@ mod tests {
         Spec::new("sh").arg("-c").arg(script)
     }
 
+    fn in_(d: Duration) -> Instant {
+        Instant::now() + d
+    }
+
     #[test]
     fn runs_argv_without_a_shell_and_keeps_codes() {
         let out = run(
             &Spec::of(&Cmd::new("echo").arg("a;b $(c)")),
-            Deadline::after(Duration::from_secs(5)),
+            in_(Duration::from_secs(5)),
         )
         .unwrap();
         assert_eq!((out.code, out.stdout.as_str()), (Some(0), "a;b $(c)\n"));
         let out = run(
             &sh("echo out; echo err >&2; exit 3"),
-            Deadline::after(Duration::from_secs(5)),
+            in_(Duration::from_secs(5)),
         )
         .unwrap();
         assert_eq!(
             (out.code, out.stdout.as_str(), out.stderr.as_str()),
             (Some(3), "out\n", "err\n")
         );
-        let out = run(&sh("kill -9 $$"), Deadline::after(Duration::from_secs(5))).unwrap();
+        let out = run(&sh("kill -9 $$"), in_(Duration::from_secs(5))).unwrap();
         assert_eq!(out.code, None, "killed by a signal");
     }
 
@@ -457,7 +461,7 @@ mod tests {
     fn a_missing_program_is_not_found() {
         let e = run(
             &Spec::new("nfsha-no-such-program"),
-            Deadline::after(Duration::from_secs(5)),
+            in_(Duration::from_secs(5)),
         )
         .unwrap_err();
         assert!(
@@ -471,7 +475,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pidf = dir.path().join("grandchild");
         let script = format!("sleep 300 & echo $! > {}; wait", pidf.display());
-        let e = run(&sh(&script), Deadline::after(Duration::from_millis(300))).unwrap_err();
+        let e = run(&sh(&script), in_(Duration::from_millis(300))).unwrap_err();
         assert!(matches!(e, RunError::Timeout { .. }), "{e}");
         let pid: i32 = std::fs::read_to_string(&pidf)
             .unwrap()
@@ -504,7 +508,7 @@ mod tests {
             &Spec::new("grep")
                 .arg("^Sig[IB][gl][nk]:")
                 .arg("/proc/self/status"),
-            Deadline::after(Duration::from_secs(5)),
+            in_(Duration::from_secs(5)),
         );
         unsafe {
             libc::signal(libc::SIGTERM, old_term);
@@ -522,7 +526,7 @@ mod tests {
     fn an_exited_child_whose_grandchild_keeps_the_pipe_is_answered() {
         let out = run(
             &sh("sleep 300 & echo started"),
-            Deadline::after(Duration::from_millis(500)),
+            in_(Duration::from_millis(500)),
         )
         .unwrap();
         assert_eq!((out.code, out.stdout.as_str()), (Some(0), "started\n"));

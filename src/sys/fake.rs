@@ -1,5 +1,10 @@
 //! A test double of [`System`]: in-memory files, scripted command answers,
-//! a recorded command log, and a network state tests set up.
+//! a recorded command log, a network state tests set up, and a virtual
+//! clock that only [`System::sleep`] moves (deadlines run on it too).
+//!
+//! The nfsd control files refuse like the kernel's: writing
+//! `nfsv4leasetime`, `nfsv4gracetime`, `versions` or `nfsv4recoverydir`
+//! while `threads` is above 0 fails with EBUSY (`fs/nfsd/nfsctl.c`).
 //!
 //! Used by unit tests to drive every decision of an agent; the integration
 //! tests run the same agents against the real machine.
@@ -25,6 +30,13 @@ struct State {
     killed: Vec<(u32, i32)>,
     spawned: Vec<Vec<String>>,
     slept: Duration,
+    sleeps: u32,
+    /// Processes that exit on a signal: pid → signal.
+    exits_on: BTreeMap<u32, i32>,
+    /// File contents that appear once this much virtual time has passed.
+    later: Vec<(Duration, PathBuf, String)>,
+    /// How often each directory was listed.
+    listed: BTreeMap<PathBuf, u32>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -112,10 +124,48 @@ impl Fake {
     pub fn killed(&self) -> Vec<(u32, i32)> {
         self.state.lock().unwrap().killed.clone()
     }
+    /// Make process `pid` exit when it gets `signal` (its `/proc/<pid>`
+    /// entries disappear). Without this, the double's processes ignore
+    /// every signal, even SIGKILL, like a task stuck on hung storage.
+    pub fn exits_on(&self, pid: u32, signal: i32) {
+        self.state.lock().unwrap().exits_on.insert(pid, signal);
+    }
+    /// Set `path` to `content` once `after` of virtual time has passed
+    /// (something outside the agent changing, e.g. nfsd's threads ending).
+    pub fn file_after(&self, after: Duration, path: &str, content: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .later
+            .push((after, PathBuf::from(path), content.to_string()));
+    }
+    /// How many times `path` was listed ([`System::list_dir`]).
+    pub fn listed(&self, path: &str) -> u32 {
+        self.state
+            .lock()
+            .unwrap()
+            .listed
+            .get(Path::new(path))
+            .copied()
+            .unwrap_or(0)
+    }
+    /// Virtual time spent in [`System::sleep`].
     pub fn slept(&self) -> Duration {
         self.state.lock().unwrap().slept
     }
+    /// How many times [`System::sleep`] was called.
+    pub fn sleeps(&self) -> u32 {
+        self.state.lock().unwrap().sleeps
+    }
 }
+
+/// nfsd control files the kernel refuses to change while threads run.
+const BUSY_WHILE_RUNNING: &[&str] = &[
+    "nfsv4leasetime",
+    "nfsv4gracetime",
+    "versions",
+    "nfsv4recoverydir",
+];
 
 /// A successful output with `stdout`.
 pub fn ok(stdout: &str) -> Option<Result<Output, RunError>> {
@@ -124,6 +174,11 @@ pub fn ok(stdout: &str) -> Option<Result<Output, RunError>> {
         stdout: stdout.to_string(),
         stderr: String::new(),
     }))
+}
+
+/// The program is not installed (exec finds nothing).
+pub fn missing(cmd: &Cmd) -> Option<Result<Output, RunError>> {
+    Some(Err(RunError::NotFound(cmd.program.clone())))
 }
 
 /// A failed output with exit `code` and `stderr`.
@@ -136,8 +191,14 @@ pub fn fail(code: i32, stderr: &str) -> Option<Result<Output, RunError>> {
 }
 
 impl System for Fake {
-    fn run(&self, cmd: &Cmd, _deadline: Deadline) -> Result<Output, RunError> {
+    fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError> {
         self.state.lock().unwrap().log.push(cmd.clone());
+        if deadline.passed(self) {
+            return Err(RunError::Timeout {
+                cmd: cmd.display(),
+                after: Duration::ZERO,
+            });
+        }
         for r in self.responders.lock().unwrap().iter().rev() {
             if let Some(answer) = r(cmd) {
                 return answer;
@@ -148,10 +209,24 @@ impl System for Fake {
             ..Output::default()
         })
     }
+    /// The process gets pid 40001, 40002, … and shows up in `/proc` like a
+    /// real one (`stat` with the program's name as `comm`, `cmdline`).
     fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
         let mut s = self.state.lock().unwrap();
         s.spawned.push(argv.to_vec());
-        Ok(40000 + s.spawned.len() as u32)
+        let pid = 40000 + s.spawned.len() as u32;
+        let comm: String = argv
+            .first()
+            .and_then(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().chars().take(15).collect())
+            .unwrap_or_default();
+        let dir = self.paths.proc.join(pid.to_string());
+        s.files.insert(
+            dir.join("stat"),
+            format!("{pid} ({comm}) S 1 {pid} {pid} 0"),
+        );
+        s.files.insert(dir.join("cmdline"), argv.join("\0") + "\0");
+        Ok(pid)
     }
     fn has_program(&self, program: &str) -> bool {
         self.programs.lock().unwrap().iter().any(|p| p == program)
@@ -166,6 +241,17 @@ impl System for Fake {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{}", path.display())))
     }
     fn write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let nfsd = &self.paths.proc_nfsd;
+        let busy = path.parent() == Some(nfsd.as_path())
+            && path
+                .file_name()
+                .is_some_and(|n| BUSY_WHILE_RUNNING.iter().any(|b| n == *b))
+            && self
+                .read_to_string(&nfsd.join("threads"))
+                .is_ok_and(|t| t.trim().parse::<u32>().is_ok_and(|n| n > 0));
+        if busy {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
         self.state.lock().unwrap().files.insert(
             path.to_path_buf(),
             String::from_utf8_lossy(data).into_owned(),
@@ -206,10 +292,23 @@ impl System for Fake {
         self.start + self.state.lock().unwrap().slept
     }
     fn sleep(&self, d: Duration) {
-        self.state.lock().unwrap().slept += d;
+        let mut s = self.state.lock().unwrap();
+        s.slept += d;
+        s.sleeps += 1;
+        let now = s.slept;
+        let (due, later): (Vec<_>, Vec<_>) = s.later.drain(..).partition(|(at, _, _)| *at <= now);
+        s.later = later;
+        for (_, path, content) in due {
+            s.files.insert(path, content);
+        }
     }
     fn kill(&self, pid: u32, signal: i32) -> io::Result<()> {
-        self.state.lock().unwrap().killed.push((pid, signal));
+        let mut s = self.state.lock().unwrap();
+        s.killed.push((pid, signal));
+        if s.exits_on.get(&pid) == Some(&signal) {
+            let dir = self.paths.proc.join(pid.to_string());
+            s.files.retain(|k, _| !k.starts_with(&dir));
+        }
         Ok(())
     }
     fn state_dir(&self) -> PathBuf {
@@ -225,8 +324,19 @@ impl System for Fake {
             _ => Ok(path.to_path_buf()),
         }
     }
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        match self.state.lock().unwrap().files.get(path) {
+            Some(c) if c.starts_with("symlink:") => Ok(PathBuf::from(&c["symlink:".len()..])),
+            Some(_) => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}", path.display()),
+            )),
+        }
+    }
     fn list_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        let s = self.state.lock().unwrap();
+        let mut s = self.state.lock().unwrap();
+        *s.listed.entry(path.to_path_buf()).or_default() += 1;
         let mut names: Vec<String> = s
             .files
             .keys()

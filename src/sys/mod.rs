@@ -2,12 +2,17 @@
 //! shell, always with a deadline), files, the network state and the clock.
 //!
 //! Agents talk only to [`System`]; [`Real`] is the machine, and tests can
-//! substitute a double that records commands and serves files and links.
+//! substitute a double ([`fake::Fake`]) that records commands, serves files
+//! and links, and runs a virtual clock. Built on it: the one mountinfo
+//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]) and host
+//! names ([`uts`]).
 
 pub mod child;
 pub mod fake;
 pub mod mounts;
 pub mod paths;
+pub mod procs;
+pub mod uts;
 
 pub use paths::Paths;
 
@@ -18,24 +23,27 @@ use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
 
-/// A point in time an action must finish by, on the monotonic clock.
+/// A point in time an action must finish by, on the monotonic clock of a
+/// [`System`]: the real clock for [`Real`], the virtual one for the test
+/// double, so tests drive deadlines by sleeping through the seam.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline(pub Instant);
+pub struct Deadline(Instant);
 
 impl Deadline {
-    pub fn after(d: Duration) -> Deadline {
-        Deadline(Instant::now() + d)
+    /// `d` from now on `clock`.
+    pub fn after(clock: &dyn System, d: Duration) -> Deadline {
+        Deadline(clock.now() + d)
     }
-    /// Time left, zero once passed.
-    pub fn remaining(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
+    /// Time left on `clock`, zero once passed.
+    pub fn remaining(&self, clock: &dyn System) -> Duration {
+        self.0.saturating_duration_since(clock.now())
     }
-    pub fn passed(&self) -> bool {
-        self.remaining().is_zero()
+    pub fn passed(&self, clock: &dyn System) -> bool {
+        self.remaining(clock).is_zero()
     }
-    /// The earlier of this deadline and `d` from now.
-    pub fn within(&self, d: Duration) -> Deadline {
-        Deadline(self.0.min(Instant::now() + d))
+    /// The earlier of this deadline and `d` from now on `clock`.
+    pub fn within(&self, clock: &dyn System, d: Duration) -> Deadline {
+        Deadline(self.0.min(clock.now() + d))
     }
 }
 
@@ -166,6 +174,9 @@ pub trait System: Sync {
     /// The path with symlinks resolved. Only for paths on local, non-hung
     /// filesystems (`/dev`).
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+    /// Where a symbolic link points, without following it (the target is
+    /// never touched: safe for `/proc/<pid>/cwd` of a process on hung storage).
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf>;
 }
 
 /// The real machine.
@@ -204,7 +215,10 @@ impl Default for Real {
 
 impl System for Real {
     fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError> {
-        child::run(&child::Spec::of(cmd), deadline)
+        child::run(
+            &child::Spec::of(cmd),
+            Instant::now() + deadline.remaining(self),
+        )
     }
 
     fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
@@ -286,6 +300,10 @@ impl System for Real {
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)
     }
+
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(path)
+    }
 }
 
 /// The path of this executable, for re-executing ourselves as a helper.
@@ -305,7 +323,7 @@ mod tests {
         let out = sys
             .run(
                 &Cmd::new("echo").arg("a;b $(c)"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap();
         assert!(out.success());
@@ -318,7 +336,7 @@ mod tests {
         let err = sys
             .run(
                 &Cmd::new("nfsha-no-such-program"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap_err();
         assert!(matches!(err, RunError::NotFound(_)), "{err}");
@@ -331,7 +349,7 @@ mod tests {
         let err = sys
             .run(
                 &Cmd::new("sleep").arg("30"),
-                Deadline::after(Duration::from_millis(200)),
+                Deadline::after(&sys, Duration::from_millis(200)),
             )
             .unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
@@ -345,7 +363,7 @@ mod tests {
         let out = sys
             .run(
                 &Cmd::new("ls").arg("/nfsha-does-not-exist"),
-                Deadline::after(Duration::from_secs(5)),
+                Deadline::after(&sys, Duration::from_secs(5)),
             )
             .unwrap();
         assert_eq!(out.code, Some(2));

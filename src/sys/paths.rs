@@ -99,6 +99,13 @@ impl Paths {
         self.systemd_dir.join("nfs-server.service.d/nfsha.conf")
     }
 
+    /// The drop-in that keeps `rpc-statd-notify.service` from notifying
+    /// NFSv3 clients under the node's own name while the cluster runs nfsd.
+    pub fn statd_notify_dropin(&self) -> PathBuf {
+        self.systemd_dir
+            .join("rpc-statd-notify.service.d/nfsha.conf")
+    }
+
     /// The file whose presence lets nfs-server.service start (see `nfsha dropin`).
     pub fn nfs_server_allow(&self) -> PathBuf {
         self.run_dir.join("nfs-server.allow")

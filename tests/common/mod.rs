@@ -114,10 +114,13 @@ pub fn agent_names() -> Vec<String> {
 /// /var/lib/nfs/etab) and labelled stand-ins for what it lacks: no DRBD
 /// (a `drbdsetup` stand-in answers `status --json` with a role the test
 /// sets; the device node is named like a DRBD device but is the loop
-/// device), no kernel nfsd (the nfsd control files are a temporary
-/// directory; `rpc.nfsd`, `rpc.mountd` and `nfsdcld` stand-ins record how
-/// they were started and keep running until signalled).
+/// device), no kernel nfsd (the nfsd control files are a FUSE stand-in that
+/// answers like the kernel, EBUSY included, see [`nfsdfs`]; `rpc.nfsd`,
+/// `rpc.mountd` and `nfsdcld` stand-ins record how they were started and
+/// keep running until signalled).
 pub struct Node {
+    /// Dropped (unmounted) before `tmp` is removed.
+    pub nfsd: nfsdfs::NfsdControl,
     pub tmp: tempfile::TempDir,
     pub loopdev: String,
     /// `<tmp>/dev/drbd<minor>`: a block node with the loop device's numbers.
@@ -175,17 +178,7 @@ impl Node {
         let bin = t.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         let nfsd = t.join("nfsd");
-        std::fs::create_dir_all(&nfsd).unwrap();
-        for (f, v) in [
-            ("threads", "0\n"),
-            ("nfsv4leasetime", "90\n"),
-            ("nfsv4gracetime", "90\n"),
-            ("versions", "-3 +4 -4.0 +4.1 +4.2\n"),
-            ("nfsv4recoverydir", "/var/lib/nfs/v4recovery\n"),
-            ("unlock_filesystem", ""),
-        ] {
-            std::fs::write(nfsd.join(f), v).unwrap();
-        }
+        let control = nfsdfs::NfsdControl::mount(&nfsd);
         std::fs::write(t.join("drbd-role"), "Primary\n").unwrap();
         let sub = |s: &str| {
             s.replace("@ROLE@", &t.join("drbd-role").display().to_string())
@@ -209,9 +202,16 @@ impl Node {
             (
                 "rpc.nfsd",
                 "#!/bin/sh\n# STAND-IN for rpc.nfsd: this test host has no kernel nfsd. It records the\n\
-                 # host name it runs under and its arguments, and sets the thread count.\n\
+                 # host name it runs under and its arguments, then does what rpc.nfsd does\n\
+                 # to the control files: lease (-L) and grace (-G) first, then the threads.\n\
                  echo \"$(hostname) $*\" >> '@LOG@'\n\
-                 for last; do :; done\n\
+                 lease=; grace=\n\
+                 while [ $# -gt 0 ]; do\n\
+                 \x20 case $1 in -L) lease=$2; shift;; -G) grace=$2; shift;; esac\n\
+                 \x20 last=$1; shift\n\
+                 done\n\
+                 [ -z \"$lease\" ] || echo \"$lease\" > '@NFSD@/nfsv4leasetime' || echo \"rpc.nfsd: Unable to set nfsv4leasetime\" >&2\n\
+                 [ -z \"$grace\" ] || echo \"$grace\" > '@NFSD@/nfsv4gracetime' || echo \"rpc.nfsd: Unable to set nfsv4gracetime\" >&2\n\
                  echo \"$last\" > '@NFSD@/threads'\n",
             ),
             (
@@ -243,6 +243,7 @@ impl Node {
         // A distinct documentation-range client per node: tests share etab.
         let client = format!("198.51.100.{}", 1 + loop_minor % 250);
         Node {
+            nfsd: control,
             tmp,
             loopdev,
             drbd_dev,
@@ -422,6 +423,7 @@ impl Drop for Node {
 pub mod hangfs;
 pub mod hb;
 pub mod net;
+pub mod nfsdfs;
 pub mod pacemaker;
 
 /// Whether FUSE tests can run here: /dev/fuse and fusermount3.

@@ -1,8 +1,9 @@
 //! Where the NFSv4 client-tracking state lives, and whether this node may
 //! use it: the mount that holds the state directory, the DRBD device under
-//! it and that device's role here. Shared by `nfsstate` (which sets the
-//! state up) and the ordering check of `nfsserver` (which must not start
-//! nfsd on a state directory this node does not own).
+//! it and that device's role here, and the directory's layout (its
+//! subdirectories and the nfs.conf lines that point nfs-utils there).
+//! Shared by `nfsstate` (which sets the state up) and `nfsserver` (which must
+//! not start nfsd on a state directory this node does not own).
 //!
 //! DRBD 9 answers through `drbdsetup status --json`; DRBD 8.4 (the mainline
 //! module in Debian's kernel) through `/proc/drbd` and `drbdadm role`.
@@ -10,8 +11,66 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::nfs::NfsConf;
+use crate::ocf::{OcfError, OcfResult, Rc};
 use crate::sys::mounts::{self, Mount};
 use crate::sys::{Cmd, Deadline, System};
+
+/// The state directory's subdirectories: (name, owned by the statd user).
+/// nfsdcld(8): its storage directory "should be owned by root".
+pub const SUBDIRS: &[(&str, bool)] = &[
+    ("nfsdcld", false),
+    ("nfsdcltrack", false),
+    ("v4recovery", false),
+    ("statd", true),
+    ("statd/sm", true),
+    ("statd/sm.bak", true),
+];
+
+/// The nfs.conf settings a state directory needs on every node, as
+/// (section, key, value): nfsdcld and nfsdcltrack keep their client records
+/// there.
+pub fn wanted_nfs_conf(dir: &Path) -> Vec<(&'static str, &'static str, String)> {
+    let d = dir.display();
+    vec![
+        ("nfsdcld", "storagedir", format!("{d}/nfsdcld")),
+        ("nfsdcltrack", "storagedir", format!("{d}/nfsdcltrack")),
+    ]
+}
+
+/// Check that nfs.conf sends nfsdcld and nfsdcltrack to `dir`: an error
+/// (`OCF_ERR_ARGS`, wrong for this node only) that lists the lines to set.
+pub fn check_nfs_conf(sys: &dyn System, conf: &NfsConf, dir: &Path) -> OcfResult {
+    let wrong: Vec<String> = wanted_nfs_conf(dir)
+        .into_iter()
+        .filter(|(s, k, v)| conf.get(s, k) != Some(v.as_str()))
+        .map(|(s, k, v)| {
+            format!(
+                "[{s}] {k}={v} (now {})",
+                conf.get(s, k).unwrap_or("unset, i.e. under /var/lib/nfs")
+            )
+        })
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(OcfError::new(
+        Rc::ErrArgs,
+        format!(
+            "{} on this node does not keep the client-tracking state in {}; set {}",
+            sys.paths().nfs_conf.display(),
+            dir.display(),
+            wrong.join(" and ")
+        ),
+    ))
+}
+
+/// statd keeps its state (and its working directory) below `dir`, per
+/// nfs.conf `[statd] state-directory-path`.
+pub fn statd_uses(conf: &NfsConf, dir: &Path) -> bool {
+    conf.get("statd", "state-directory-path")
+        .is_some_and(|p| Path::new(p).starts_with(dir))
+}
 
 /// What DRBD says about one device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +155,7 @@ pub fn drbd_state(
     minor: u32,
     resource: Option<&str>,
 ) -> Result<DrbdState, String> {
-    let step = deadline.within(Duration::from_secs(5));
+    let step = deadline.within(sys, Duration::from_secs(5));
     let mut tried = Vec::new();
     // DRBD 8.4 lists every minor in /proc/drbd: a file read, no process.
     // DRBD 9's /proc/drbd holds only its version, so it falls through.
@@ -211,13 +270,16 @@ pub fn mount_table(sys: &dyn System) -> Result<Vec<Mount>, Problem> {
 
 /// Check that `dir` sits on a mounted, writable filesystem on a DRBD device
 /// that is Primary here (or, with `allow_unreplicated`, on any mounted
-/// filesystem other than `/`).
+/// filesystem other than `/`). `known` is DRBD's answer for a device the
+/// caller asked about moments ago (nfsstate, right before mounting): it is
+/// used for that device instead of asking again.
 pub fn check_state_dir(
     sys: &dyn System,
     deadline: Deadline,
     dir: &Path,
     resource: Option<&str>,
     allow_unreplicated: bool,
+    known: Option<&DrbdState>,
 ) -> Result<(Mount, Backing), Problem> {
     let table = mount_table(sys)?;
     let m = match mounts::containing(&table, dir) {
@@ -239,7 +301,10 @@ pub fn check_state_dir(
     }
     match drbd_minor(&m.source) {
         Some(minor) => {
-            let state = drbd_state(sys, deadline, minor, resource).map_err(Problem::NotPrimary)?;
+            let state = match known.filter(|k| k.minor == minor) {
+                Some(k) => k.clone(),
+                None => drbd_state(sys, deadline, minor, resource).map_err(Problem::NotPrimary)?,
+            };
             if state.role != "Primary" {
                 return Err(Problem::NotPrimary(format!(
                     "{} is on {} (mounted on {}), which is {} on this node (per {})",
@@ -314,7 +379,7 @@ mod tests {
     }
 
     fn dl() -> Deadline {
-        Deadline::after(Duration::from_secs(5))
+        Deadline::after(&Fake::new(), Duration::from_secs(5))
     }
 
     #[test]
@@ -367,22 +432,22 @@ mod tests {
         let dir = Path::new("/srv/nfs-state");
         let f = fake_mounts("");
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, false),
+            check_state_dir(&f, dl(), dir, None, false, None),
             Err(Problem::NotMounted(_))
         ));
         // Even allow_unreplicated does not make / acceptable: it never moves.
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, true),
+            check_state_dir(&f, dl(), dir, None, true, None),
             Err(Problem::NotMounted(_))
         ));
 
         let f = fake_mounts("40 22 147:0 / /srv/nfs-state rw - ext4 /dev/drbd0 rw\n");
-        let (m, b) = check_state_dir(&f, dl(), dir, Some("nfs"), false).unwrap();
+        let (m, b) = check_state_dir(&f, dl(), dir, Some("nfs"), false, None).unwrap();
         assert_eq!(m.source, "/dev/drbd0");
         assert!(matches!(b, Backing::Drbd(ref s) if s.role == "Primary"));
 
         let f = fake_mounts("40 22 147:1 / /srv/nfs-state rw - ext4 /dev/drbd1 rw\n");
-        let e = check_state_dir(&f, dl(), dir, None, false).unwrap_err();
+        let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
         assert!(matches!(e, Problem::NotPrimary(_)));
         assert!(
             e.message().contains("which is Secondary on this node"),
@@ -391,17 +456,34 @@ mod tests {
         );
 
         let f = fake_mounts("40 22 8:17 / /srv/nfs-state rw - ext4 /dev/sdb1 rw\n");
-        let e = check_state_dir(&f, dl(), dir, None, false).unwrap_err();
+        let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
         assert!(matches!(e, Problem::Unreplicated(_)));
         assert!(e.message().contains("allow_unreplicated=true"));
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, true).unwrap().1,
+            check_state_dir(&f, dl(), dir, None, true, None).unwrap().1,
             Backing::Unreplicated { .. }
         ));
 
+        // DRBD that cannot tell (Unknown, or any role but Primary) is not Primary.
+        for role in ["Unknown", "primary", "Primary/Secondary", ""] {
+            let f = Fake::new().with_programs(&["drbdsetup"]);
+            f.file(
+                "/proc/self/mountinfo",
+                "22 1 8:2 / / rw - ext4 /dev/sda2 rw\n40 22 147:0 / /srv/nfs-state rw - ext4 /dev/drbd0 rw\n",
+            );
+            let json = format!(r#"[{{"name":"nfs","role":"{role}","devices":[{{"minor":0}}]}}]"#);
+            f.respond(move |c| (c.program == "drbdsetup").then(|| ok(&json)).flatten());
+            let e = check_state_dir(&f, dl(), dir, None, false, None).unwrap_err();
+            assert!(matches!(e, Problem::NotPrimary(_)), "{role}: {e:?}");
+        }
+        let e = from_status_json(r#"[{"name":"nfs","devices":[{"minor":0}]}]"#, 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.role, "Unknown", "no role reported");
+
         let f = fake_mounts("40 22 147:0 / /srv/nfs-state ro - ext4 /dev/drbd0 ro\n");
         assert!(matches!(
-            check_state_dir(&f, dl(), dir, None, false),
+            check_state_dir(&f, dl(), dir, None, false, None),
             Err(Problem::ReadOnly(_))
         ));
     }

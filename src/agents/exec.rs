@@ -1,5 +1,6 @@
-//! Small pieces the NFS server agents share: running a command as an action
-//! step, and testing a path that may sit on hung storage from a child.
+//! Running a program as a step of an agent's action: by a deadline, with a
+//! missing program reported as `OCF_ERR_INSTALLED` naming the package it
+//! comes from, and testing a path that may sit on hung storage from a child.
 
 use std::path::Path;
 use std::time::Duration;
@@ -38,31 +39,7 @@ pub fn test_path(ctx: &Ctx, flag: &str, path: &Path) -> OcfResult<bool> {
     let cmd = Cmd::new("test").args([flag, &path.to_string_lossy()]);
     let out = ctx
         .sys
-        .run(&cmd, ctx.deadline.within(Duration::from_secs(5)))
+        .run(&cmd, ctx.step(Duration::from_secs(5)))
         .map_err(|e| OcfError::generic(format!("checking {}: {e}", path.display())))?;
     Ok(out.success())
-}
-
-/// Run `action` of `agent` on `sys` as Pacemaker would (a recurring monitor
-/// unless `meta` says otherwise): (exit code, stderr).
-#[cfg(test)]
-pub fn run_agent(
-    agent: &dyn crate::ocf::Agent,
-    sys: &dyn crate::sys::System,
-    action: &str,
-    params: &[(&str, &str)],
-    meta: &[(&str, &str)],
-) -> (i32, String) {
-    let mut env: std::collections::BTreeMap<String, String> = params
-        .iter()
-        .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-        .collect();
-    for (k, v) in meta {
-        env.insert(format!("OCF_RESKEY_CRM_meta_{k}"), v.to_string());
-    }
-    env.entry("OCF_RESKEY_CRM_meta_interval".into())
-        .or_insert_with(|| "10000".into());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let rc = crate::ocf::run(agent, Some(action), env, sys, &mut out, &mut err);
-    (rc, String::from_utf8(err).unwrap())
 }

@@ -1,0 +1,329 @@
+//! nfsserver's parameters: the table (the one source of the meta-data, the
+//! README reference and the defaults), the rules for lease and grace time
+//! and NFS versions, and the checked [`Config`] an action works from.
+
+use std::path::PathBuf;
+
+use crate::nfs::nfsd_launch::{NfsdLaunch, Offer};
+use crate::nfs::versions;
+use crate::ocf::params::absolute_path;
+use crate::ocf::{Action, Ctx, OcfError, OcfResult, ParamSpec};
+use crate::sys::uts::check_hostname;
+
+/// The kernel's bounds for lease and grace time (`fs/nfsd/nfsctl.c`
+/// `__nfsd4_write_time`: EINVAL outside them).
+pub const KERNEL_TIME_RANGE: std::ops::RangeInclusive<u32> = 10..=3600;
+/// The shortest lease nfsha accepts (SUSE: "strongly discourage values lower than 30").
+pub const MIN_LEASE: u32 = 30;
+/// Below this a lease is accepted with a warning (SUSE: "60 or higher").
+pub const WARN_LEASE: u32 = 60;
+
+fn check_versions(raw: &str) -> Result<(), String> {
+    versions::parse(raw).map(|_| ())
+}
+
+fn parse_secs(raw: &str) -> Option<u32> {
+    raw.trim().parse().ok()
+}
+
+fn kernel_range(v: u32) -> Result<(), String> {
+    if KERNEL_TIME_RANGE.contains(&v) {
+        Ok(())
+    } else {
+        Err("the kernel accepts 10 to 3600 seconds".into())
+    }
+}
+
+fn short_lease(lease: u32) -> String {
+    format!(
+        "below {MIN_LEASE} s, ordinary network or scheduling delays make clients miss their \
+         renewal and lose their state (EIO); use 60 or more (90 is the default); {lease} s \
+         leaves a client {} s to renew",
+        lease / 3
+    )
+}
+
+/// `lease_time` alone (the table's range says the rest).
+fn check_lease(raw: &str) -> Result<(), String> {
+    match parse_secs(raw) {
+        Some(v) => {
+            kernel_range(v)?;
+            if v < MIN_LEASE {
+                return Err(short_lease(v));
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// `grace_time` alone: the comparison with the lease comes in [`config`].
+fn check_grace(raw: &str) -> Result<(), String> {
+    match parse_secs(raw) {
+        Some(v) => {
+            kernel_range(v)?;
+            if v < MIN_LEASE {
+                return Err(format!(
+                    "it would be shorter than any lease nfsha accepts ({MIN_LEASE} s or more)"
+                ));
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+pub const SERVER_HOSTNAME: ParamSpec = ParamSpec::new(
+    "server_hostname",
+    "Host name nfsd presents on every node (required for NFSv4.1+)",
+    "The kernel takes the NFSv4.1+ server owner and scope from the host name of the \
+     process that starts the nfsd threads. After a failover to a node with another \
+     name, clients see a different server (\"server_scope mismatch\") and cannot \
+     reclaim their opens and locks. nfsha starts rpc.nfsd inside a new UTS namespace \
+     (unshare --uts) with this name, so every node presents the same one. Use a name \
+     that belongs to the service, e.g. the DNS name of the virtual IP. Required unless \
+     nfs_versions offers only 3 and 4.0. With systemd, run `nfsha dropin --hostname \
+     <name>` on every node.",
+)
+.check(check_hostname);
+
+pub const LEASE_TIME: ParamSpec = ParamSpec::new(
+    "lease_time",
+    "NFSv4 lease time in seconds (30 to 3600)",
+    "How long a client's state lives without renewal. Clients renew after 2/3 of it, so \
+     a short lease turns ordinary network or scheduling delays into lost state and \
+     EIO. The kernel accepts 10 to 3600; nfsha refuses values below 30 (SUSE strongly \
+     discourages them) and warns below 60. Applied before the nfsd threads start \
+     (the kernel refuses a change while they run). Note: clients wait up to a grace \
+     period after every failover; NFSv4.1+ ends grace early once all clients reclaimed.",
+)
+.integer(MIN_LEASE as i64, 3600)
+.default("90")
+.check(check_lease);
+
+pub const GRACE_TIME: ParamSpec = ParamSpec::new(
+    "grace_time",
+    "NFSv4 and NLM grace period in seconds (default: lease_time; at least lease_time)",
+    "How long after a start clients may reclaim state and no new state is granted. It \
+     must not be shorter than lease_time: a client may only notice the failover when \
+     its lease is due, and must still be inside grace then. rpc.nfsd applies it to NLM \
+     (NFSv3 locks) too. Default: lease_time.",
+)
+.integer(MIN_LEASE as i64, 3600)
+.check(check_grace);
+
+pub const NFS_VERSIONS: ParamSpec = ParamSpec::new(
+    "nfs_versions",
+    "NFS versions to offer (comma-separated: 3, 4.0, 4.1, 4.2)",
+    "Default 4.1,4.2: the versions whose state recovery works across a failover with a \
+     fixed server_hostname and that end grace early. 4.0 identifies the server by \
+     address only; it is accepted with a warning. 3 needs rpc.statd with its state in \
+     state_directory/statd (nfs.conf [statd] state-directory-path), and NSM reboot \
+     notification after a failover: the vip of the group runs `sm-notify -v <address>` \
+     once its address is up, so NFSv3 clients reclaim their NLM locks during the grace \
+     period; the address needs a host name (/etc/hosts or DNS) on the servers and the \
+     clients.",
+)
+.default("4.1,4.2")
+.check(check_versions);
+
+pub const THREADS: ParamSpec =
+    ParamSpec::new("threads", "Number of nfsd threads", "Passed to rpc.nfsd.")
+        .integer(1, 4096)
+        .default("8");
+
+pub const STATE_DIRECTORY: ParamSpec = ParamSpec::new(
+    "state_directory",
+    "The nfsstate directory (client-tracking state on DRBD)",
+    "The directory of the nfsstate resource ordered before this one. Start refuses \
+     (\"ordering: …\") unless it is mounted, writable and on a DRBD device that is \
+     Primary on this node: nfsd started without its client record would refuse every \
+     reclaim. Also used for the legacy v4recovery directory and statd's state. Stop \
+     leaves no NFS daemon with files or its working directory there (rpc.statd, \
+     sm-notify, nfsdcld), so nfsstate can unmount it next.",
+)
+.required()
+.check(absolute_path);
+
+pub const ALLOW_CLONE: ParamSpec = ParamSpec::new(
+    "allow_clone",
+    "Allow running as a clone (not recommended)",
+    "An NFS server must run on one node only and be started fresh on failover: the \
+     grace period in which clients reclaim their locks is only offered when nfsd starts. \
+     A cloned nfsserver keeps running on the surviving node, so clients of a moved \
+     export get no grace period and lose their locks. Start refuses to run as a clone \
+     unless this is true.",
+)
+.boolean()
+.default("false");
+
+pub static PARAMS: &[ParamSpec] = &[
+    SERVER_HOSTNAME,
+    LEASE_TIME,
+    GRACE_TIME,
+    NFS_VERSIONS,
+    THREADS,
+    STATE_DIRECTORY,
+    ALLOW_CLONE,
+];
+
+/// The checked parameters.
+#[derive(Debug)]
+pub struct Config {
+    pub hostname: Option<String>,
+    pub lease: u32,
+    pub grace: u32,
+    pub versions: Vec<&'static str>,
+    pub threads: u32,
+    pub state_directory: PathBuf,
+}
+
+impl Config {
+    pub fn has(&self, v: &str) -> bool {
+        self.versions.contains(&v)
+    }
+
+    /// How rpc.nfsd is started under `hostname`; `with_offer` puts versions
+    /// and threads on the command line (direct mode).
+    pub fn launch(&self, hostname: &str, with_offer: bool) -> NfsdLaunch {
+        NfsdLaunch {
+            hostname: hostname.to_string(),
+            lease: self.lease,
+            grace: self.grace,
+            offer: with_offer.then(|| Offer {
+                versions: self.versions.clone(),
+                threads: self.threads,
+            }),
+        }
+    }
+
+    /// statd's state directory on the state directory (NFSv3).
+    pub fn statd_directory(&self) -> PathBuf {
+        self.state_directory.join("statd")
+    }
+}
+
+/// Lease and grace rules; `Ok` carries warnings for the log. Also used by
+/// `nfsha dropin`, which names its own options in the errors.
+pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> {
+    let mut warnings = Vec::new();
+    for (name, v) in [("lease_time", lease), ("grace_time", grace)] {
+        if let Err(e) = kernel_range(v) {
+            return Err(format!("parameter {name}=\"{v}\" is invalid: {e}"));
+        }
+    }
+    if lease < MIN_LEASE {
+        return Err(format!(
+            "parameter lease_time=\"{lease}\" is invalid: {}",
+            short_lease(lease)
+        ));
+    }
+    if lease < WARN_LEASE {
+        warnings.push(format!(
+            "lease_time={lease} is below {WARN_LEASE} s: clients renew after 2/3 of it, leaving \
+             {} s for a renewal to complete; 90 is the default",
+            lease / 3
+        ));
+    }
+    if grace < lease {
+        return Err(format!(
+            "parameter grace_time=\"{grace}\" is invalid: it is shorter than lease_time={lease}; a \
+             client may only notice the failover when its lease is due and must still be inside \
+             the grace period then to reclaim its locks"
+        ));
+    }
+    Ok(warnings)
+}
+
+/// The checked configuration of this action; warnings are logged except
+/// at stop (a stop must never fail or nag on parameters).
+pub fn config(ctx: &Ctx) -> OcfResult<Config> {
+    let p = &ctx.params;
+    if ctx.is_clone() && !p.get::<bool>(&ALLOW_CLONE) {
+        return Err(OcfError::configured(
+            "nfsserver must not run as a clone: clients reclaim their locks only during the grace \
+             period of a freshly started nfsd, and a clone keeps nfsd running on the surviving \
+             node, so every failover of an export loses its clients' locks; put nfsserver in the \
+             NFS group instead (or set allow_clone=true if you accept that)",
+        ));
+    }
+    let lease: u32 = p.get(&LEASE_TIME);
+    let grace: u32 = p.get::<Option<u32>>(&GRACE_TIME).unwrap_or(lease);
+    let warnings = check_lease_grace(lease, grace).map_err(OcfError::configured)?;
+    let raw: &str = p.get(&NFS_VERSIONS);
+    let versions = versions::parse(raw).map_err(|e| {
+        OcfError::configured(format!("parameter nfs_versions={raw:?} is invalid: {e}"))
+    })?;
+    let hostname: Option<String> = p.get(&SERVER_HOSTNAME);
+    if hostname.is_none() && versions.iter().any(|v| *v == "4.1" || *v == "4.2") {
+        return Err(OcfError::configured(
+            "required parameter server_hostname is not set: NFSv4.1+ clients can reclaim their \
+             state after a failover only when every node presents the same server host name",
+        ));
+    }
+    if ctx.action != Action::Stop {
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        if versions.contains(&"4.0") {
+            tracing::warn!(
+                "nfs_versions offers 4.0: NFSv4.0 does not end grace early and identifies the \
+                 server by address only; prefer 4.1 and 4.2"
+            );
+        }
+    }
+    Ok(Config {
+        hostname,
+        lease,
+        grace,
+        versions,
+        threads: p.get(&THREADS),
+        state_directory: p.get(&STATE_DIRECTORY),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_and_grace_at_their_boundaries() {
+        assert!(check_lease_grace(90, 90).unwrap().is_empty());
+        // 30 is the floor: accepted (with the below-60 warning); 29 is not.
+        assert_eq!(check_lease_grace(30, 30).unwrap().len(), 1);
+        let e = check_lease_grace(29, 90).unwrap_err();
+        assert!(
+            e.contains("lease_time=\"29\"") && e.contains("below 30 s"),
+            "{e}"
+        );
+        assert_eq!(
+            check_lease_grace(59, 59).unwrap().len(),
+            1,
+            "warning below 60"
+        );
+        assert!(check_lease_grace(60, 60).unwrap().is_empty());
+        // grace = lease is fine, one second less is not.
+        assert!(check_lease_grace(120, 120).is_ok());
+        let e = check_lease_grace(120, 119).unwrap_err();
+        assert!(e.contains("shorter than lease_time=120"), "{e}");
+        assert!(check_lease_grace(5, 90).unwrap_err().contains("10 to 3600"));
+        assert!(check_lease_grace(3600, 3600).is_ok());
+        assert!(check_lease_grace(90, 3601)
+            .unwrap_err()
+            .contains("grace_time=\"3601\""));
+    }
+
+    #[test]
+    fn the_table_range_is_the_accepted_range() {
+        use crate::ocf::params::ParamKind;
+        for spec in [LEASE_TIME, GRACE_TIME] {
+            let ParamKind::Integer { min, max } = spec.kind else {
+                panic!("{} is an integer", spec.name)
+            };
+            assert_eq!((min, max), (i64::from(MIN_LEASE), 3600), "{}", spec.name);
+            let check = spec.check.unwrap();
+            assert!(check("29").is_err() && check("30").is_ok() && check("3600").is_ok());
+            assert!(check("3601").is_err() && check("9").is_err());
+        }
+    }
+}
