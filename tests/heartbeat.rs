@@ -679,6 +679,36 @@ fn a_clean_stop_says_stopped_so_peers_never_say_dead() {
 }
 
 #[test]
+fn a_stop_on_hung_storage_is_held_until_the_stopped_record_lands() {
+    need_fuse!();
+    let rig = Rig::new();
+    let text = rig
+        .config("")
+        .replace("fence_after = \"3s\"", "fence_after = \"600s\"");
+    let mut d = rig.start(&rig.write(&text), 2);
+    rig.fs.set(Mode::Block);
+    d.terminate();
+    // Leaving now would leave a record saying "fences itself": peers would
+    // call this host dead while its VMs run. It stays and says why.
+    let t = std::time::Instant::now();
+    while !d.log_text().contains("stop held") {
+        assert!(t.elapsed() < PATIENCE, "log:\n{}", d.log_text());
+        assert!(
+            d.running(),
+            "exited on hung storage; log:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.running());
+    rig.fs.set(Mode::Normal);
+    d.wait_exit(PATIENCE);
+    let rec = lease_record(&rig.fs.path, "kvm1").unwrap();
+    assert_eq!(rec.state.name(), "stopped", "log:\n{}", d.log_text());
+    assert!(fence_lines(&rig.run).is_empty());
+}
+
+#[test]
 fn check_answers_from_a_running_daemons_observations_while_the_storage_hangs() {
     need_fuse!();
     let tmp = tempfile::tempdir().unwrap();

@@ -269,6 +269,12 @@ struct Stopping {
     since: Duration,
     /// Rounds writing the final "stopped" record, still to answer.
     final_rounds: BTreeSet<usize>,
+    /// Storages this host fences for whose record does not say "stopped"
+    /// yet. The daemon may not exit before they do: a stale record saying
+    /// "fences itself" is judged dead by peers after `dead_after`, while
+    /// this host's VMs run on.
+    unconfirmed: BTreeSet<usize>,
+    held_logged: bool,
 }
 
 pub struct Machine {
@@ -492,6 +498,12 @@ impl Machine {
             }
             Ok(rep) => {
                 if round.writes && rep.write.is_some() {
+                    if let Some(stop) = &mut self.stopping {
+                        // Written after the stop was asked for: it says "stopped".
+                        if round.started >= stop.since {
+                            stop.unconfirmed.remove(&i);
+                        }
+                    }
                     if st.failures > 0 {
                         out.push(Action::Log {
                             level: Level::Info,
@@ -689,15 +701,17 @@ impl Machine {
     fn writer_state(&self, i: usize, now: Duration) -> WriterState {
         let st = &self.storages[i];
         let fences = self.s.fence_action.fences();
-        if self.stopping.is_some() {
-            return WriterState::Stopped;
-        }
+        // A fence decided while a stop is held (the "stopped" record could
+        // not be written) is what peers must see.
         if let Some(p) = self.plans.get(&PlanKey::Host) {
             return if p.action.fences() && st.cfg.fence {
                 WriterState::Fencing
             } else {
                 WriterState::NotFenced
             };
+        }
+        if self.stopping.is_some() {
+            return WriterState::Stopped;
         }
         if self.plans.contains_key(&PlanKey::Storage(i)) {
             return WriterState::NotFenced;
@@ -739,11 +753,19 @@ impl Machine {
     }
 
     fn start_rounds(&mut self, now: Duration, out: &mut Vec<Action>) {
-        if self.stopping.is_some() || self.stop_requested.is_some() && !self.committed() {
-            return;
-        }
+        // While a stop is held, only the storages still without a "stopped"
+        // record go on renewing.
+        let held: Option<BTreeSet<usize>> = match &self.stopping {
+            Some(s) if !s.unconfirmed.is_empty() => Some(s.unconfirmed.clone()),
+            Some(_) => return,
+            None if self.stop_requested.is_some() && !self.committed() => return,
+            None => None,
+        };
         let max = self.s.history;
         for i in 0..self.storages.len() {
+            if held.as_ref().is_some_and(|h| !h.contains(&i)) {
+                continue;
+            }
             let interval = self.s.interval;
             let st = &mut self.storages[i];
             if st.no_lease || now < st.next_due {
@@ -996,6 +1018,20 @@ impl Machine {
         }
     }
 
+    /// Whether storage `i`'s record must say "stopped" before the daemon may
+    /// exit: it says this host fences itself, and peers have seen it renew.
+    /// Not once a fence was decided: the fence speaks for the host then.
+    fn needs_stopped_record(&self, i: usize) -> bool {
+        let st = &self.storages[i];
+        self.s.fence_action.fences()
+            && st.cfg.fence
+            && st.slot.is_some()
+            && !st.no_lease
+            && st.last_success.is_some()
+            && !self.plans.contains_key(&PlanKey::Host)
+            && !self.plans.contains_key(&PlanKey::Storage(i))
+    }
+
     /// A fence that may reboot is under way: a stop must wait for it.
     fn committed(&self) -> bool {
         self.plans.values().any(Plan::committed)
@@ -1016,28 +1052,79 @@ impl Machine {
             return;
         }
         if self.stopping.is_none() {
-            self.stopping = Some(Stopping {
-                since: now,
-                final_rounds: BTreeSet::new(),
-            });
             // A service stop on a host that keeps running: say so in the
             // record, so peers answer "not fenced" rather than "dead" once
             // it is stale. A system shutdown stops the VMs first (the unit
             // is ordered before libvirt-guests): no such record.
+            let unconfirmed = if system_shutdown {
+                BTreeSet::new()
+            } else {
+                (0..self.storages.len())
+                    .filter(|&i| self.needs_stopped_record(i))
+                    .collect()
+            };
+            self.stopping = Some(Stopping {
+                since: now,
+                final_rounds: BTreeSet::new(),
+                unconfirmed,
+                held_logged: false,
+            });
             if !system_shutdown {
                 for i in 0..self.storages.len() {
-                    let st = &self.storages[i];
-                    if st.slot.is_some() && st.round.is_none() && !st.no_lease {
+                    let st = &mut self.storages[i];
+                    if st.slot.is_none() || st.no_lease {
+                        continue;
+                    }
+                    if st.round.is_none() {
                         self.send_round(i, now, out);
                         if let Some(s) = &mut self.stopping {
                             s.final_rounds.insert(i);
                         }
+                    } else {
+                        // The next round, saying "stopped", as soon as
+                        // this one answers.
+                        st.next_due = now;
                     }
                 }
             }
         }
-        let stopping = self.stopping.as_ref().expect("set above");
-        if stopping.final_rounds.is_empty() || now >= stopping.since + self.s.io_timeout {
+        let io_timeout = self.s.io_timeout;
+        let still: BTreeSet<usize> = self
+            .stopping
+            .as_ref()
+            .expect("set above")
+            .unconfirmed
+            .iter()
+            .copied()
+            .filter(|&i| self.needs_stopped_record(i))
+            .collect();
+        let stopping = self.stopping.as_mut().expect("set above");
+        stopping.unconfirmed = still;
+        if !stopping.unconfirmed.is_empty() {
+            if now >= stopping.since + io_timeout && !stopping.held_logged {
+                stopping.held_logged = true;
+                let names: Vec<String> = stopping
+                    .unconfirmed
+                    .iter()
+                    .map(|&i| {
+                        let st = &self.storages[i];
+                        match &st.last_error {
+                            Some(e) => format!("{} ({e})", st.cfg.name),
+                            None => format!("{} (no answer yet)", st.cfg.name),
+                        }
+                    })
+                    .collect();
+                out.push(Action::Log {
+                    level: Level::Error,
+                    msg: format!(
+                        "stop held: no record saying \"stopped\" could be written on {}; exiting now would leave a record saying this host fences itself, which peers declare dead after dead_after while its VMs run. Renewing on; the stop completes once the record is written, or the fence goes ahead at fence_after",
+                        names.join(", ")
+                    ),
+                });
+            }
+            return;
+        }
+        if stopping.final_rounds.is_empty() || now >= stopping.since + io_timeout {
             self.exited = true;
             out.push(Action::Exit {
                 disarm_watchdog: self.pet_ok(now),

@@ -724,8 +724,9 @@ fn a_clean_stop_writes_stopped_and_disarms_when_healthy() {
     });
     assert!(sim.m.exited());
     assert_eq!(sim.rounds(0).len(), rounds);
-    // A stop whose final write hangs exits after io_timeout.
-    let mut sim = Sim::new("");
+    // A host that does not fence itself needs no final record: a stop whose
+    // last write hangs exits after io_timeout.
+    let mut sim = Sim::new("fence_action = \"log-only\"");
     sim.run_to(15 * S);
     sim.set(0, Mode::Hang);
     sim.ev(Event::Stop {
@@ -734,6 +735,64 @@ fn a_clean_stop_writes_stopped_and_disarms_when_healthy() {
     assert!(!sim.m.exited());
     sim.run_to(25 * S);
     assert!(sim.m.exited());
+}
+
+#[test]
+fn a_stop_that_cannot_write_stopped_is_held_until_it_can() {
+    // The storage hangs as the stop comes: the area still says "fences
+    // itself"; exiting would have peers declare this host dead while its
+    // VMs run.
+    let mut sim = Sim::new("");
+    sim.run_to(15 * S);
+    sim.set(0, Mode::Hang);
+    sim.ev(Event::Stop {
+        system_shutdown: false,
+    });
+    sim.run_to(40 * S);
+    assert!(!sim.m.exited(), "held while no stopped record is written");
+    assert_eq!(sim.logged("stop held").len(), 1);
+    assert!(sim.own(0).self_fences());
+    assert!(sim.logged("FENCE DECISION").is_empty());
+    // The storage answers: the stuck round carried "stopped"; it lands and
+    // the stop completes.
+    sim.set(0, Mode::Healthy);
+    sim.run_to(41 * S);
+    assert!(sim.m.exited());
+    assert_eq!(sim.own(0).state, WriterState::Stopped);
+    assert!(!sim.own(0).self_fences());
+
+    // Failing fast instead of hanging: renewals (saying "stopped") go on
+    // every interval and the first one that lands ends the stop.
+    let mut sim = Sim::new("");
+    sim.run_to(15 * S);
+    sim.set(0, Mode::Fail("EIO".into()));
+    sim.ev(Event::Stop {
+        system_shutdown: false,
+    });
+    sim.run_to(45 * S);
+    assert!(!sim.m.exited());
+    let attempts = sim.rounds(0).len();
+    sim.set(0, Mode::Healthy);
+    sim.run_to(56 * S);
+    assert!(sim.m.exited());
+    assert!(sim.rounds(0).len() > attempts);
+    assert_eq!(sim.own(0).state, WriterState::Stopped);
+
+    // An outage that lasts fence_after: the fence goes ahead as without the
+    // stop (last success at 10 s, fence_after 60 s), and the stop waits for it.
+    let mut sim = Sim::new("");
+    sim.step_result = None;
+    sim.run_to(15 * S);
+    sim.set(0, Mode::Fail("EIO".into()));
+    sim.ev(Event::Stop {
+        system_shutdown: false,
+    });
+    sim.run_to(69 * S);
+    assert!(sim.logged("FENCE DECISION").is_empty());
+    sim.run_to(71 * S);
+    assert_eq!(sim.logged("FENCE DECISION").len(), 1);
+    assert!(!sim.steps().is_empty());
+    assert!(!sim.m.exited());
 }
 
 #[test]

@@ -159,6 +159,12 @@ impl Daemon {
         }
     }
 
+    /// SIGTERM, without waiting.
+    pub fn terminate(&self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+    }
+
     /// SIGTERM, then wait until it has exited.
     pub fn stop(&mut self) {
         // SAFETY: signalling our own child.
