@@ -182,10 +182,7 @@ impl Sim {
             self.started = true;
             self.ev(Event::Tick);
         }
-        loop {
-            let Some(next) = self.m.next_wake(self.now) else {
-                break;
-            };
+        while let Some(next) = self.m.next_wake(self.now) {
             assert!(next > self.now, "a wake-up in the past: {next:?}");
             if next > to {
                 break;
