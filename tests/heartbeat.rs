@@ -596,7 +596,9 @@ fn graceful_reboot_escalates_even_when_told_to_stop_by_the_shutdown() {
     let mut d = rig.start(&rig.write(&rig.config(extra)), 2);
     rig.fs.set(Mode::Block);
     let decided = d
-        .wait_for(PATIENCE, "the fence decision", |s| s.fence.state == "fencing")
+        .wait_for(PATIENCE, "the fence decision", |s| {
+            s.fence.state == "fencing"
+        })
         .fence
         .decided_ms
         .unwrap();

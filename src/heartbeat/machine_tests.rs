@@ -958,3 +958,21 @@ fn a_storage_found_fail_safe_is_renewed_only_where_this_host_had_a_lease() {
     assert_eq!(sim.state(0), "no-lease");
     assert!(sim.decisions().is_empty());
 }
+
+#[test]
+fn short_intervals_decide_exactly_at_fence_after_too() {
+    // The benchmark's settings: interval = io_timeout = 1 s, fence_after 8 s.
+    for hang_at in [3500u64, 3900, 4000, 4100] {
+        let mut sim = Sim::new("interval = \"1s\"\nio_timeout = \"1s\"\nfence_after = \"8s\"");
+        sim.run_to(Duration::from_millis(hang_at));
+        sim.set(0, Mode::Hang);
+        sim.run_to(20 * S);
+        let last_ok = sim.m.status(sim.now).storages[0].last_success_ms.unwrap();
+        let decided = sim.logged("FENCE DECISION")[0].0;
+        assert_eq!(
+            decided,
+            Duration::from_millis(last_ok) + 8 * S,
+            "hang at {hang_at} ms"
+        );
+    }
+}

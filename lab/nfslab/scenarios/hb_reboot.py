@@ -61,7 +61,7 @@ while True:
         rc, line = p.returncode, (p.stdout.strip().splitlines() or [""])[0]
     except subprocess.TimeoutExpired:
         rc, line = -1, "timeout"
-    out.write("%.2f %d %s\n" % (t, rc, line))
+    out.write("%%.2f %%d %%s\n" %% (t, rc, line))
     time.sleep(max(0.0, 2.0 - (time.time() - t)))
 EOF
 setsid python3 /run/peercheck.py > /run/peercheck.err 2>&1 < /dev/null &
