@@ -332,7 +332,8 @@ pub fn run(args: &OrderArgs) -> i32 {
             return 2;
         }
     };
-    let Some(m) = input.cluster else {
+    let mut clusters = input.clusters.into_iter();
+    let Some(m) = clusters.next() else {
         eprintln!(
             "nfsha order: {}: is {}, not a cluster configuration; expected CIB XML, crm or pcs text",
             args.file.display(),
@@ -340,6 +341,14 @@ pub fn run(args: &OrderArgs) -> i32 {
         );
         return 2;
     };
+    if let Some(other) = clusters.next() {
+        // `pcs -f a …` and `pcs -f b …` never pushed: two CIBs.
+        eprintln!(
+            "nfsha order: {}: builds more than one CIB (also `{}`); showing the first",
+            args.file.display(),
+            other.cib_file.as_deref().unwrap_or("the cluster's")
+        );
+    }
     let so = StartOrder::compute(&m);
     let mut out = std::io::stdout().lock();
     let id = |i: usize| m.resources[i].id.as_str();

@@ -59,6 +59,166 @@ fn unreadable_input_is_exit_2_with_file_line_and_expectation() {
     );
 }
 
+/// Nothing understood is never "no problems": exit 2, naming the file, also
+/// when the dialect is forced, and JSON (with `errors`) is still printed.
+#[test]
+fn an_input_with_nothing_understood_is_exit_2_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(
+        &prose,
+        "Set up the NFS server as in the guide.\nThen test it.\n",
+    )
+    .unwrap();
+    for dialect in ["pcs", "pcs-commands", "crm", "pcs-config"] {
+        let (rc, out, err) = stdout(nfsha().args(["lint", "--dialect", dialect]).arg(&prose));
+        assert_eq!(rc, 2, "--dialect {dialect}: {out}{err}");
+        assert!(!out.contains("No problems found"), "{out}");
+        assert!(
+            err.contains("notes.txt:") && err.contains("nothing"),
+            "{err}"
+        );
+    }
+    let (rc, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json", "--dialect", "pcs-commands"])
+            .arg(&prose),
+    );
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON on exit 2");
+    let e = &v["errors"][0];
+    assert!(e["file"].as_str().unwrap().ends_with("notes.txt"), "{v}");
+    assert!(e["message"].as_str().unwrap().contains("nothing"), "{v}");
+    // One unreadable file among good ones: the good ones are still linted,
+    // and the exit code is 2.
+    let (rc, out, _) = stdout(
+        nfsha()
+            .args(["lint", "--format", "json", BAD_CLONE])
+            .arg(dir.path().join("missing.crm")),
+    );
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "NFS201"),
+        "{v}"
+    );
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "sarif"]).arg(&prose));
+    assert_eq!(rc, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], false);
+}
+
+/// A statement not understood is a finding; the rest of the file is read.
+#[test]
+fn a_statement_not_understood_is_nfs003_and_the_file_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("setup.sh");
+    std::fs::write(
+        &p,
+        "[root@z1 ~]# pcs resource create fs Filesystem device=/dev/sdb1 directory=/srv fstype=xfs --group g\n\
+         [root@z1 ~]# pcs resource create vip ip=10.0.0.1 --group g\n\
+         [root@z1 ~]# pcs property set stonith-enabled=true\n",
+    )
+    .unwrap();
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json"]).arg(&p));
+    assert_eq!(rc, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "NFS003")
+        .collect();
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["location"]["line"], 2);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`ip=10.0.0.1` is not an agent"),
+        "{v}"
+    );
+}
+
+/// A quote left open (an apostrophe in a guide's prose, or a typo in a
+/// command) does not swallow the commands after it, as the shell would:
+/// prose is passed over, a pcs command with it is NFS003, and so is one
+/// that pcs would refuse for a missing option value. Each is one finding;
+/// every other command is read.
+#[test]
+fn an_open_quote_or_a_refused_command_does_not_abort_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("guide.txt");
+    std::fs::write(
+        &p,
+        "Let's create the group first. Don't skip the fsid:\n\
+         [root@z1 ~]# pcs resource create fs Filesystem device=/dev/sdb1 directory=/srv fstype=xfs --group g\n\
+         Now the server (it's the important one):\n\
+         [root@z1 ~]# pcs resource create nfsd nfsserver nfs_shared_infodir=/srv/state --group g\n\
+         [root@z1 ~]# pcs resource create exp exportfs clientspec=* options='rw directory=/srv/e fsid=1 --group g\n\
+         [root@z1 ~]# pcs resource create vip IPaddr2 ip=10.0.0.1 --group\n\
+         [root@z1 ~]# pcs resource create vip2 IPaddr2 ip=10.0.0.2 --group g\n",
+    )
+    .unwrap();
+    let (rc, out, err) = stdout(nfsha().args(["lint", "--format", "json"]).arg(&p));
+    assert_eq!(rc, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<(&str, i64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["location"]["line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let nfs003: Vec<i64> = codes
+        .iter()
+        .filter(|c| c.0 == "NFS003")
+        .map(|c| c.1)
+        .collect();
+    assert_eq!(nfs003, [5, 6], "{v}");
+    // nfsd (line 4) was read, as the server the scope rule names.
+    assert!(codes.contains(&("NFS302", 4)), "{v}");
+    let (_, order, _) = stdout(nfsha().arg("order").arg(&p));
+    assert!(
+        order.contains("1. fs") && order.contains("2. nfsd") && order.contains("3. vip2"),
+        "{order}"
+    );
+}
+
+/// `--dialect pcs` reads pcs commands or `pcs config` output, whichever
+/// the file holds.
+#[test]
+fn dialect_pcs_is_commands_or_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmds = dir.path().join("a.txt");
+    std::fs::write(&cmds, "pcs resource create vip IPaddr2 ip=10.0.0.1\n").unwrap();
+    let config = dir.path().join("b.txt");
+    std::fs::write(
+        &config,
+        "Resources:\n Resource: vip (class=ocf provider=heartbeat type=IPaddr2)\n  Attributes: ip=10.0.0.1\n",
+    )
+    .unwrap();
+    for (f, dialect) in [(&cmds, "pcs-commands"), (&config, "pcs-config")] {
+        let (rc, out, err) = stdout(
+            nfsha()
+                .args(["lint", "--format", "json", "--dialect", "pcs"])
+                .arg(f),
+        );
+        assert_eq!(rc, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["inputs"][0]["dialect"], dialect, "{v}");
+    }
+}
+
 #[test]
 fn json_and_sarif_carry_code_severity_objects_location() {
     let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json", BAD_CLONE]));

@@ -16,7 +16,7 @@ fn all_parsers(text: &str) {
     let mut models = Vec::new();
     models.extend(cib::parse(text, &f).ok());
     models.extend(crm::parse(text, &f).ok());
-    models.extend(pcs::parse_commands(text, &f).ok());
+    models.extend(pcs::parse_commands(text, &f).unwrap_or_default());
     models.extend(pcs::parse_config(text, &f).ok());
     let mut host = HostConfig::default();
     let _ = nfsconf::parse_nfs_conf(text, &f, None, &mut host);

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let file: Arc<str> = Arc::from("fuzz");
     let parsed = model::pcs::parse_commands(&text, &file);
-    if let Ok(m) = parsed {
+    for m in parsed.unwrap_or_default() {
         let _ = nfsha::order::StartOrder::compute(&m);
         let _ = nfsha::lint::lint_model(&m, &nfsha::lint::Config::default());
     }

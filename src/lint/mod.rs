@@ -259,30 +259,48 @@ pub struct LintArgs {
 /// How long `cibadmin -Q` may take before we give up on the live CIB.
 const CIBADMIN_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Everything read: cluster models and host settings, with their dialects.
+/// Everything read: cluster models and host settings, with their dialects,
+/// and the files that could not be read.
 pub struct Inputs {
     pub clusters: Vec<Model>,
     pub host: HostConfig,
     pub files: Vec<(String, Dialect)>,
+    /// Files that could not be read (each with file, line and why).
+    pub errors: Vec<model::ParseError>,
 }
 
-/// Read and parse all inputs. The error names the file and line.
+/// Read and parse all inputs; the first error (naming file and line) stops it.
 pub fn read_inputs(
     files: &[PathBuf],
     forced: Option<Dialect>,
 ) -> Result<Inputs, model::ParseError> {
+    let mut inputs = read_all(files, forced);
+    match inputs.errors.is_empty() {
+        true => Ok(inputs),
+        false => Err(inputs.errors.remove(0)),
+    }
+}
+
+/// Read and parse every input; the ones that cannot be read are listed in
+/// [`Inputs::errors`] and the others are still linted.
+pub fn read_all(files: &[PathBuf], forced: Option<Dialect>) -> Inputs {
     let mut inputs = Inputs {
         clusters: Vec::new(),
         host: HostConfig::default(),
         files: Vec::new(),
+        errors: Vec::new(),
     };
     for f in files {
-        let i = input::read_file(f, forced)?;
-        inputs.files.push((f.display().to_string(), i.dialect));
-        merge_host(&mut inputs.host, i.host);
-        inputs.clusters.extend(i.cluster);
+        match input::read_file(f, forced) {
+            Ok(i) => {
+                inputs.files.push((f.display().to_string(), i.dialect));
+                merge_host(&mut inputs.host, i.host);
+                inputs.clusters.extend(i.clusters);
+            }
+            Err(e) => inputs.errors.push(e),
+        }
     }
-    Ok(inputs)
+    inputs
 }
 
 fn merge_host(into: &mut HostConfig, from: HostConfig) {
@@ -352,7 +370,8 @@ pub fn run(args: &LintArgs) -> i32 {
 }
 
 fn run_configs(args: &LintArgs) -> i32 {
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: a large configuration can give many thousands of lines.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     if args.list_rules {
         let _ = output::list_rules(&mut stdout);
         return 0;
@@ -386,13 +405,7 @@ fn run_configs(args: &LintArgs) -> i32 {
         },
         None => Config::default(),
     };
-    let mut inputs = match read_inputs(&args.files, args.dialect) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("nfsha lint: {e}");
-            return 2;
-        }
-    };
+    let mut inputs = read_all(&args.files, args.dialect);
     if args.files.is_empty() {
         eprintln!("nfsha lint: no file given; reading the live CIB with `cibadmin -Q`");
         let text = match live_cib() {
@@ -405,25 +418,36 @@ fn run_configs(args: &LintArgs) -> i32 {
         match input::read_text("cibadmin -Q", &text, Some(Dialect::Cib), None) {
             Ok(i) => {
                 inputs.files.push(("cibadmin -Q".into(), Dialect::Cib));
-                inputs.clusters.extend(i.cluster);
+                inputs.clusters.extend(i.clusters);
             }
-            Err(e) => {
-                eprintln!("nfsha lint: {e}");
-                return 2;
-            }
+            Err(e) => inputs.errors.push(e),
         }
     }
-    let findings = lint_inputs(inputs.clusters, inputs.host, &config);
-    let res = match args.format {
-        Format::Human => output::human(&mut stdout, &findings, &inputs.files),
-        Format::Json => output::json(&mut stdout, &findings, &inputs.files),
-        Format::Sarif => output::sarif(&mut stdout, &findings),
+    // An unreadable input is exit 2, never a clean result: it is named on
+    // stderr, and in the JSON and SARIF documents, which are still written.
+    for e in &inputs.errors {
+        eprintln!("nfsha lint: {e}");
+    }
+    let errors = std::mem::take(&mut inputs.errors);
+    let findings = if inputs.files.is_empty() {
+        Vec::new()
+    } else {
+        lint_inputs(inputs.clusters, inputs.host, &config)
     };
-    if let Err(e) = res {
+    let res = match args.format {
+        Format::Human if !errors.is_empty() && findings.is_empty() => Ok(()),
+        Format::Human => output::human(&mut stdout, &findings, &inputs.files),
+        Format::Json => output::json(&mut stdout, &findings, &inputs.files, &errors),
+        Format::Sarif => output::sarif(&mut stdout, &findings, &errors),
+    };
+    if let Err(e) = res.and_then(|()| stdout.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("nfsha lint: writing output: {e}");
             return 2;
         }
+    }
+    if !errors.is_empty() {
+        return 2;
     }
     i32::from(findings.iter().any(|f| f.severity >= args.fail_on))
 }

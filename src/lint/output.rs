@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::json;
 
 use super::{rules, Finding, Severity};
-use crate::model::Dialect;
+use crate::model::{Dialect, ParseError};
 
 pub fn list_rules(out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{:<7} {:<22} {:<8} why", "code", "name", "severity")?;
@@ -97,15 +97,22 @@ fn location_json(f: &Finding) -> serde_json::Value {
     }
 }
 
+/// An input that could not be read, for JSON and SARIF.
+fn error_json(e: &ParseError) -> serde_json::Value {
+    json!({"file": e.file, "line": e.line, "message": e.message})
+}
+
 pub fn json(
     out: &mut impl Write,
     findings: &[Finding],
     files: &[(String, Dialect)],
+    errors: &[ParseError],
 ) -> io::Result<()> {
     let v = json!({
         "schema_version": 1,
         "tool": "nfsha lint",
         "inputs": files.iter().map(|(f, d)| json!({"file": f, "dialect": d.name()})).collect::<Vec<_>>(),
+        "errors": errors.iter().map(error_json).collect::<Vec<_>>(),
         "findings": findings.iter().map(|f| json!({
             "code": f.code,
             "name": f.name,
@@ -121,7 +128,7 @@ pub fn json(
     writeln!(out)
 }
 
-pub fn sarif(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
+pub fn sarif(out: &mut impl Write, findings: &[Finding], errors: &[ParseError]) -> io::Result<()> {
     let level = |s: Severity| match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -172,6 +179,17 @@ pub fn sarif(out: &mut impl Write, findings: &[Finding]) -> io::Result<()> {
                 "rules": rules_json,
             }},
             "results": results,
+            "invocations": [{
+                "executionSuccessful": errors.is_empty(),
+                "toolExecutionNotifications": errors.iter().map(|e| json!({
+                    "level": "error",
+                    "message": {"text": e.message},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": e.file},
+                        "region": {"startLine": e.line.max(1)},
+                    }}],
+                })).collect::<Vec<_>>(),
+            }],
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &v)?;

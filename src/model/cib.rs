@@ -569,11 +569,11 @@ impl<'d> Parser<'d> {
             }
             "rsc_location" => {
                 if let Some(r) = el.attr("rsc") {
-                    self.model.locations.push(Location {
-                        id,
-                        rsc: r.to_string(),
-                        loc: self.loc(i),
-                    });
+                    let mut l = Location::new(&id, r, self.loc(i));
+                    l.node = el.attr("node").map(str::to_string);
+                    l.score = el.attr("score").and_then(parse_score);
+                    l.rule = self.children(i, "rule").next().is_some();
+                    self.model.locations.push(l);
                 }
             }
             _ => {}

@@ -14,6 +14,8 @@ pub enum Dialect {
     PcsCommands,
     /// `pcs config` output (any of the three generations).
     PcsConfig,
+    /// pcs commands or `pcs config` output, told apart by their content.
+    Pcs,
     /// `/etc/nfs.conf` (nfs-utils' ini format).
     NfsConf,
     /// `/etc/sysconfig/nfs` (shell variables).
@@ -31,6 +33,7 @@ impl Dialect {
             Dialect::Crm => "crm",
             Dialect::PcsCommands => "pcs-commands",
             Dialect::PcsConfig => "pcs-config",
+            Dialect::Pcs => "pcs",
             Dialect::NfsConf => "nfs-conf",
             Dialect::Sysconfig => "sysconfig",
             Dialect::Exports => "exports",
@@ -40,7 +43,7 @@ impl Dialect {
     pub fn is_cluster(self) -> bool {
         matches!(
             self,
-            Dialect::Cib | Dialect::Crm | Dialect::PcsCommands | Dialect::PcsConfig
+            Dialect::Cib | Dialect::Crm | Dialect::PcsCommands | Dialect::PcsConfig | Dialect::Pcs
         )
     }
 }
@@ -63,6 +66,16 @@ const CRM_WORDS: &[&str] = &[
     "tag ",
     "bundle ",
 ];
+
+/// The dialect to read a file in when `forced` was asked for: `pcs` is
+/// `pcs config` output if the content shows it, else pcs commands.
+pub fn resolve(forced: Dialect, path: &str, text: &str) -> Dialect {
+    match forced {
+        Dialect::Pcs if detect(path, text) == Some(Dialect::PcsConfig) => Dialect::PcsConfig,
+        Dialect::Pcs => Dialect::PcsCommands,
+        d => d,
+    }
+}
 
 /// Guess the dialect from a file name and its first lines. `None` when
 /// nothing matches: the caller reports it as unreadable input.
@@ -88,80 +101,122 @@ pub fn detect(path: &str, text: &str) -> Option<Dialect> {
     let lines = || {
         head.lines()
             .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+            .filter(|l| !l.is_empty() && !l.starts_with(';'))
     };
-    for l in lines().take(50) {
-        let l = l
-            .trim_start_matches("sudo ")
-            .trim_start_matches("$ ")
-            .trim_start_matches("# ");
-        if l.starts_with("Cluster Name:")
-            || l == "Resources:"
-            || l.starts_with("Resource: ")
-            || l.starts_with("Group: ")
-            || l.starts_with("Clone: ")
-            || l.starts_with("Pacemaker Nodes:")
-            || l.starts_with("Corosync Nodes:")
-        {
-            return Some(Dialect::PcsConfig);
-        }
-        if l.starts_with("pcs ") {
-            return Some(Dialect::PcsCommands);
-        }
-        if CRM_WORDS.iter().any(|w| l.starts_with(w)) {
+    // A transcript shows `pcs config` (or `pcs constraint`) before its output.
+    let mut pcs_display = false;
+    for raw in lines().take(200) {
+        // Prompts of pasted sessions: `[root@z1 ~]# pcs …`, `# pcs …`,
+        // `crm(live)configure# …`.
+        let (l, crm_prompt) = match super::words::strip_prompt(raw) {
+            Some((rest, level)) => (rest.trim(), level.is_some()),
+            None if raw.starts_with('#') => continue,
+            None => (raw, false),
+        };
+        if crm_prompt {
             return Some(Dialect::Crm);
         }
-        if l.starts_with('[') && l.ends_with(']') {
-            // nfs.conf sections are plain words; TOML tables of the heartbeat
-            // file are told apart by their keys below.
-            let section = l.trim_matches(|c| c == '[' || c == ']').trim();
-            if matches!(
-                section,
-                "general"
-                    | "nfsd"
-                    | "mountd"
-                    | "statd"
-                    | "lockd"
-                    | "exportfs"
-                    | "nfsdcld"
-                    | "nfsdcltrack"
-                    | "gssd"
-                    | "sm-notify"
-                    | "environment"
-                    | "exportd"
-                    | "svcgssd"
-                    | "nfsrahead"
-            ) {
-                return Some(Dialect::NfsConf);
-            }
+        if let Some(d) = line_dialect(l, &mut pcs_display) {
+            return Some(d);
         }
-        let key = l.split('=').next().unwrap_or("").trim();
-        if matches!(
-            key,
-            "interval" | "io_timeout" | "fence_after" | "dead_after" | "fence_action"
-        ) {
-            return Some(Dialect::Heartbeat);
-        }
-        if key.starts_with("NFSV4")
-            || key.starts_with("RPCNFSD")
-            || key.starts_with("NFSD_")
-            || key.starts_with("STATD")
-            || key == "USE_KERNEL_NFSD_NUMBER"
-            || key == "NFS_SECURITY_GSS"
-            || key == "MOUNTD_PORT"
-            || key == "LOCKD_TCPPORT"
-        {
-            return Some(Dialect::Sysconfig);
-        }
-        if l.starts_with('/') && !l.contains('=') || l.starts_with('/') && l.contains('(') {
-            return Some(Dialect::Exports);
-        }
+    }
+    if pcs_display {
+        return Some(Dialect::PcsCommands);
     }
     if name == "nfs.conf" || name.ends_with(".conf") && path.contains("nfs.conf.d") {
         return Some(Dialect::NfsConf);
     }
     if name.ends_with(".toml") {
         return Some(Dialect::Heartbeat);
+    }
+    None
+}
+
+/// The dialect one line of content shows, if any. `pcs_display` records
+/// that a `pcs config`-like display command was seen, whose output may follow.
+fn line_dialect(l: &str, pcs_display: &mut bool) -> Option<Dialect> {
+    let l = l.strip_prefix("sudo ").unwrap_or(l).trim_start();
+    let l = l.trim_start_matches("$ ");
+    if l.starts_with("Cluster Name:")
+        || l == "Resources:"
+        || l.starts_with("Resource: ")
+        || l.starts_with("Group: ")
+        || l.starts_with("Clone: ")
+        || l.starts_with("Pacemaker Nodes:")
+        || l.starts_with("Corosync Nodes:")
+        || *pcs_display && (l == "Location Constraints:" || l == "Ordering Constraints:")
+    {
+        return Some(Dialect::PcsConfig);
+    }
+    if let Some(cmd) = l.strip_prefix("pcs ") {
+        let words: Vec<&str> = cmd
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        let display = matches!(
+            words.as_slice(),
+            ["config", ..]
+                | ["status", ..]
+                | ["constraint"]
+                | ["constraint", "list" | "show" | "config", ..]
+                | ["resource", "config" | "show" | "status", ..]
+        );
+        if !display {
+            return Some(Dialect::PcsCommands);
+        }
+        *pcs_display = true;
+        return None;
+    }
+    if l == "crm" || l.starts_with("crm ") {
+        return Some(Dialect::Crm);
+    }
+    if CRM_WORDS.iter().any(|w| l.starts_with(w)) {
+        return Some(Dialect::Crm);
+    }
+    if l.starts_with('[') && l.ends_with(']') {
+        // nfs.conf sections are plain words; TOML tables of the heartbeat
+        // file are told apart by their keys below.
+        let section = l.trim_matches(|c| c == '[' || c == ']').trim();
+        if matches!(
+            section,
+            "general"
+                | "nfsd"
+                | "mountd"
+                | "statd"
+                | "lockd"
+                | "exportfs"
+                | "nfsdcld"
+                | "nfsdcltrack"
+                | "gssd"
+                | "sm-notify"
+                | "environment"
+                | "exportd"
+                | "svcgssd"
+                | "nfsrahead"
+        ) {
+            return Some(Dialect::NfsConf);
+        }
+    }
+    let key = l.split('=').next().unwrap_or("").trim();
+    if matches!(
+        key,
+        "interval" | "io_timeout" | "fence_after" | "dead_after" | "fence_action"
+    ) {
+        return Some(Dialect::Heartbeat);
+    }
+    if key.starts_with("NFSV4")
+        || key.starts_with("RPCNFSD")
+        || key.starts_with("NFSD_")
+        || key.starts_with("STATD")
+        || key == "USE_KERNEL_NFSD_NUMBER"
+        || key == "NFS_SECURITY_GSS"
+        || key == "MOUNTD_PORT"
+        || key == "LOCKD_TCPPORT"
+    {
+        return Some(Dialect::Sysconfig);
+    }
+    if l.starts_with('/') && !l.contains('=') || l.starts_with('/') && l.contains('(') {
+        return Some(Dialect::Exports);
     }
     None
 }
@@ -199,5 +254,38 @@ mod tests {
             Some(Dialect::Heartbeat)
         );
         assert_eq!(detect("x", "\u{0}\u{1}junk"), None);
+    }
+
+    #[test]
+    fn transcripts_with_prompts() {
+        for (text, d) in [
+            (
+                "[root@z1 ~]# pcs resource create a Dummy\n",
+                Dialect::PcsCommands,
+            ),
+            ("# intro\nnode2# pcs cluster auth\n", Dialect::PcsCommands),
+            ("# pcs resource create a Dummy\n", Dialect::PcsCommands),
+            ("sudo crm configure primitive a Dummy\n", Dialect::Crm),
+            (
+                "crm configure <<EOF\nprimitive a Dummy\nEOF\n",
+                Dialect::Crm,
+            ),
+            ("crm(live)configure# primitive a Dummy\n", Dialect::Crm),
+            ("sles1:~ # crm configure show\n", Dialect::Crm),
+            (
+                "[root@z1 ~]# pcs config\nCluster Name: c\n",
+                Dialect::PcsConfig,
+            ),
+            (
+                "# pcs constraint\nLocation Constraints:\nOrdering Constraints:\n",
+                Dialect::PcsConfig,
+            ),
+            (
+                "#!/bin/sh\nsystemctl enable pcsd\npcs resource create a Dummy\n",
+                Dialect::PcsCommands,
+            ),
+        ] {
+            assert_eq!(detect("x", text), Some(d), "{text}");
+        }
     }
 }

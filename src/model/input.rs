@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use super::*;
 
-/// What one file contributed: a cluster model, or host settings.
+/// What one file contributed: cluster models (pcs commands may build
+/// several CIB files), or host settings.
 #[derive(Debug)]
 pub struct Input {
     pub dialect: Dialect,
-    pub cluster: Option<Model>,
+    pub clusters: Vec<Model>,
     pub host: HostConfig,
 }
 
@@ -30,7 +31,8 @@ pub fn read_file(path: &Path, forced: Option<Dialect>) -> Result<Input, ParseErr
 
 /// Parse text that came from `name` (a path, or e.g. "cibadmin -Q"); `path`
 /// is where it was read from, for the files it names (nfs.conf includes and
-/// drop-ins).
+/// drop-ins). A cluster configuration in which nothing at all was
+/// understood is an error: it is never reported as clean.
 pub fn read_text(
     name: &str,
     text: &str,
@@ -39,6 +41,7 @@ pub fn read_text(
 ) -> Result<Input, ParseError> {
     let file: Arc<str> = Arc::from(name);
     let dialect = forced
+        .map(|d| detect::resolve(d, name, text))
         .or_else(|| detect(name, text))
         .ok_or_else(|| ParseError {
             file: name.to_string(),
@@ -48,35 +51,77 @@ pub fn read_text(
                 .to_string(),
         })?;
     let mut host = HostConfig::default();
-    let cluster = match dialect {
-        Dialect::Cib => Some(cib::parse(text, &file)?),
-        Dialect::Crm => Some(crm::parse(text, &file)?),
-        Dialect::PcsCommands => Some(pcs::parse_commands(text, &file)?),
-        Dialect::PcsConfig => Some(pcs::parse_config(text, &file)?),
+    let clusters = match dialect {
+        Dialect::Cib => vec![cib::parse(text, &file)?],
+        Dialect::Crm => vec![crm::parse(text, &file)?],
+        Dialect::PcsCommands | Dialect::Pcs => pcs::parse_commands(text, &file)?,
+        Dialect::PcsConfig => vec![pcs::parse_config(text, &file)?],
         Dialect::NfsConf => {
             nfsconf::parse_nfs_conf(text, &file, path, &mut host)?;
-            None
+            Vec::new()
         }
         Dialect::Sysconfig => {
             nfsconf::parse_sysconfig(text, &file, &mut host)?;
-            None
+            Vec::new()
         }
         Dialect::Exports => {
             nfsconf::parse_exports(text, &file, &mut host)?;
-            None
+            Vec::new()
         }
         Dialect::Heartbeat => {
             host.heartbeat = Some(heartbeat::parse(text, &file)?);
-            None
+            Vec::new()
         }
     };
-    let cluster = cluster.map(|mut m| {
-        m.sources.push((file.clone(), Some(dialect)));
-        m
-    });
+    if dialect.is_cluster() && clusters.iter().all(Model::is_empty) {
+        return Err(nothing_understood(name, dialect, &clusters));
+    }
+    let clusters = clusters
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .map(|mut m| {
+            m.sources.push((file.clone(), Some(dialect)));
+            m
+        })
+        .collect();
     Ok(Input {
         dialect,
-        cluster,
+        clusters,
         host,
     })
+}
+
+/// The error for a cluster configuration with no object in it, naming the
+/// first statement that was not understood, if any.
+fn nothing_understood(name: &str, dialect: Dialect, models: &[Model]) -> ParseError {
+    let first = models
+        .iter()
+        .flat_map(|m| m.unparsed.iter())
+        .min_by_key(|u| u.loc.line);
+    let expected = match dialect {
+        Dialect::Cib => "a <cib> with resources, constraints or properties",
+        Dialect::Crm => "crm statements (primitive, group, order, property, …)",
+        Dialect::PcsCommands | Dialect::Pcs => "pcs commands that configure the cluster (pcs resource create, pcs constraint, pcs property set, …)",
+        Dialect::PcsConfig => "`pcs config` output (Resources:, Constraints, Cluster Properties:)",
+        _ => "a cluster configuration",
+    };
+    match first {
+        Some(u) => ParseError {
+            file: name.to_string(),
+            line: u.loc.line,
+            message: format!(
+                "nothing here was understood as {}: expected {expected}; first not understood: `{}` ({})",
+                dialect.name(),
+                u.statement,
+                u.reason
+            ),
+        },
+        None => ParseError {
+            file: name.to_string(),
+            line: 1,
+            message: format!(
+                "no cluster objects found: expected {expected}; nothing to check"
+            ),
+        },
+    }
 }

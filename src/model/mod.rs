@@ -8,13 +8,16 @@
 //! order `score`, `master-max`) are normalised here, once, so rules never see
 //! them. Every object keeps a [`Loc`] (file and line) for diagnostics.
 
+pub mod advised;
 pub mod cib;
 pub mod crm;
 pub mod detect;
+pub mod edit;
 pub mod heartbeat;
 pub mod input;
 pub mod nfsconf;
 pub mod pcs;
+pub mod shell;
 pub mod words;
 
 use crate::formats::{bools, duration};
@@ -554,10 +557,76 @@ impl Colocation {
     }
 }
 
+/// A location constraint: where `rsc` may or should run.
 #[derive(Clone, Debug)]
 pub struct Location {
     pub id: String,
     pub rsc: String,
+    /// The node named, for a `node`/`score` location (`prefers`/`avoids`).
+    pub node: Option<String>,
+    /// The score, when one is written (`-INFINITY` keeps `rsc` off `node`).
+    pub score: Option<i64>,
+    /// The location is a `rule` (node attributes, dates): not evaluated.
+    pub rule: bool,
+    pub loc: Loc,
+}
+
+impl Location {
+    /// A location constraint with no node, score or rule known yet.
+    pub fn new(id: &str, rsc: &str, loc: Loc) -> Location {
+        Location {
+            id: id.to_string(),
+            rsc: rsc.to_string(),
+            node: None,
+            score: None,
+            rule: false,
+            loc,
+        }
+    }
+}
+
+/// A statement of the input that was not understood (rule NFS003): nothing
+/// it says is in the model, so findings that depend on it may be missing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unparsed {
+    pub loc: Loc,
+    /// The statement as written (shortened when long).
+    pub statement: String,
+    /// Why it was not understood, and what was expected.
+    pub reason: String,
+}
+
+impl Unparsed {
+    /// Longest statement text kept for a message.
+    const MAX: usize = 120;
+
+    pub fn new(loc: Loc, words: &[&str], reason: impl Into<String>) -> Unparsed {
+        let mut statement = words.join(" ");
+        if statement.chars().count() > Self::MAX {
+            statement = statement.chars().take(Self::MAX).collect::<String>() + " …";
+        }
+        Unparsed {
+            loc,
+            statement,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A member that a group or clone names but that is not defined (rule
+/// NFS001): the group is kept without it, as Pacemaker would run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingMember {
+    pub container: String,
+    pub member: String,
+    pub loc: Loc,
+}
+
+/// A systemd unit that the input enables on the nodes outside the cluster
+/// (`systemctl enable [--now] nfs-server` in a transcript or script).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnabledUnit {
+    pub unit: String,
     pub loc: Loc,
 }
 
@@ -644,6 +713,17 @@ pub struct Model {
     pub host: HostConfig,
     /// Constraint ids with inline `nfsha: ignore[CODE]` comments.
     pub constraint_ignores: HashMap<String, Vec<String>>,
+    /// Statements that were not understood (rule NFS003).
+    pub unparsed: Vec<Unparsed>,
+    /// Group or clone members that are not defined (rule NFS001).
+    pub missing_members: Vec<MissingMember>,
+    /// systemd units the input enables on the nodes (`systemctl enable`).
+    pub enabled_units: Vec<EnabledUnit>,
+    /// For pcs commands run with `-f FILE`: the CIB file this model is.
+    pub cib_file: Option<String>,
+    /// Indices of resources deleted by a later statement, while a parser
+    /// works; [`Model::finish`] drops them, so it is empty in a parsed model.
+    pub removed: Vec<usize>,
 }
 
 impl Model {
@@ -787,9 +867,29 @@ impl Model {
         }
     }
 
-    /// Finish a model after parsing: merge templates, record template users.
-    /// Parsers call this once.
+    /// Whether the input gave anything to check: resources, constraints,
+    /// properties, defaults or tags. An input with none was not understood.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+            && self.orders.is_empty()
+            && self.colocations.is_empty()
+            && self.locations.is_empty()
+            && self.properties.is_empty()
+            && self.rsc_defaults.is_empty()
+            && self.op_defaults.is_empty()
+            && self.tags.is_empty()
+            && self.templates.is_empty()
+    }
+
+    /// Record a statement that was not understood.
+    pub fn unparsed(&mut self, loc: Loc, words: &[&str], reason: impl Into<String>) {
+        self.unparsed.push(Unparsed::new(loc, words, reason));
+    }
+
+    /// Finish a model after parsing: drop deleted resources, merge templates,
+    /// record template users. Parsers call this once.
     pub fn finish(&mut self) {
+        self.compact();
         let mut users: HashMap<String, Vec<String>> = HashMap::new();
         for r in &self.resources {
             if let Some(t) = &r.template {

@@ -7,6 +7,7 @@ use super::Rule;
 
 pub mod nfs001_dangling_reference;
 pub mod nfs002_nfsconf_ignored_line;
+pub mod nfs003_unparsed_statement;
 pub mod nfs101_vip_before_nfs;
 pub mod nfs102_exports_before_server;
 pub mod nfs103_server_before_storage;
@@ -31,6 +32,7 @@ pub mod nfs702_fence_before_failover;
 pub static ALL: &[&Rule] = &[
     &nfs001_dangling_reference::RULE,
     &nfs002_nfsconf_ignored_line::RULE,
+    &nfs003_unparsed_statement::RULE,
     &nfs101_vip_before_nfs::RULE,
     &nfs102_exports_before_server::RULE,
     &nfs103_server_before_storage::RULE,

@@ -6,7 +6,9 @@ macro_rules! rule_doc {
     () => {
         r#"## What it does
 Finds constraints (order, colocation, location) that name a resource, template
-or tag that does not exist.
+or tag that does not exist, and groups or clones that name a member that is not
+defined (crm `group g a b` without a `primitive b`, `pcs resource group add g b`
+before `b` exists).
 
 ## Why is this bad?
 Pacemaker ignores such a constraint (`crm_verify` only warns), so the order or
@@ -71,5 +73,26 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         if !m.resolves(&l.rsc) {
             report("location", &l.id, &l.rsc, &l.loc);
         }
+    }
+    for mm in &m.missing_members {
+        out.push(
+            Finding::new(
+                &RULE,
+                format!(
+                    "`{}` names the member `{}`, which is not defined, so it is not in the group",
+                    mm.container, mm.member
+                ),
+            )
+            .objects([mm.container.as_str(), mm.member.as_str()])
+            .at(&mm.loc)
+            .help(format!(
+                "crm: define `{}` (primitive …) or correct the name in `{}`",
+                mm.member, mm.container
+            ))
+            .help(format!(
+                "pcs: create `{}` first, then pcs resource group add {} {}",
+                mm.member, mm.container, mm.member
+            )),
+        );
     }
 }
