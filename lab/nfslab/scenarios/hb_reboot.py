@@ -39,14 +39,14 @@ watch_peers = false
 
 [[storage]]
 name = "nfs"
-mount = "/mnt/nfs"
+mount = "/mnt/nfspeer"
 """
 
 # The peer's check loop: one line per check, "<guest wall time> <exit code> <verdict line>".
 PEER_START = r"""
 set -e
-mkdir -p /mnt/nfs /etc/nfsha
-mountpoint -q /mnt/nfs || mount -t nfs -o vers=4.2 %(vip)s:%(exp)s /mnt/nfs
+mkdir -p /mnt/nfspeer /etc/nfsha
+mountpoint -q /mnt/nfspeer || mount -t nfs -o vers=4.2 %(vip)s:%(exp)s /mnt/nfspeer
 cp %(conf)s /etc/nfsha/peer.toml
 nfsha heartbeat validate --config /etc/nfsha/peer.toml > /dev/null
 rm -f /run/peercheck.log
