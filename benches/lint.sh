@@ -1,6 +1,7 @@
 #!/bin/bash
 # Benchmark `nfsha lint` against `crm_verify -x` on the same inputs, in one run:
-#  1. the 855-file Pacemaker scheduler corpus (../shared/corpus/pacemaker-scheduler/xml);
+#  1. the 855-file Pacemaker scheduler corpus (../shared/corpus/pacemaker-scheduler/xml, or
+#     $NFSHA_SHARED/corpus/… for a checkout elsewhere);
 #  2. a generated CIB with 10,000 resources and 20,000 constraints (gen-big-cib.py).
 # Usage: benches/lint.sh [path/to/nfsha]   (default: target/x86_64-unknown-linux-gnu/release/nfsha, built if missing)
 # Prints a Markdown table (best of 3 runs for nfsha, one run of crm_verify); times and peak RSS come from /usr/bin/time.
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 nfsha=${1:-target/x86_64-unknown-linux-gnu/release/nfsha}
 [ -x "$nfsha" ] || cargo build --release --quiet
-corpus=../shared/corpus/pacemaker-scheduler/xml
+corpus=${NFSHA_SHARED:-../shared}/corpus/pacemaker-scheduler/xml
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 benches/gen-big-cib.py > "$work/big.xml"

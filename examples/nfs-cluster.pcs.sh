@@ -11,8 +11,8 @@
 # Clients mount nfs-ha:/srv/nfs/share (nfs-ha resolves to 192.168.122.200).
 #
 # Start order (stop is the reverse): DRBD promote, fs-share, nfs-state,
-# nfs-server, nfs-export, nfs-vip. Fencing is required: create a STONITH
-# device for your hardware before starting the group.
+# nfs-server, nfs-export, nfs-vip. Fencing is required: run fence-ipmi.pcs.sh
+# (edited for your BMCs) or create a device for your hardware first.
 set -e
 pcs resource create drbd-nfs ocf:linbit:drbd drbd_resource=nfs op monitor interval=29s role=Promoted timeout=20s op monitor interval=31s role=Unpromoted timeout=20s op start timeout=240s op stop timeout=100s op promote timeout=90s op demote timeout=90s op notify timeout=90s promotable promoted-max=1 promoted-node-max=1 clone-max=2 clone-node-max=1 notify=true interleave=true
 pcs resource create fs-share ocf:heartbeat:Filesystem device=/dev/drbd1 directory=/srv/nfs/share fstype=ext4 op monitor interval=20s timeout=40s op start timeout=60s op stop timeout=60s --group g-nfs

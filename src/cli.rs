@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::{agents, dropin, guard, heartbeat, install, lint, ocf, order, sys};
+use crate::{agents, cloudstack, dropin, guard, heartbeat, install, lint, ocf, status, sys};
 
 /// Highly available NFS made safe: OCF agents for the NFS server group,
 /// a linter for cluster configurations, and a storage heartbeat for KVM hosts.
@@ -42,7 +42,7 @@ pub enum Command {
     /// Find the HA-NFS mistakes in cluster configurations (CIB, crm, pcs) and nfs.conf.
     Lint(lint::LintArgs),
     /// Show the effective start order Pacemaker derives from a configuration.
-    Order(order::OrderArgs),
+    Order(lint::order_cmd::OrderArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -54,6 +54,9 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// What this node is doing: nfsd, grace, clients and reclaims, exports,
+    /// DRBD; the storage heartbeat on a KVM host. Never blocks on hung storage.
+    Status(status::Args),
     /// The KVM-host storage heartbeat: daemon, status, peer check, fence timeline.
     Heartbeat(heartbeat::Args),
     /// Run a command with a hard deadline: kill its process group, run a cleanup.
@@ -70,6 +73,9 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         interval_ms: u64,
     },
+    /// Read one disk-backed file for `nfsha status` (run as a child with a deadline).
+    #[command(hide = true)]
+    InternalStatusProbe(status::probe::Args),
     /// Set the host name and exec a program; only inside `unshare --uts`
     /// (used by nfsserver and the nfs-server drop-in to start rpc.nfsd).
     #[command(hide = true)]
@@ -120,7 +126,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             sys::uts::sethostname_exec(&name, &command)
         }
         Command::Lint(args) => lint::run(&args),
-        Command::Order(args) => order::run(&args),
+        Command::Order(args) => lint::order_cmd::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "nfsha", &mut std::io::stdout());
             0
@@ -137,7 +143,34 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 1
             }
         },
-        Command::Heartbeat(args) => heartbeat::main(args),
+        Command::Status(args) => status::run(&args),
+        Command::InternalStatusProbe(args) => status::probe::main(&args),
+        Command::Heartbeat(args) => {
+            // validate also checks the CloudStack scripts' settings, which
+            // the cloudstack module owns (heartbeat must not depend on it).
+            let validate = match &args.command {
+                heartbeat::HbCommand::Validate { config } => Some(config.clone()),
+                _ => None,
+            };
+            let rc = heartbeat::main(args);
+            match validate {
+                // Also after the daemon's part failed (e.g. no [[storage]]):
+                // the scripts run without one, and their errors must show.
+                Some(path) if rc == 0 || rc == 2 => {
+                    let (lines, ok) =
+                        cloudstack::validate::lines(&cloudstack::validate::settings_for(&path));
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    if ok {
+                        rc
+                    } else {
+                        2
+                    }
+                }
+                _ => rc,
+            }
+        }
         Command::Guard(args) => guard::main(args),
         Command::Announce {
             nic,

@@ -3,8 +3,10 @@
 //! - [`ocf`]: the OCF runtime every agent shares; [`agents`]: the agents.
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
 //! - [`net`]: netlink reads and address announcements.
-//! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]: its
-//!   `kvmheartbeat.sh` drop-in; [`guard`]: deadlines for NAS jobs.
+//! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]:
+//!   CloudStack's KVM HA scripts as personalities; [`guard`]: deadlines and
+//!   I/O limits for NAS jobs.
+//! - [`status`]: `nfsha status`, what this node is doing.
 //! - [`cli`]: the `nfsha` command line; [`install`]: laying out the OCF provider;
 //!   [`man`]: the man pages.
 
@@ -23,5 +25,6 @@ pub mod model;
 pub mod net;
 pub mod nfs;
 pub mod ocf;
-pub mod order;
+pub mod start_order;
+pub mod status;
 pub mod sys;

@@ -1,6 +1,8 @@
 //! The `nfsha` multi-call binary: called through a symlink named after an
-//! agent, it is that OCF agent; called as `kvmheartbeat.sh`, it is CloudStack's
-//! heartbeat script; called as `nfsha`, it is the command line.
+//! agent, it is that OCF agent; called by the name of one of CloudStack's
+//! KVM HA scripts (`kvmheartbeat.sh`, `kvmsmpheartbeat.sh`,
+//! `kvmspheartbeat.sh`, `kvmvmactivity.sh`), it is that script; called as
+//! `nfsha`, it is the command line.
 
 use std::path::Path;
 
@@ -11,9 +13,12 @@ fn main() {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if called_as == "kvmheartbeat.sh" {
-        // CloudStack's heartbeat script, replaced by a symlink to us.
-        std::process::exit(nfsha::cloudstack::main(std::env::args_os().collect()));
+    if let Some(script) = nfsha::cloudstack::find(&called_as) {
+        // One of CloudStack's scripts, replaced by a symlink to us.
+        std::process::exit(nfsha::cloudstack::run(
+            script,
+            std::env::args_os().collect(),
+        ));
     }
     if let Some(agent) = nfsha::agents::find(&called_as) {
         // OCF: the action is the only argument; all others are ignored.

@@ -161,37 +161,3 @@ fn actions_end_before_pacemakers_timeout() {
     // Pacemaker would kill the action at 3 s; it must have answered before.
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
-
-#[test]
-fn lint_checks_client_mount_options() {
-    let dir = tempfile::tempdir().unwrap();
-    let mounts = dir.path().join("mounts");
-    std::fs::write(
-        &mounts,
-        "srv:/backup /tmp/csbackup.Ab12 nfs rw,vers=4.1,hard,proto=tcp,timeo=600,retrans=2 0 0\n\
-         srv:/primary /mnt/0a1b2c3d-1111-2222-3333-444455556666 nfs soft,timeo=50,retrans=3 0 0\n",
-    )
-    .unwrap();
-    let lint = || {
-        nfsha()
-            .args(["lint", "--mounts"])
-            .arg(&mounts)
-            .output()
-            .unwrap()
-    };
-    let out = lint();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains(":1: ") && text.contains("[hard-backup-mount]"),
-        "{text}"
-    );
-    assert!(
-        text.contains(":2: "),
-        "the soft VM-disk mount is flagged too: {text}"
-    );
-    // A clean host exits 0.
-    std::fs::write(&mounts, "/dev/sda1 / ext4 rw 0 0\n").unwrap();
-    let out = lint();
-    assert_eq!(out.status.code(), Some(0));
-}

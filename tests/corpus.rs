@@ -1,5 +1,5 @@
 //! Tests against Pacemaker's scheduler regression corpus
-//! (`../shared/corpus/pacemaker-scheduler/{xml,dot}`, never copied into the
+//! (`../shared/corpus/pacemaker-scheduler/{xml,dot}`, or `$NFSHA_SHARED/corpus/…`, never copied into the
 //! repository). When the corpus is absent they say so and pass, except under
 //! `CI=true`, where its absence is a failure.
 
@@ -9,11 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nfsha::model::{self, Kind};
-use nfsha::order::StartOrder;
+use nfsha::start_order::StartOrder;
 
 fn corpus() -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pacemaker-scheduler");
+    // `../shared` next to the repository; NFSHA_SHARED names it for a
+    // checkout that lives elsewhere (a git worktree).
+    let shared = std::env::var_os("NFSHA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = shared.join("corpus/pacemaker-scheduler");
     if dir.join("xml").is_dir() {
         return Some(dir);
     }

@@ -1,5 +1,6 @@
-//! `examples/`: the crm and the pcs layout load into a CIB (offline, into a
-//! file) and describe the same cluster; every nfsha resource in them passes
+//! `examples/`: the crm and the pcs layout, each after its fence example,
+//! load into a CIB (offline, into a file), describe the same cluster and pass
+//! `crm_verify`; every nfsha resource in them passes
 //! its agent's validate-all; and `examples/nfs.conf` plus the committed
 //! drop-in agree with the resources the way start checks on a node.
 
@@ -125,6 +126,12 @@ fn model(cib: &str) -> Model {
                     .map(String::as_str)
                     .unwrap_or("Started")
             )),
+            "rsc_location" => m.constraints.push(format!(
+                "location {} on {} {}",
+                attrs["rsc"],
+                attrs.get("node").map(String::as_str).unwrap_or("-"),
+                attrs.get("score").map(String::as_str).unwrap_or("-")
+            )),
             "rsc_order" => m.constraints.push(format!(
                 "order {}:{} then {}:{} {}",
                 attrs["first"],
@@ -159,48 +166,90 @@ fn empty_cib(dir: &Path, name: &str) -> std::path::PathBuf {
     path
 }
 
-fn load_crm(dir: &Path) -> String {
-    let cib = empty_cib(dir, "crm.xml");
-    let out = Command::new("crm")
-        .args(["-F", "configure", "load", "update"])
-        .arg(common::repo().join("examples/nfs-cluster.crm"))
-        .env("CIB_file", &cib)
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&cib).unwrap();
-    assert!(
-        text.contains("<primitive"),
-        "crm could not load examples/nfs-cluster.crm: {}",
-        String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
+/// The fence devices to load before the layout.
+const FENCE: &str = "fence-ipmi";
+/// The NFS group and its constraints.
+const LAYOUT: &str = "nfs-cluster";
 
-/// Split a pcs line into words (the file uses no quoting).
-fn load_pcs(dir: &Path) -> String {
-    let cib = empty_cib(dir, "pcs.xml");
-    let script =
-        std::fs::read_to_string(common::repo().join("examples/nfs-cluster.pcs.sh")).unwrap();
-    for line in script.lines().filter(|l| l.starts_with("pcs ")) {
+/// Load `examples/<name>.crm` for each name, in order, into one CIB file,
+/// as an admin does with `crm configure load update`.
+fn load_crm(dir: &Path, names: &[&str]) -> String {
+    let cib = empty_cib(dir, &format!("crm-{}.xml", names.join("+")));
+    for name in names {
+        let file = format!("examples/{name}.crm");
+        let before = std::fs::read_to_string(&cib).unwrap();
+        let out = Command::new("crm")
+            .args(["-F", "configure", "load", "update"])
+            .arg(common::repo().join(&file))
+            .env("CIB_file", &cib)
+            .output()
+            .unwrap();
+        let after = std::fs::read_to_string(&cib).unwrap();
         assert!(
-            !line.contains(['"', '\'', '\\', '$']),
-            "keep pcs lines unquoted: {line}"
-        );
-        let mut args: Vec<&str> = vec!["-f", cib.to_str().unwrap()];
-        args.extend(line.split_whitespace().skip(1));
-        // The agents are not installed on the build host: pcs cannot read
-        // their meta-data, which --force turns into a warning.
-        if line.starts_with("pcs resource create") {
-            args.push("--force");
-        }
-        let out = common::run("pcs", &args);
-        assert!(
-            out.status.success(),
-            "{line}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            out.status.success() && after != before,
+            "crm could not load {file}: {}",
+            String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr)
         );
     }
     std::fs::read_to_string(&cib).unwrap()
+}
+
+/// Run the `pcs` lines of `examples/<name>.pcs.sh` for each name, in order,
+/// against one CIB file (the files use no quoting: split on blanks).
+fn load_pcs(dir: &Path, names: &[&str]) -> String {
+    let cib = empty_cib(dir, &format!("pcs-{}.xml", names.join("+")));
+    for name in names {
+        let script =
+            std::fs::read_to_string(common::repo().join(format!("examples/{name}.pcs.sh")))
+                .unwrap();
+        for line in script.lines().filter(|l| l.starts_with("pcs ")) {
+            assert!(
+                !line.contains(['"', '\'', '\\', '$']),
+                "keep pcs lines unquoted: {line}"
+            );
+            let mut args: Vec<&str> = vec!["-f", cib.to_str().unwrap()];
+            args.extend(line.split_whitespace().skip(1));
+            // nfsha's agents and ocf:linbit:drbd are not installed on the
+            // build host: pcs cannot read their meta-data, which --force
+            // turns into a warning. The fence devices are checked against
+            // fence-agents' real meta-data (no --force).
+            if line.starts_with("pcs resource create") {
+                args.push("--force");
+            }
+            let out = common::run("pcs", &args);
+            assert!(
+                out.status.success(),
+                "{line}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    std::fs::read_to_string(&cib).unwrap()
+}
+
+/// `crm_verify -x` on a CIB: success, and its messages.
+fn crm_verify(dir: &Path, cib: &str) -> (bool, String) {
+    let path = dir.join("verify.xml");
+    std::fs::write(&path, cib).unwrap();
+    let out = common::run("crm_verify", &["-V", "-x", path.to_str().unwrap()]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success() && !text.contains("error"), text)
+}
+
+#[test]
+fn the_layout_without_a_fence_device_is_refused_by_crm_verify() {
+    common::require("crm", "crmsh");
+    common::require("crm_verify", "pacemaker-cli-utils");
+    // As the examples' comments and the admin guide say: the fence example
+    // is what lets the layout start (with it, crm_verify accepts both
+    // layouts: crm_and_pcs_examples_describe_the_same_cluster).
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = crm_verify(dir.path(), &load_crm(dir.path(), &[LAYOUT]));
+    assert!(
+        !ok && text.contains("STONITH"),
+        "crm_verify accepted the layout without fence devices:\n{text}"
+    );
 }
 
 #[test]
@@ -208,9 +257,20 @@ fn crm_and_pcs_examples_describe_the_same_cluster() {
     common::require("crm", "crmsh");
     common::require("pcs", "pcs");
     common::require("cibadmin", "pacemaker-cli-utils");
+    common::require("crm_verify", "pacemaker-cli-utils");
+    common::require("fence_ipmilan", "fence-agents");
     let dir = tempfile::tempdir().unwrap();
-    let crm = model(&load_crm(dir.path()));
-    let pcs = model(&load_pcs(dir.path()));
+    let crm_cib = load_crm(dir.path(), &[FENCE, LAYOUT]);
+    let pcs_cib = load_pcs(dir.path(), &[FENCE, LAYOUT]);
+    for (tool, cib) in [("crm", &crm_cib), ("pcs", &pcs_cib)] {
+        let (ok, text) = crm_verify(dir.path(), cib);
+        assert!(
+            ok,
+            "crm_verify -x refuses the {tool} fence example plus layout:\n{text}"
+        );
+    }
+    let crm = model(&crm_cib);
+    let pcs = model(&pcs_cib);
     assert_eq!(
         crm, pcs,
         "examples/nfs-cluster.crm and examples/nfs-cluster.pcs.sh differ"
@@ -229,6 +289,11 @@ fn crm_and_pcs_examples_describe_the_same_cluster() {
     assert!(crm
         .constraints
         .contains(&"order drbd-nfs-clone:promote then g-nfs:start Mandatory".to_string()));
+    for n in ["node1", "node2"] {
+        let (agent, params, _) = &crm.primitives[&format!("fence-{n}")];
+        assert_eq!(agent, "stonith::fence_ipmilan");
+        assert_eq!(params["pcmk_host_list"], n);
+    }
 
     // Every nfsha resource passes its agent's parameter check.
     for (id, (agent, params, _)) in &crm.primitives {
@@ -302,24 +367,39 @@ fn nfs_conf_and_dropin_match_the_example_resources() {
     }
 }
 
+/// The examples lint clean but for the one thing left to the site: a fence
+/// device for its hardware (crm_verify rejects a cluster without one).
 #[test]
-fn nfsha_lint_reports_the_examples_clean() {
+fn nfsha_lint_reports_the_examples_clean_but_for_the_fence_device() {
     for layout in ["examples/nfs-cluster.crm", "examples/nfs-cluster.pcs.sh"] {
         let out = common::run(
             common::nfsha(),
             &[
                 "lint",
-                "--fail-on",
-                "info",
+                "--format",
+                "json",
                 common::repo().join(layout).to_str().unwrap(),
                 common::repo().join("examples/nfs.conf").to_str().unwrap(),
             ],
         );
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{layout}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let findings: Vec<(String, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
         assert!(
-            out.status.success() && text.contains("No problems found"),
-            "{layout}:\n{text}"
+            findings.len() == 1
+                && findings[0].0 == "NFS701"
+                && findings[0].1.contains("no fence device"),
+            "{layout}: {findings:#?}"
         );
     }
 }

@@ -126,7 +126,9 @@ fn a_statement_not_understood_is_nfs003_and_the_file_goes_on() {
     )
     .unwrap();
     let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json"]).arg(&p));
-    assert_eq!(rc, 0, "{out}");
+    // Read, not refused (2); 1 only for fencing on with no fence device (NFS701).
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("\"NFS701\""), "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let f: Vec<&serde_json::Value> = v["findings"]
         .as_array()
@@ -213,9 +215,18 @@ fn dialect_pcs_is_commands_or_config() {
                 .args(["lint", "--format", "json", "--dialect", "pcs"])
                 .arg(f),
         );
-        assert_eq!(rc, 0, "{out}{err}");
+        // Read (not 2); 1 for fencing on with no fence device (NFS701).
+        assert_eq!(rc, 1, "{out}{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["inputs"][0]["dialect"], dialect, "{v}");
+        assert!(
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["severity"] != "error" || f["code"] == "NFS701"),
+            "{v}"
+        );
     }
 }
 
@@ -371,4 +382,288 @@ fn order_prints_sequence_and_edges() {
     // The then-action trap: nothing orders the group's start.
     let (_, text, _) = stdout(nfsha().args(["order", "tests/fixtures/lint/NFS104/bad.crm"]));
     assert!(!text.contains("(order o-drbd-before-nfs)"), "{text}");
+}
+
+/// `--mounts` findings are rules like any other: in the summary, in one JSON
+/// document with the cluster's, under `--fail-on` and `--config`.
+#[test]
+fn client_mounts_are_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounts = dir.path().join("mounts");
+    std::fs::write(
+        &mounts,
+        "srv:/backup /tmp/csbackup.Ab12 nfs rw,vers=4.1,hard,proto=tcp,timeo=600,retrans=2 0 0\n\
+         srv:/primary /mnt/0a1b2c3d-1111-2222-3333-444455556666 nfs soft,timeo=50,retrans=3 0 0\n",
+    )
+    .unwrap();
+    let m = mounts.to_str().unwrap();
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--mounts", m]));
+    assert_eq!(rc, 1, "the soft VM-disk mount is an error: {out}");
+    assert!(out.contains("warning[NFS801] hard-backup-mount"), "{out}");
+    assert!(out.contains(&format!("--> {m}:1")), "{out}");
+    assert!(out.contains("error[NFS802] soft-vm-disk-mount"), "{out}");
+    assert!(out.contains(&format!("--> {m}:2")), "{out}");
+    assert!(
+        out.contains("Found 1 error, 1 warning, 2 infos in 1 file"),
+        "{out}"
+    );
+    // One JSON document with the cluster configuration's findings.
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--format", "json", "--mounts", m, BAD_CLONE]));
+    assert_eq!(rc, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"NFS802") && codes.contains(&"NFS201"),
+        "{codes:?}"
+    );
+    assert_eq!(v["inputs"].as_array().unwrap().len(), 2);
+    // SARIF and suppressions.
+    let (_, out, _) = stdout(nfsha().args(["lint", "--format", "sarif", "--mounts", m]));
+    assert!(out.contains("\"ruleId\": \"NFS802\""), "{out}");
+    let cfg = dir.path().join("s.toml");
+    std::fs::write(
+        &cfg,
+        "[[ignore-object]]\nrule = \"NFS802\"\nobject = \"/mnt/0a1b2c3d-1111-2222-3333-444455556666\"\n",
+    )
+    .unwrap();
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--mounts", m, "--config"]).arg(&cfg));
+    assert_eq!(rc, 0, "{out}");
+    assert_eq!(
+        stdout(
+            nfsha()
+                .args(["lint", "--fail-on", "warning", "--mounts", m, "--config"])
+                .arg(&cfg)
+        )
+        .0,
+        1
+    );
+    // mountinfo as the kernel writes it.
+    std::fs::write(
+        &mounts,
+        "36 25 0:32 / /mnt/0a1b2c3d-1111-2222-3333-444455556666 rw,relatime - nfs4 srv:/p rw,vers=4.2,soft,timeo=50\n",
+    )
+    .unwrap();
+    let (rc, out, _) = stdout(nfsha().args(["lint", "--mounts", m]));
+    assert_eq!(rc, 1);
+    assert!(out.contains("NFS802") && out.contains("NFS803"), "{out}");
+    // A clean host exits 0 and reads no live CIB.
+    std::fs::write(&mounts, "/dev/sda1 / ext4 rw 0 0\n").unwrap();
+    let (rc, out, err) = stdout(nfsha().args(["lint", "--mounts", m]));
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(!err.contains("cibadmin"), "{err}");
+}
+
+/// An inline suppression on a resource covers findings on its parameters.
+#[test]
+fn suppression_by_object_covers_its_parameters() {
+    let bad = "tests/fixtures/lint/NFS301/bad.crm";
+    let (rc, out, _) = stdout(nfsha().args(["lint", bad]));
+    assert_eq!(rc, 1);
+    assert!(out.contains("= objects: nfsserver nfsd_args -L"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inline.crm");
+    let text = std::fs::read_to_string(bad).unwrap().replace(
+        "primitive nfsserver",
+        "# nfsha: ignore[NFS301] short lease on purpose\nprimitive nfsserver",
+    );
+    std::fs::write(&p, text).unwrap();
+    let (rc, out, _) = stdout(nfsha().arg("lint").arg(&p));
+    assert_eq!(rc, 0, "{out}");
+    let cfg = dir.path().join("s.toml");
+    std::fs::write(
+        &cfg,
+        "[[ignore-object]]\nrule = \"NFS301\"\nobject = \"nfsserver\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        stdout(nfsha().args(["lint", bad, "--config"]).arg(&cfg)).0,
+        0
+    );
+}
+
+#[test]
+fn fix_writes_a_script_for_a_cib_file_and_refuses_what_it_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rc, out, err) =
+        stdout(nfsha().args(["lint", "--fix", "tests/fixtures/lint/NFS101/bad.crm"]));
+    assert_eq!(rc, 0, "everything fixable was fixed: {err}");
+    assert!(out.starts_with("#!/bin/sh\n"), "{out}");
+    assert!(
+        out.contains(": \"${CIB_file:?"),
+        "refuses to run without a CIB file: {out}"
+    );
+    assert!(
+        out.contains("crm configure modgroup g-nfs add vip-nfs after exportfs-nfs"),
+        "{out}"
+    );
+    assert!(err.contains("1 fix, 0 findings left"), "{err}");
+    // pcs input gets a pcs script on the file.
+    let (_, out, _) = stdout(nfsha().args(["lint", "--fix", "tests/fixtures/lint/NFS101/bad.pcs"]));
+    assert!(
+        out.contains("pcs -f \"$CIB_file\" resource group add nfsgroup nfs_ip --after nfs-export1"),
+        "{out}"
+    );
+    // The script refuses to run without CIB_file.
+    let script = dir.path().join("fix.sh");
+    std::fs::write(&script, &out).unwrap();
+    let o = std::process::Command::new("sh")
+        .arg(&script)
+        .env_remove("CIB_file")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("never changes a live cluster"));
+    // What needs a decision is listed, and the exit code says it is left.
+    let (rc, out, _) =
+        stdout(nfsha().args(["lint", "--fix", "tests/fixtures/lint/NFS701/bad.crm"]));
+    assert_eq!(rc, 1);
+    assert!(
+        out.contains("# Needs a decision") && out.contains("NFS701"),
+        "{out}"
+    );
+    // One cluster configuration at a time; --fix-output wants CIB XML.
+    assert_eq!(
+        stdout(nfsha().args(["lint", "--fix", BASE_CRM, BAD_CLONE])).0,
+        2
+    );
+    let new = dir.path().join("new.xml");
+    let (rc, _, err) = stdout(
+        nfsha()
+            .args(["lint", "--fix", BAD_CLONE, "--fix-output"])
+            .arg(&new),
+    );
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("not CIB XML"), "{err}");
+    let (rc, _, err) = stdout(
+        nfsha()
+            .args([
+                "lint",
+                "--fix",
+                "tests/fixtures/lint/NFS201/bad.xml",
+                "--fix-output",
+            ])
+            .arg(&new),
+    );
+    assert_eq!(rc, 0, "{err}");
+    let (rc, out, _) = stdout(nfsha().arg("lint").arg(&new));
+    assert_eq!(rc, 0, "{out}");
+}
+
+#[test]
+fn order_names_loops_through_promotes() {
+    let (_, text, _) =
+        stdout(nfsha().args(["order", "tests/fixtures/lint/NFS105/bad.promote.crm"]));
+    assert!(
+        text.contains("Loops (Pacemaker cannot schedule these actions):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("drbd-nfs:promote -> fs-nfs-state:start -> drbd-nfs:promote"),
+        "{text}"
+    );
+}
+
+/// nfs.conf `[nfsd] scope` (and rpc.nfsd `-S`) exist from nfs-utils 2.6.3
+/// on; Debian 12's 2.6.2 ignores the key. The lint counts such a scope only
+/// where the servers' nfs-utils honours it, and says so when it is unknown.
+#[test]
+fn nfs_conf_scope_counts_only_where_nfs_utils_honours_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let crm = dir.path().join("cluster.crm");
+    let text = std::fs::read_to_string("tests/fixtures/lint/NFS302/bad.crm")
+        .unwrap()
+        .replace(
+            "primitive nfsserver nfsserver",
+            "primitive nfsserver systemd:nfs-server",
+        );
+    std::fs::write(&crm, text).unwrap();
+    let conf = dir.path().join("nfs.conf");
+    std::fs::write(&conf, "[nfsd]\nscope = nfs-ha\n").unwrap();
+    let lint = |extra: &[&str]| {
+        let mut c = nfsha();
+        c.arg("lint").arg(&crm).arg(&conf).args(extra);
+        stdout(&mut c)
+    };
+    let nfs302 = |out: &str| {
+        out.lines()
+            .filter(|l| l.contains("[NFS302]"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Unknown version: a warning that names the version it needs.
+    let (_, out, _) = lint(&[]);
+    let f = nfs302(&out);
+    assert!(
+        f.len() == 1 && f[0].starts_with("warning[NFS302]") && f[0].contains("2.6.3"),
+        "{out}"
+    );
+    // Debian 12: the key is ignored, so there is no fixed scope.
+    for v in ["2.6.2", "1:2.6.2-4+deb12u1"] {
+        let (rc, out, _) = lint(&["--nfs-utils", v]);
+        let f = nfs302(&out);
+        assert!(
+            f.len() == 1
+                && f[0].starts_with("error[NFS302]")
+                && f[0].contains("nfs-utils 2.6.2 ignores nfs.conf [nfsd] scope"),
+            "{out}"
+        );
+        assert_eq!(rc, 1);
+    }
+    // 2.6.3 and later honour it.
+    let (_, out, _) = lint(&["--nfs-utils", "2.6.3"]);
+    assert!(nfs302(&out).is_empty(), "{out}");
+    // The lint config says the same as the option; the option wins.
+    let cfg = dir.path().join("lint.toml");
+    std::fs::write(&cfg, "nfs-utils = \"2.6.2\"\n").unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let (rc, out, _) = lint(&["--config", cfg_s]);
+    assert!(nfs302(&out)[0].starts_with("error[NFS302]"), "{out}");
+    assert_eq!(rc, 1);
+    let (_, out, _) = lint(&["--config", cfg_s, "--nfs-utils", "2.7.1"]);
+    assert!(nfs302(&out).is_empty(), "{out}");
+    // A version that is not one is a usage error naming it.
+    let (rc, _, err) = lint(&["--nfs-utils", "two"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("\"two\""), "{err}");
+    std::fs::write(&cfg, "nfs-utils = \"2\"\n").unwrap();
+    let (rc, _, err) = lint(&["--config", cfg_s]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("lint.toml") && err.contains("\"2\""), "{err}");
+
+    // nfs.conf on its own: a set scope that 2.6.2 ignores is a warning,
+    // an info when the version is unknown, nothing from 2.6.3 on.
+    let alone = |extra: &[&str]| {
+        let mut c = nfsha();
+        c.arg("lint").arg(&conf).args(extra);
+        nfs302(&stdout(&mut c).1)
+    };
+    assert!(alone(&["--nfs-utils", "2.6.2"])[0].starts_with("warning[NFS302]"));
+    assert!(alone(&[])[0].starts_with("info[NFS302]"));
+    assert!(alone(&["--nfs-utils", "2.6.3"]).is_empty());
+
+    // ocf:nfsha:nfsserver: an nfs.conf scope other than server_hostname
+    // takes over from 2.6.3 on; the same name is fine.
+    let nfsha_crm = "tests/fixtures/lint/base.nfsha.crm";
+    let with = |conf_text: &str, extra: &[&str]| {
+        std::fs::write(&conf, conf_text).unwrap();
+        let mut c = nfsha();
+        c.args(["lint", nfsha_crm]).arg(&conf).args(extra);
+        nfs302(&stdout(&mut c).1)
+    };
+    let f = with("[nfsd]\nscope = other\n", &[]);
+    assert!(
+        f.len() == 1
+            && f[0].starts_with("warning[NFS302]")
+            && f[0].contains("scope=other differs from `nfs-server` server_hostname=nfs-ha"),
+        "{f:?}"
+    );
+    assert!(
+        with("[nfsd]\nscope = other\n", &["--nfs-utils", "2.6.2"])[0].starts_with("info[NFS302]")
+    );
+    assert!(with("[nfsd]\nscope = nfs-ha\n", &[]).is_empty());
 }

@@ -6,40 +6,12 @@
 //! `tests/snapshots/lint/<CODE>-<file>.txt`; regenerate with
 //! `UPDATE_SNAPSHOTS=1 cargo test --test lint_fixtures`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use nfsha::lint::{self, output, Config};
-
-const FIXTURES: &str = "tests/fixtures/lint";
-
-fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect();
-    v.sort();
-    v
-}
-
-fn run(paths: &[PathBuf]) -> (Vec<lint::Finding>, String) {
-    let inputs = lint::read_inputs(paths, None).unwrap_or_else(|e| panic!("{e}"));
-    let files = inputs.files.clone();
-    let findings = lint::lint_inputs(inputs.clusters, inputs.host, &Config::default());
-    let mut out = Vec::new();
-    output::human(&mut out, &findings, &files).unwrap();
-    (findings, String::from_utf8(out).unwrap())
-}
-
-fn rule_dirs() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(FIXTURES)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
-}
+use common::lint::{files, rule_dirs, run, FIXTURES};
+use nfsha::lint;
 
 #[test]
 fn every_rule_has_fixtures() {
@@ -111,10 +83,9 @@ fn bad_fixtures_trigger_and_good_ones_do_not() {
                 }
             }
         }
+        // The near misses, and the clean setups.
         let mut good = files(&dir, "good.");
-        if good.is_empty() {
-            good = files(Path::new(FIXTURES), "base.");
-        }
+        good.extend(files(Path::new(FIXTURES), "base."));
         for f in &good {
             let mut paths = vec![f.clone()];
             paths.extend(host_good.iter().cloned());
@@ -160,7 +131,7 @@ fn dialects_agree() {
     let edges = |p: &str| -> BTreeSet<(String, String)> {
         let inputs = lint::read_inputs(&[PathBuf::from(p)], None).unwrap();
         let m = &inputs.clusters[0];
-        let so = nfsha::order::StartOrder::compute(m);
+        let so = nfsha::start_order::StartOrder::compute(m);
         so.edges
             .iter()
             .map(|(a, b, _)| (m.resources[*a].id.clone(), m.resources[*b].id.clone()))

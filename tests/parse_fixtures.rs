@@ -12,13 +12,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use nfsha::lint::{self, output, Config};
-use nfsha::order::StartOrder;
+use nfsha::start_order::StartOrder;
 
 const FIXTURES: &str = "tests/fixtures/parse";
 
 fn render(path: &Path) -> String {
     let mut out = String::new();
-    let inputs = lint::read_all(&[path.to_path_buf()], None);
+    let inputs = lint::inputs::read_all([(&path.to_path_buf(), None)]);
     for e in &inputs.errors {
         writeln!(out, "error (exit 2): {e}").unwrap();
     }

@@ -168,7 +168,7 @@ fn published_configurations_get_the_experts_verdict() {
     let start = std::time::Instant::now();
     for (file, v) in corpus() {
         let path = PathBuf::from(DIR).join(file);
-        let inputs = lint::read_all(&[path], None);
+        let inputs = lint::inputs::read_all([(&path, None)]);
         if !inputs.errors.is_empty() {
             refused.push(format!("{file}: {}", inputs.errors[0]));
             continue;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use nfsha::lint::{lint_model, Config};
 use nfsha::model::{self, cib, crm, heartbeat, nfsconf, pcs, HostConfig};
-use nfsha::order::StartOrder;
+use nfsha::start_order::StartOrder;
 
 /// Feed text to every parser, and lint whatever model comes out.
 fn all_parsers(text: &str) {

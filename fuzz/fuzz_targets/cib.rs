@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let file: Arc<str> = Arc::from("fuzz");
     let parsed = model::cib::parse(&text, &file);
     if let Ok(m) = parsed {
-        let _ = nfsha::order::StartOrder::compute(&m);
+        let _ = nfsha::start_order::StartOrder::compute(&m);
         let _ = nfsha::lint::lint_model(&m, &nfsha::lint::Config::default());
     }
 });

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let file: Arc<str> = Arc::from("fuzz");
     let parsed = model::pcs::parse_commands(&text, &file);
     for m in parsed.unwrap_or_default() {
-        let _ = nfsha::order::StartOrder::compute(&m);
+        let _ = nfsha::start_order::StartOrder::compute(&m);
         let _ = nfsha::lint::lint_model(&m, &nfsha::lint::Config::default());
     }
 });

@@ -38,19 +38,26 @@ pub fn wanted_nfs_conf(dir: &Path) -> Vec<(&'static str, &'static str, String)> 
     ]
 }
 
-/// Check that nfs.conf sends nfsdcld and nfsdcltrack to `dir`: an error
-/// (`OCF_ERR_ARGS`, wrong for this node only) that lists the lines to set.
-pub fn check_nfs_conf(sys: &dyn System, conf: &NfsConf, dir: &Path) -> OcfResult {
-    let wrong: Vec<String> = wanted_nfs_conf(dir)
+/// The nfs.conf lines that do not send nfsdcld and nfsdcltrack to `dir`,
+/// each as `[section] key=wanted (now …)`; `get` reads a section's key (the
+/// lint passes its own view of nfs.conf, so both refuse the same file).
+pub fn nfs_conf_wrong(get: &dyn Fn(&str, &str) -> Option<String>, dir: &Path) -> Vec<String> {
+    wanted_nfs_conf(dir)
         .into_iter()
-        .filter(|(s, k, v)| conf.get(s, k) != Some(v.as_str()))
+        .filter(|(s, k, v)| get(s, k).as_deref() != Some(v.as_str()))
         .map(|(s, k, v)| {
             format!(
                 "[{s}] {k}={v} (now {})",
-                conf.get(s, k).unwrap_or("unset, i.e. under /var/lib/nfs")
+                get(s, k).unwrap_or_else(|| "unset, i.e. under /var/lib/nfs".into())
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Check that nfs.conf sends nfsdcld and nfsdcltrack to `dir`: an error
+/// (`OCF_ERR_ARGS`, wrong for this node only) that lists the lines to set.
+pub fn check_nfs_conf(sys: &dyn System, conf: &NfsConf, dir: &Path) -> OcfResult {
+    let wrong = nfs_conf_wrong(&|s, k| conf.get(s, k).map(str::to_string), dir);
     if wrong.is_empty() {
         return Ok(());
     }

@@ -2,7 +2,9 @@
 //! booleans. Each grammar is named after the program whose reading it
 //! follows (Pacemaker, nfs-utils, ocf-shellfuncs, nfsha's own config files),
 //! so a value means the same to the lint as to the agent or daemon that
-//! will read it.
+//! will read it. And one file format: SQLite's, read without the library
+//! ([`sqlite`]).
 
 pub mod bools;
 pub mod duration;
+pub mod sqlite;

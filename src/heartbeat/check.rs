@@ -22,6 +22,7 @@ use super::lease_area;
 pub use super::peer::{judge, Limits, PeerStatus, Verdict};
 use super::record::Record;
 use super::status::Status;
+use super::worker::{ReadError, ReadResult};
 
 /// [`PeerStatus::new`], under the name callers used before.
 pub fn empty_observation(host: &str, now_ms: u64) -> PeerStatus {
@@ -31,6 +32,30 @@ pub fn empty_observation(host: &str, now_ms: u64) -> PeerStatus {
 /// Fold a valid record read now: `gen` is the writer's run identity.
 pub fn observe_as(o: &mut PeerStatus, gen: String, rec: &Record, now_ms: u64) {
     o.observe(gen, rec, now_ms, wall_ms())
+}
+
+/// Fold a valid record read now, the writer's run identity taken from it.
+pub fn observe(o: &mut PeerStatus, rec: &Record, now_ms: u64) {
+    observe_as(o, format!("{:016x}", rec.generation), rec, now_ms)
+}
+
+/// Fold the result of reading a peer's own record file at `path` (the
+/// CloudStack drop-in's per-host records): a record naming another host, or
+/// that cannot be decoded, is an error, never a sign of life.
+pub fn fold_read(o: &mut PeerStatus, path: &Path, r: &ReadResult, now_ms: u64) {
+    let err = match r {
+        Ok((_, data)) => match Record::decode(data) {
+            Ok(rec) if rec.host == o.host => {
+                observe(o, &rec, now_ms);
+                return;
+            }
+            Ok(rec) => format!("record names host {:?}", rec.host),
+            Err(e) => format!("corrupt record: {e}"),
+        },
+        Err(ReadError::Missing) => format!("no record at {}", path.display()),
+        Err(ReadError::Io(e)) => format!("cannot read {}: {e}", path.display()),
+    };
+    o.error = Some(err);
 }
 
 #[derive(Serialize, Debug, Clone)]

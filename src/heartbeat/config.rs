@@ -113,6 +113,9 @@ pub struct Config {
     pub interval: Duration,
     pub io_timeout: Duration,
     pub fence_action: FenceAction,
+    /// Whether the file names `fence_action` (else the CloudStack scripts
+    /// take the agent's `kvm.heartbeat.fence.action`).
+    pub fence_action_set: bool,
     pub fence_after: Duration,
     pub fence_after_source: Source,
     pub escalate_after: Option<Duration>,
@@ -129,13 +132,9 @@ pub struct Config {
     pub watchdog: Option<Watchdog>,
     /// `[nfs_server]`: the failover `fence_after` is derived from.
     pub nfs_server: ServerTimes,
-    /// `kvmheartbeat.sh`: bound on each mode's storage I/O.
-    pub cloudstack_io_timeout: Duration,
-    /// `kvmheartbeat.sh`: how often the CloudStack agent writes (kvm.heartbeat.update.frequency).
-    pub cloudstack_interval: Duration,
-    /// `kvmheartbeat.sh`: the takeover time written into its records (the
-    /// CloudStack agent's own fence timeline).
-    pub cloudstack_dead_after: Duration,
+    /// The `[cloudstack]` section as written; `cloudstack::settings` reads
+    /// and checks it (the CloudStack scripts' own settings).
+    pub cloudstack: toml::Table,
     pub storages: Vec<Storage>,
     /// Keys set in the file (dotted), for `validate`'s "set" markers.
     pub set_keys: Vec<String>,
@@ -164,7 +163,6 @@ const TOP_KEYS: &[&str] = &[
     "storage",
 ];
 const WATCHDOG_KEYS: &[&str] = &["device", "timeout"];
-const CLOUDSTACK_KEYS: &[&str] = &["io_timeout", "interval", "dead_after"];
 const SERVER_KEYS: &[&str] = &["lease_time", "grace_time", "failover_time"];
 const STORAGE_KEYS: &[&str] = &["name", "mount", "fence"];
 
@@ -511,16 +509,18 @@ pub fn parse_any(text: &str, _file: &str) -> Result<Config, Vec<ConfigError>> {
             t,
         )
     });
-    let (cs_io, cs_interval, cs_dead) = match r.table(root, "cloudstack") {
-        Some(t) => {
-            r.unknown_keys(t, "cloudstack", CLOUDSTACK_KEYS);
-            (
-                r.dur(t, "cloudstack", "io_timeout"),
-                r.dur(t, "cloudstack", "interval"),
-                r.dur(t, "cloudstack", "dead_after"),
-            )
-        }
-        None => (None, None, None),
+    // `[cloudstack]` is read and checked by `cloudstack::settings`, which
+    // owns it (the CloudStack scripts' settings); here only its shape.
+    let cloudstack = match r.table(root, "cloudstack") {
+        Some(_) => toml::from_str::<toml::Table>(text)
+            .ok()
+            .and_then(|mut t| t.remove("cloudstack"))
+            .and_then(|v| match v {
+                toml::Value::Table(t) => Some(t),
+                _ => None,
+            })
+            .unwrap_or_default(),
+        None => toml::Table::new(),
     };
     let server = match r.table(root, "nfs_server") {
         Some(t) => {
@@ -680,14 +680,6 @@ pub fn parse_any(text: &str, _file: &str) -> Result<Config, Vec<ConfigError>> {
             })
         }
     };
-    let cloudstack_io_timeout = cs_io.unwrap_or(Duration::from_secs(50));
-    if cloudstack_io_timeout.is_zero() {
-        r.errors.push(ConfigError {
-            key: "cloudstack.io_timeout".into(),
-            line: 0,
-            message: "cloudstack.io_timeout = \"0s\": must be greater than 0".into(),
-        });
-    }
     let mut cfg = Config {
         host_id_source: if host_id.is_some() {
             Source::Set
@@ -698,6 +690,7 @@ pub fn parse_any(text: &str, _file: &str) -> Result<Config, Vec<ConfigError>> {
         interval,
         io_timeout,
         fence_action,
+        fence_action_set: action_raw.is_some(),
         fence_after,
         fence_after_source,
         escalate_after,
@@ -720,10 +713,7 @@ pub fn parse_any(text: &str, _file: &str) -> Result<Config, Vec<ConfigError>> {
         fence_record_file,
         watchdog,
         nfs_server,
-        cloudstack_io_timeout,
-        cloudstack_interval: cs_interval.unwrap_or(Duration::from_secs(60)),
-        // KVMHAMonitor: 5 attempts × (60 s timeout + 10 s sleep), a 60 s round, then -c.
-        cloudstack_dead_after: cs_dead.unwrap_or(Duration::from_secs(420)),
+        cloudstack,
         storages,
         set_keys: Vec::new(),
     };
@@ -790,6 +780,7 @@ pub fn fail_safe(text: Option<&str>) -> Config {
     }
     if let Some(a) = salvage("fence_action").and_then(|a| FenceAction::parse(&a)) {
         cfg.fence_action = a;
+        cfg.fence_action_set = true;
         let esc = salvage("escalate_after").and_then(|e| duration::strict(&e).ok());
         cfg.escalate_after = match a {
             FenceAction::GracefulReboot
@@ -1103,7 +1094,6 @@ mod tests {
             ("graceful_reboot_command = []", "graceful_reboot_command = []: expected a program"),
             ("run_dir = 5", "run_dir = 5: expected an absolute path in quotes"),
             ("watchdog = 1", "watchdog: expected a table ([watchdog])"),
-            ("[cloudstack]\ninterval = 60", "cloudstack.interval = 60: expected a duration"),
         ] {
             let m = first(&base(text));
             assert!(m.starts_with(want), "{text}: {m}");

@@ -37,6 +37,13 @@ pub struct FenceRequest {
     pub mount: Option<PathBuf>,
     /// Why (logged with the decision).
     pub cause: String,
+    /// The escalation of a staged action when the caller's settings name
+    /// one (CloudStack's `-c`: heartbeat.toml's, or `[cloudstack]
+    /// escalate_after` for an action taken from agent.properties); `None`:
+    /// the configuration's. A detached executor takes it; the daemon uses
+    /// its own configuration's.
+    #[serde(default)]
+    pub escalate_after_ms: Option<u64>,
 }
 
 /// The transient unit a detached fence runs in (one at a time).
@@ -153,6 +160,10 @@ fn executor_argv(req: &FenceRequest, config_path: &Path) -> Vec<String> {
         v.push("--mount".into());
         v.push(m.display().to_string());
     }
+    if let Some(ms) = req.escalate_after_ms {
+        v.push("--escalate-after-ms".into());
+        v.push(ms.to_string());
+    }
     v
 }
 
@@ -262,6 +273,7 @@ mod tests {
             action: FenceAction::GracefulReboot,
             mount: Some("/mnt/p".into()),
             cause: "the agent could not write the heartbeat".into(),
+            escalate_after_ms: Some(60_000),
         };
         let r2 = req.clone();
         let run = dir.path().to_path_buf();
@@ -292,6 +304,7 @@ mod tests {
             action: FenceAction::DestroyPoolVms,
             mount: Some("/mnt/p q".into()),
             cause: "x; rm -rf /".into(),
+            escalate_after_ms: Some(90_000),
         };
         let v = executor_argv(&req, Path::new("/etc/nfsha/heartbeat.toml"));
         assert_eq!(
@@ -307,7 +320,9 @@ mod tests {
                 "--cause",
                 "x; rm -rf /",
                 "--mount",
-                "/mnt/p q"
+                "/mnt/p q",
+                "--escalate-after-ms",
+                "90000"
             ]
         );
     }

@@ -12,7 +12,7 @@
 //! - [`area_io`], [`helper`], [`worker`]: storage I/O in abandonable children;
 //! - [`executor`]: fence steps off the loop; [`handoff`]: fences that survive their caller;
 //! - [`daemon`]: the I/O shell; [`check`]: `nfsha heartbeat check`;
-//! - [`watchdog`]; [`mounts`]: NFS client mount-option lint.
+//! - [`watchdog`]; [`mounts`]: whether a path is a mount point.
 
 pub mod area_io;
 pub mod check;
@@ -115,13 +115,10 @@ pub enum HbCommand {
         /// (what the detached process runs).
         #[arg(long)]
         run: bool,
-    },
-    /// Lint NFS client mount options in /proc/mounts or an fstab.
-    Mounts {
-        /// /proc/mounts, /etc/fstab or a copy.
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
+        /// The escalation of a staged action, in milliseconds (default: the
+        /// configuration's escalate_after).
+        #[arg(long, hide = true)]
+        escalate_after_ms: Option<u64>,
     },
     /// Internal: the bounded I/O helper the daemon runs per attempt.
     #[command(hide = true)]
@@ -161,7 +158,8 @@ pub fn main(args: Args) -> i32 {
             mount,
             cause,
             run,
-        } => fence_command(&config, action, mount, cause, run),
+            escalate_after_ms,
+        } => fence_command(&config, action, mount, cause, run, escalate_after_ms),
         HbCommand::Status {
             config,
             status_file,
@@ -225,7 +223,6 @@ pub fn main(args: Args) -> i32 {
                 }
             }
         }
-        HbCommand::Mounts { file, json } => mounts::run(&file, json, "nfsha heartbeat mounts"),
     }
 }
 
@@ -236,6 +233,7 @@ fn fence_command(
     mount: Option<PathBuf>,
     cause: String,
     run: bool,
+    escalate_after_ms: Option<u64>,
 ) -> i32 {
     crate::log::init(crate::log::LogOptions {
         tag: "nfsha-fence".into(),
@@ -257,6 +255,7 @@ fn fence_command(
         action: action.unwrap_or(cfg.fence_action),
         mount,
         cause,
+        escalate_after_ms,
     };
     let sys: &'static crate::sys::Real = Box::leak(Box::new(crate::sys::Real::new()));
     let fencer: std::sync::Arc<dyn fence::Fencer> = match &cfg.fence_record_file {
@@ -279,6 +278,9 @@ fn fence_command(
         };
     }
     let mut spec = cfg.plan_spec();
+    if let Some(ms) = req.escalate_after_ms.filter(|&ms| ms > 0) {
+        spec.escalate_after = Some(std::time::Duration::from_millis(ms));
+    }
     if req.action.scope() == fence::Scope::Pool || req.action == FenceAction::GracefulReboot {
         // A staged action handed over needs its bound, configured or not.
         spec.escalate_after = spec.escalate_after.or(Some(config::DEFAULT_POOL_ESCALATE));

@@ -150,25 +150,7 @@ pub fn render(c: &Config) -> String {
         }
         None => out.push_str("\n# [watchdog]: none (not armed)\n"),
     }
-    out.push_str("\n[cloudstack]\n");
-    let mut line = |key: &str, shown: String, origin: &str| {
-        out.push_str(&format!("{:<44} # {origin}\n", format!("{key} = {shown}")));
-    };
-    line(
-        "io_timeout",
-        d(c.cloudstack_io_timeout),
-        mark("cloudstack.io_timeout"),
-    );
-    line(
-        "interval",
-        d(c.cloudstack_interval),
-        mark("cloudstack.interval"),
-    );
-    line(
-        "dead_after",
-        d(c.cloudstack_dead_after),
-        mark("cloudstack.dead_after"),
-    );
+    // [cloudstack] is printed by `cloudstack::validate` (it owns the section).
     for (i, s) in c.storages.iter().enumerate() {
         out.push_str("\n[[storage]]\n");
         let mut line = |key: &str, shown: String, origin: &str| {
@@ -270,9 +252,6 @@ mod tests {
             "[watchdog]",
             "device = \"/dev/watchdog\"",
             "timeout = \"30s\"",
-            "[cloudstack]",
-            "io_timeout = \"50s\"",
-            "dead_after = \"420s\"",
             "[nfs_server]",
             "failover_time = \"60s\"",
             "[[storage]]",

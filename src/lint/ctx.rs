@@ -6,10 +6,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::agent_check::{self, Verdict};
+use super::fix::{self, Fix, OrderSpec, Place};
+use super::placement::Placement;
 use crate::formats::{bools, duration};
-use crate::model::{Kind, Loc, Model, Part};
+use crate::heartbeat::config::Config as HeartbeatConfig;
+use crate::model::{Action, Kind, Loc, Model, OrderKind, Part};
 use crate::nfs::versions;
-use crate::order::StartOrder;
+use crate::start_order::StartOrder;
 
 /// An effective setting and where it came from.
 #[derive(Clone, Debug)]
@@ -26,77 +30,39 @@ pub struct Setting {
 pub struct Ctx<'a> {
     pub m: &'a Model,
     pub order: StartOrder,
-    /// Placement component of each resource index: resources that must run
-    /// on one node (same group, or joined by mandatory colocations).
-    comp: Vec<usize>,
-    /// Primitives per component, in document order.
-    members: HashMap<usize, Vec<usize>>,
+    pub placement: Placement,
     /// Primitives per part (agent kind), in document order.
     parts: HashMap<Part, Vec<usize>>,
-    /// Filesystems with their mount points, per component.
+    /// Filesystems with their mount points, per placement component.
     comp_mounts: HashMap<usize, Vec<(usize, String)>>,
     mounts: Vec<(usize, String)>,
     /// DRBD primitives by their `drbd_resource`.
     drbd_by_name: HashMap<String, usize>,
-}
-
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
-    }
-    x
+    /// What nfsha's own agents say about their primitives.
+    verdicts: HashMap<usize, Verdict>,
+    /// The heartbeat settings as the heartbeat daemon reads them (its own
+    /// parser), or its refusal.
+    pub heartbeat: Option<Result<HeartbeatConfig, String>>,
+    /// The servers' nfs-utils version, when the user gave it.
+    pub nfs_utils: Option<crate::lint::nfs_utils::NfsUtils>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(m: &'a Model) -> Ctx<'a> {
-        let n = m.resources.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
-            let (ra, rb) = (find(parent, a), find(parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-            }
-        };
-        for (i, r) in m.resources.iter().enumerate() {
-            // Group members run together (unless collocated=false); a clone
-            // and its children are one unit for placement questions.
-            let collocated = r.kind != Kind::Group
-                || m.meta(i, "collocated")
-                    .and_then(|p| bools::pacemaker(&p.value))
-                    != Some(false);
-            if collocated {
-                for &c in &r.children {
-                    union(&mut parent, i, c);
-                }
-            }
-        }
-        for c in &m.colocations {
-            for p in c.pairs() {
-                if p.score < crate::model::INFINITY {
-                    continue;
-                }
-                if let (Some(&a), Some(&b)) = (m.by_id.get(&p.dependent), m.by_id.get(&p.primary)) {
-                    union(&mut parent, a, b);
-                }
-            }
-        }
-        let comp: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+        let placement = Placement::compute(m);
         // Precomputed once so that rules stay linear in the size of the
         // configuration (10,000-resource CIBs lint in milliseconds).
-        let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
         let mut parts: HashMap<Part, Vec<usize>> = HashMap::new();
         let mut comp_mounts: HashMap<usize, Vec<(usize, String)>> = HashMap::new();
         let mut mounts = Vec::new();
         for (i, r) in m.primitives() {
-            members.entry(comp[i]).or_default().push(i);
             let part = r.part();
             parts.entry(part).or_default().push(i);
             if matches!(part, Part::Filesystem | Part::NfsState) {
                 if let Some(d) = m.param(i, "directory") {
                     let dir = d.value.trim_end_matches('/').to_string();
                     comp_mounts
-                        .entry(comp[i])
+                        .entry(placement.component(i))
                         .or_default()
                         .push((i, dir.clone()));
                     mounts.push((i, dir));
@@ -109,16 +75,33 @@ impl<'a> Ctx<'a> {
                 drbd_by_name.entry(p.value.clone()).or_insert(d);
             }
         }
+        let verdicts = m
+            .primitives()
+            .filter_map(|(i, _)| Some((i, agent_check::verdict(m, i)?)))
+            .collect();
+        let heartbeat = m
+            .host
+            .heartbeat
+            .as_ref()
+            .map(|h| HeartbeatConfig::parse(&h.text).map_err(|e| e.to_string()));
         Ctx {
             m,
+            verdicts,
+            heartbeat,
             order: StartOrder::compute(m),
+            placement,
             drbd_by_name,
-            comp,
-            members,
             parts,
             comp_mounts,
             mounts,
+            nfs_utils: None,
         }
+    }
+
+    /// What the nfsha agent of primitive `i` says about it (`None` for
+    /// other agents).
+    pub fn verdict(&self, i: usize) -> Option<&Verdict> {
+        self.verdicts.get(&i)
     }
 
     /// The primitives of one agent kind.
@@ -128,12 +111,12 @@ impl<'a> Ctx<'a> {
 
     /// The primitives placed together with `i` (including `i`).
     pub fn placed_with(&self, i: usize) -> &[usize] {
-        self.members.get(&self.comp[i]).map_or(&[], Vec::as_slice)
+        self.placement.placed_with(i)
     }
 
     /// Whether two resources are placed together.
     pub fn together(&self, a: usize, b: usize) -> bool {
-        self.comp[a] == self.comp[b]
+        self.placement.together(a, b)
     }
 
     pub fn id(&self, i: usize) -> &str {
@@ -160,7 +143,7 @@ impl<'a> Ctx<'a> {
         let candidates: &[(usize, String)] = match near {
             Some(n) => self
                 .comp_mounts
-                .get(&self.comp[n])
+                .get(&self.placement.component(n))
                 .map_or(&[], Vec::as_slice),
             None => &self.mounts,
         };
@@ -177,7 +160,8 @@ impl<'a> Ctx<'a> {
             .map(|(i, _)| *i)
     }
 
-    /// Value of `-X <v>` / `-X<v>` / `--long=<v>` in an `nfsd_args` string.
+    /// Value of `-X <v>` / `-X<v>` / `--long=<v>` / `--long <v>` in an
+    /// `nfsd_args` string.
     fn nfsd_arg(args: &str, short: &str, long: &str) -> Option<String> {
         let w: Vec<&str> = args.split_whitespace().collect();
         for (i, a) in w.iter().enumerate() {
@@ -194,6 +178,25 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// A time as rpc.nfsd reads `-L`/`-G`: `strtol(…, 0)` over the whole
+    /// word (so `0x3c` is 60 and `010` is 8), above zero; rpc.nfsd exits on
+    /// anything else.
+    fn nfsd_seconds(word: &str) -> Option<u64> {
+        let (digits, radix) =
+            if let Some(h) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+                (h, 16)
+            } else if word.len() > 1 && word.starts_with('0') {
+                (&word[1..], 8)
+            } else {
+                (word, 10)
+            };
+        u64::from_str_radix(digits, radix).ok().filter(|&n| n > 0)
+    }
+
+    /// Where a server setting is written: an `ocf:nfsha:nfsserver` parameter
+    /// (read by the agent's own parameter table), `nfsd_args`, nfs.conf
+    /// `[nfsd]` (read as nfs-utils' `conf_get_num` reads it: leading digits,
+    /// 0 meaning unset) or `/etc/sysconfig/nfs` (a whole number).
     fn setting(
         &self,
         nfsha_param: &str,
@@ -202,53 +205,54 @@ impl<'a> Ctx<'a> {
         conf: &str,
         sysconfig: &str,
     ) -> Option<Setting> {
+        let secs = |n: u64, key: String, loc: &Loc| Setting {
+            value: Duration::from_secs(n),
+            key,
+            loc: Some(loc.clone()),
+            default: false,
+        };
         for s in self.servers() {
             let r = &self.m.resources[s];
-            if r.agent().is_some_and(|a| a.is_nfsha()) {
-                if let Some(p) = self.m.param(s, nfsha_param) {
-                    if let Some(v) = duration::pacemaker(&p.value) {
-                        return Some(Setting {
-                            value: v,
-                            key: format!("{} {nfsha_param}", r.id),
-                            loc: Some(p.loc.clone()),
-                            default: false,
-                        });
-                    }
+            if let Some(v) = self.verdict(s) {
+                // Read by the agent's table; when the table refuses the
+                // parameters (a lease below its range, say), the written
+                // whole number, so the rule still names what is wrong.
+                let given = match &v.params {
+                    Some(params) if params.is_given(nfsha_param) => params.int(nfsha_param),
+                    Some(_) => None,
+                    None => self
+                        .m
+                        .param(s, nfsha_param)
+                        .and_then(|p| p.value.trim().parse::<i64>().ok()),
+                };
+                if let (Some(n), Some(p)) = (given, self.m.param(s, nfsha_param)) {
+                    return Some(secs(
+                        n.max(0) as u64,
+                        format!("{} {nfsha_param}", r.id),
+                        &p.loc,
+                    ));
                 }
             }
             if let Some(p) = self.m.param(s, "nfsd_args") {
-                if let Some(v) =
-                    Self::nfsd_arg(&p.value, short, long).and_then(|v| duration::pacemaker(&v))
+                if let Some(v) = Self::nfsd_arg(&p.value, short, long)
+                    .as_deref()
+                    .and_then(Self::nfsd_seconds)
                 {
-                    return Some(Setting {
-                        value: v,
-                        key: format!("{} nfsd_args {short}", r.id),
-                        loc: Some(p.loc.clone()),
-                        default: false,
-                    });
+                    return Some(secs(v, format!("{} nfsd_args {short}", r.id), &p.loc));
                 }
             }
         }
         let h = &self.m.host;
         if let Some(p) = h.nfsconf(conf) {
-            if let Some(v) = duration::pacemaker(&p.value) {
+            let n = crate::nfs::conf::num(&p.value);
+            if n > 0 {
                 let (sec, key) = conf.split_once('.').unwrap_or(("", conf));
-                return Some(Setting {
-                    value: v,
-                    key: format!("nfs.conf [{sec}] {key}"),
-                    loc: Some(p.loc.clone()),
-                    default: false,
-                });
+                return Some(secs(n as u64, format!("nfs.conf [{sec}] {key}"), &p.loc));
             }
         }
         if let Some(p) = h.sysconfig(sysconfig) {
-            if let Some(v) = duration::pacemaker(&p.value) {
-                return Some(Setting {
-                    value: v,
-                    key: format!("sysconfig {sysconfig}"),
-                    loc: Some(p.loc.clone()),
-                    default: false,
-                });
+            if let Ok(n) = p.value.trim().parse::<u64>() {
+                return Some(secs(n, format!("sysconfig {sysconfig}"), &p.loc));
             }
         }
         None
@@ -274,6 +278,17 @@ impl<'a> Ctx<'a> {
             "nfsd.grace-time",
             "NFSV4GRACETIME",
         )
+    }
+
+    /// An nfs.conf value as nfs-utils' daemons look it up (section and key
+    /// in any case), for the agents' own nfs.conf checks.
+    pub fn nfs_conf(&self, section: &str, key: &str) -> Option<String> {
+        let k = format!(
+            "{}.{}",
+            section.to_ascii_lowercase(),
+            key.to_ascii_lowercase()
+        );
+        self.m.host.nfsconf(&k).map(|p| p.value.clone())
     }
 
     /// The effective lease (default 90 s, the kernel's and nfsha's default).
@@ -387,12 +402,22 @@ impl Ctx<'_> {
             .as_deref()
             .and_then(|n| self.drbd_by_name.get(n).copied())
             .or_else(|| {
-                let near: Vec<usize> = self
+                // The DRBD placed with the mount: in its component, or the
+                // clone whose (Promoted) instance it is colocated with.
+                let mut near: Vec<usize> = self
                     .placed_with(fs)
                     .iter()
                     .copied()
+                    .chain(
+                        self.placement
+                            .near_clones(fs)
+                            .iter()
+                            .flat_map(|&c| self.m.leaves(c)),
+                    )
                     .filter(|&d| self.m.resources[d].part() == Part::Drbd)
                     .collect();
+                near.sort_unstable();
+                near.dedup();
                 (near.len() == 1).then(|| near[0])
             })
             .or_else(|| (drbds.len() == 1).then(|| drbds[0]));
@@ -402,5 +427,59 @@ impl Ctx<'_> {
     /// Whether the clone at `c` is promotable.
     pub fn promotable(&self, c: usize) -> bool {
         matches!(self.m.resources[c].kind, Kind::Clone { promotable: true })
+    }
+}
+
+/// Building fixes.
+impl Ctx<'_> {
+    /// An id no object of the model has yet.
+    pub fn new_id(&self, base: &str) -> String {
+        fix::fresh_id(self.m, base)
+    }
+
+    /// What a constraint about `i` should name: its outermost group or clone.
+    pub fn unit(&self, i: usize) -> &str {
+        self.id(self.m.top(i))
+    }
+
+    /// A new mandatory order: `first`'s `fa` before `then`'s `ta`, naming
+    /// the outermost group or clone of each.
+    pub fn add_order(&self, first: usize, fa: Action, then: usize, ta: Action) -> Fix {
+        let (f, t) = (self.unit(first), self.unit(then));
+        Fix::AddOrder(OrderSpec {
+            id: self.new_id(&format!("o-{f}-before-{t}")),
+            kind: OrderKind::Mandatory,
+            first: f.to_string(),
+            first_action: fa,
+            then: t.to_string(),
+            then_action: ta,
+            symmetrical: None,
+        })
+    }
+
+    /// Move `rsc` right after `after` when both are members of one group.
+    pub fn move_after(&self, rsc: usize, after: usize) -> Option<Fix> {
+        let g = self.m.group_of(rsc)?;
+        (self.m.group_of(after) == Some(g)).then(|| Fix::MoveInGroup {
+            group: self.id(g).to_string(),
+            rsc: self.id(rsc).to_string(),
+            place: Place::After(self.id(after).to_string()),
+        })
+    }
+
+    /// `first` starts before `then`: move `then` after `first` in their
+    /// group, or order their outermost resources.
+    pub fn start_after(&self, first: usize, then: usize) -> Fix {
+        self.move_after(then, first)
+            .unwrap_or_else(|| self.add_order(first, Action::Start, then, Action::Start))
+    }
+
+    /// The resource (itself or a group or clone above it) whose own
+    /// instance attributes hold `name` for primitive `i`.
+    pub fn param_owner(&self, i: usize, name: &str) -> usize {
+        std::iter::once(i)
+            .chain(self.m.ancestors(i))
+            .find(|&r| self.m.resources[r].params.iter().any(|p| p.name == name))
+            .unwrap_or(i)
     }
 }

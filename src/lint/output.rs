@@ -22,6 +22,39 @@ pub fn list_rules(out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// A rule's summary: the first sentence of its "What it does".
+pub fn summary(doc: &str) -> String {
+    let what = doc
+        .split("## What it does")
+        .nth(1)
+        .unwrap_or(doc)
+        .split("\n\n")
+        .next()
+        .unwrap_or("");
+    let text = what.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.find(". ").or_else(|| text.find(".\n")) {
+        Some(i) => text[..=i].to_string(),
+        None => text,
+    }
+}
+
+/// The rule table of docs/lint.md, made from the registry.
+pub fn rules_markdown(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "| code | name | severity | what it does |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for r in rules::ALL {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            summary(r.doc).replace('|', "\\|")
+        )?;
+    }
+    Ok(())
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -54,7 +87,7 @@ pub fn human(
             writeln!(out, "   = note: the value sits in a rule-conditional set; it applies only when the rule matches")?;
         }
         writeln!(out, "   = why: {}", f.why)?;
-        for h in &f.help {
+        for h in f.help_lines() {
             writeln!(out, "   = help: {h}")?;
         }
         writeln!(out, "   = docs: nfsha lint --explain {}", f.code)?;
@@ -120,7 +153,7 @@ pub fn json(
             "message": f.message,
             "objects": f.objects,
             "location": location_json(f),
-            "help": f.help,
+            "help": f.help_lines(),
             "conditional": f.conditional,
         })).collect::<Vec<_>>(),
     });

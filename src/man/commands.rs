@@ -216,8 +216,12 @@ const COMMANDS: &[(&str, Extra)] = &[
                 or get nodes fenced: wrong start order, NFS servers in clones, state that does \
                 not fail over, short leases, lease waits on stop, missing fencing. Each finding \
                 has a code (nfsha lint --explain CODE), the objects and line involved, and the \
-                fix in crm and pcs syntax. Without files, on a cluster node, it reads the live \
-                CIB with cibadmin -Q.",
+                fix in crm and pcs syntax; nfsha's own agents and the heartbeat daemon check \
+                their settings with their own code, so a configuration that lints clean starts. \
+                --fix writes the mechanical fixes as a crm or pcs script that changes only the \
+                CIB file named by CIB_file (and, with --fix-output, the corrected CIB). \
+                --mounts checks a KVM host's NFS client mounts. Without files, on a cluster \
+                node, it reads the live CIB with cibadmin -Q.",
             exit_status: &[
                 ("0", "No finding at or above --fail-on (default error)."),
                 ("1", "At least one finding at or above --fail-on."),
@@ -245,8 +249,17 @@ const COMMANDS: &[(&str, Extra)] = &[
                     "Fail a CI job on warnings too, with SARIF output.",
                 ),
                 ("nfsha lint --explain NFS104", "Explain one rule."),
+                (
+                    "cibadmin -Q > cib.xml\nnfsha lint --fix cib.xml > fix.sh\nCIB_file=cib.xml sh fix.sh && crm_verify -x cib.xml",
+                    "Fix what is mechanical in a copy of the CIB, then check it.",
+                ),
+                ("nfsha lint --mounts /proc/mounts", "Check this KVM host's NFS mounts."),
+                (
+                    "nfsha lint --nfs-utils 2.6.2 cluster.crm /etc/nfs.conf",
+                    "Count only what Debian 12's nfs-utils honours (it ignores nfs.conf [nfsd] scope).",
+                ),
             ],
-            see_also: &["nfsha-order(8)", "crm_verify(8)", "cibadmin(8)", "nfs.conf(5)"],
+            see_also: &["nfsha-order(8)", "crm_verify(8)", "cibadmin(8)", "nfs.conf(5)", "mount(8)"],
         },
     ),
     (
@@ -304,6 +317,57 @@ const COMMANDS: &[(&str, Extra)] = &[
                 "Write the pages and read one.",
             )],
             see_also: &[],
+        },
+    ),
+    (
+        "status",
+        Extra {
+            description: "Shows what this node is doing, in one screen or one JSON object \
+                (--json, schema nfsha-status/1). On an NFS server node: whether nfsd runs and \
+                whether the cluster started it, the nfsha resources active here, the NFSv4.1 \
+                server scope in effect, lease and grace time configured and running, the grace \
+                left after a start (and whether it ended early), the NFSv4 clients nfsd knows \
+                and how many have reclaimed (from nfsdcld's database), the exports with their \
+                fsid, the DRBD role and disk state, and the connection records kept for \
+                tickling. On a KVM host: the storage heartbeat, as nfsha heartbeat status shows \
+                it.\n\n\
+                It never waits on storage or on Pacemaker: it reads the kernel's interfaces and \
+                tmpfs itself, and every file on a disk (nfs.conf, etab, the drop-in, nfsdcld's \
+                database on the replicated state directory) in a child process that is \
+                abandoned after --timeout. What it cannot read is shown as unknown with the \
+                reason.",
+            exit_status: &[
+                ("0", "Every figure was read and nothing needs attention."),
+                ("1", "A problem is listed (e.g. an nfsd the cluster did not start, a failing heartbeat)."),
+                ("2", "Usage error."),
+                ("3", "No problem, but some figure could not be read (shown as unknown with the reason)."),
+            ],
+            files: &[
+                ("/proc/fs/nfsd/", "threads, versions, nfsv4leasetime, nfsv4gracetime, v4_end_grace, clients/*/info."),
+                ("/dev/kmsg", "The kernel's grace period messages (NFSD: starting 90-second grace period …)."),
+                ("/run/resource-agents/nfsha-*", "The markers the nfsha agents leave for what they started here."),
+                ("/etc/nfs.conf, /etc/nfs.conf.d/", "Lease, grace, scope, nfsdcld's storagedir (read by a child)."),
+                ("<storagedir>/main.sqlite", "nfsdcld's client database: who may reclaim and who has (read by a child)."),
+                ("/var/lib/nfs/etab", "The exports (read by a child)."),
+                ("/proc/drbd", "DRBD 8.4; DRBD 9 is asked with drbdsetup status --json."),
+                ("/run/nfsha/heartbeat-status.json", "The heartbeat daemon's status on a KVM host."),
+            ],
+            environment: &[(
+                "HA_RSCTMP",
+                "Where the agents' markers are (default /run/resource-agents).",
+            )],
+            examples: &[
+                ("nfsha status", "What this node is doing."),
+                (
+                    "watch -n1 nfsha status",
+                    "Watch the grace left and the reclaims during a failover.",
+                ),
+                (
+                    "nfsha status --json | jq .server.grace.remaining_s",
+                    "The seconds of grace left, for a script.",
+                ),
+            ],
+            see_also: &["nfsha-heartbeat-status(8)", "ocf_nfsha_nfsserver(7)", "nfsdcld(8)"],
         },
     ),
     (
@@ -488,23 +552,6 @@ const COMMANDS: &[(&str, Extra)] = &[
                 "Fence with the configured fence_action.",
             )],
             see_also: &["systemctl(1)"],
-        },
-    ),
-    (
-        "heartbeat mounts",
-        Extra {
-            description: "Lints the NFS client mount options of a KVM host: hard mounts of \
-                backup shares without a bound, soft mounts holding VM disks, and the other \
-                options that hang or corrupt guests when the server goes away.",
-            exit_status: &[
-                ("0", "No finding."),
-                ("1", "A warning or worse."),
-                ("2", "The file is unreadable, or a usage error."),
-            ],
-            files: &[("/proc/mounts, /etc/fstab", "The usual inputs.")],
-            environment: &[],
-            examples: &[("nfsha heartbeat mounts /proc/mounts", "Check this host's NFS mounts.")],
-            see_also: &["mount(8)"],
         },
     ),
     (

@@ -24,6 +24,9 @@ pub enum Dialect {
     Exports,
     /// nfsha's KVM-host heartbeat TOML.
     Heartbeat,
+    /// A KVM host's NFS client mounts: `/proc/mounts`, an fstab or
+    /// mountinfo (`nfsha lint --mounts`; never detected, always named).
+    Mounts,
 }
 
 impl Dialect {
@@ -38,6 +41,7 @@ impl Dialect {
             Dialect::Sysconfig => "sysconfig",
             Dialect::Exports => "exports",
             Dialect::Heartbeat => "heartbeat",
+            Dialect::Mounts => "mounts",
         }
     }
     pub fn is_cluster(self) -> bool {

@@ -72,6 +72,10 @@ pub fn read_text(
             host.heartbeat = Some(heartbeat::parse(text, &file)?);
             Vec::new()
         }
+        Dialect::Mounts => {
+            nfsconf::parse_mounts(text, &file, &mut host);
+            Vec::new()
+        }
     };
     if dialect.is_cluster() && clusters.iter().all(Model::is_empty) {
         return Err(nothing_understood(name, dialect, &clusters));

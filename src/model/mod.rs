@@ -639,15 +639,24 @@ pub struct Export {
     pub loc: Loc,
 }
 
-/// The KVM-host heartbeat settings (`/etc/nfsha/heartbeat.toml`).
-#[derive(Clone, Debug, Default)]
-pub struct Heartbeat {
-    pub interval: Option<Duration>,
-    pub io_timeout: Option<Duration>,
-    pub fence_after: Option<Duration>,
-    pub dead_after: Option<Duration>,
-    pub fence_action: Option<String>,
-    pub loc: Option<Loc>,
+/// The KVM-host heartbeat settings file (`/etc/nfsha/heartbeat.toml`), as
+/// text: the heartbeat's own parser reads it (see [`heartbeat`]).
+#[derive(Clone, Debug)]
+pub struct HeartbeatFile {
+    pub file: Arc<str>,
+    pub text: String,
+}
+
+/// An NFS client mount on a KVM host (a line of `/proc/mounts`, an fstab or
+/// mountinfo), for the client mount rules.
+#[derive(Clone, Debug)]
+pub struct ClientMount {
+    pub source: String,
+    pub mount_point: String,
+    pub fstype: String,
+    /// Mount and superblock options together (`hard`, `timeo=600`, …).
+    pub options: Vec<String>,
+    pub loc: Loc,
 }
 
 /// Settings outside the CIB that the rules need.
@@ -659,7 +668,9 @@ pub struct HostConfig {
     /// `/etc/sysconfig/nfs` variables (`NFSV4LEASETIME`, `RPCNFSDARGS`, …).
     pub sysconfig: Vec<NvPair>,
     pub exports: Vec<Export>,
-    pub heartbeat: Option<Heartbeat>,
+    pub heartbeat: Option<HeartbeatFile>,
+    /// NFS client mounts (`nfsha lint --mounts`).
+    pub mounts: Vec<ClientMount>,
     /// nfs.conf lines nfs-utils warns about and ignores, and includes it
     /// cannot read (rule NFS002).
     pub nfsconf_ignored: Vec<IgnoredLine>,

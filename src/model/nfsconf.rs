@@ -1,4 +1,5 @@
-//! `/etc/nfs.conf`, `/etc/sysconfig/nfs` and `/etc/exports` → [`HostConfig`].
+//! `/etc/nfs.conf`, `/etc/sysconfig/nfs`, `/etc/exports` and a KVM host's
+//! mount table → [`HostConfig`].
 //!
 //! nfs.conf is read by [`crate::nfs::conf`], the reader the agents use too,
 //! so lint sees the values nfs-utils' daemons will use: includes, the
@@ -122,6 +123,22 @@ pub fn parse_exports(text: &str, file: &Arc<str>, out: &mut HostConfig) -> Resul
         }
     }
     Ok(())
+}
+
+/// A KVM host's mounts (`/proc/mounts`, an fstab or mountinfo), read by the
+/// one mount table reader, [`crate::sys::mounts::parse_table`].
+pub fn parse_mounts(text: &str, file: &Arc<str>, out: &mut HostConfig) {
+    out.mounts.extend(
+        crate::sys::mounts::parse_table(text)
+            .into_iter()
+            .map(|e| ClientMount {
+                source: e.source,
+                mount_point: e.mount_point,
+                fstype: e.fstype,
+                options: e.options,
+                loc: Loc::new(file, e.line),
+            }),
+    );
 }
 
 #[cfg(test)]

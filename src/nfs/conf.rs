@@ -44,6 +44,27 @@ pub const MAX_INCLUDE_DEPTH: usize = 8;
 /// (nfs-utils loops forever on `name = $name`).
 pub const MAX_EXPANSIONS: usize = 16;
 
+/// A number as nfs-utils' `conf_get_num` reads one (`atoi`): optional
+/// blanks and sign, then the leading digits; no digits is 0. So
+/// `lease-time = 60s` is 60 and `lease-time = 1m` is 1.
+pub fn num(value: &str) -> i64 {
+    let t = value.trim_start();
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit);
+    let n = digits.fold(0i64, |n, d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 /// One `tag = value` that nfs-utils applies, where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {

@@ -38,6 +38,23 @@ fn write_pairs(sys: &dyn System, path: &Path, pairs: &[(&str, String)]) -> io::R
     sys.write(path, text.as_bytes())
 }
 
+/// The key/value pairs of every marker whose file name starts with
+/// `prefix`, in file name order.
+fn all_pairs(sys: &dyn System, prefix: &str) -> Vec<BTreeMap<String, String>> {
+    let dir = sys.state_dir();
+    let mut names: Vec<String> = sys
+        .list_dir(&dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter_map(|n| read_pairs(sys, &dir.join(n)))
+        .collect()
+}
+
 /// Remove a marker; one that is already gone is fine.
 fn remove(sys: &dyn System, path: &Path) -> io::Result<()> {
     match sys.remove_file(path) {
@@ -68,7 +85,18 @@ impl StateMarker {
     }
 
     pub fn load(sys: &dyn System, directory: &Path) -> Option<StateMarker> {
-        let m = read_pairs(sys, &Self::file(sys, directory))?;
+        Self::from_pairs(&read_pairs(sys, &Self::file(sys, directory))?, directory)
+    }
+
+    /// Every state marker on this node, in file name order.
+    pub fn all(sys: &dyn System) -> Vec<StateMarker> {
+        all_pairs(sys, "nfsha-nfsstate-")
+            .iter()
+            .filter_map(|m| Self::from_pairs(m, Path::new(m.get("directory")?)))
+            .collect()
+    }
+
+    fn from_pairs(m: &BTreeMap<String, String>, directory: &Path) -> Option<StateMarker> {
         let backing = m.get("backing")?;
         let backing = match backing.strip_prefix("unreplicated:") {
             Some(source) => Backing::Unreplicated {
@@ -264,17 +292,8 @@ impl ExportMarker {
 
     /// Every export marker on this node, in file name order.
     pub fn all(sys: &dyn System) -> Vec<ExportMarker> {
-        let dir = sys.state_dir();
-        let mut names: Vec<String> = sys
-            .list_dir(&dir)
-            .unwrap_or_default()
+        all_pairs(sys, EXPORT_PREFIX)
             .into_iter()
-            .filter(|n| n.starts_with(EXPORT_PREFIX))
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .filter_map(|n| read_pairs(sys, &dir.join(n)))
             .filter_map(|m| {
                 Some(ExportMarker {
                     directory: PathBuf::from(m.get("directory")?),
@@ -387,5 +406,30 @@ mod tests {
         assert!(a.exists(&f));
         a.remove(&f).unwrap();
         assert_eq!(ExportMarker::all(&f), vec![b]);
+    }
+
+    #[test]
+    fn state_markers_are_listed_by_the_directory_they_record() {
+        let f = Fake::new();
+        assert!(StateMarker::all(&f).is_empty());
+        let a = StateMarker {
+            directory: "/srv/nfs state".into(),
+            backing: Backing::Drbd { minor: 0 },
+        };
+        let b = StateMarker {
+            directory: "/var/lib/nfs-ha".into(),
+            backing: Backing::Unreplicated {
+                source: "/dev/sdb1".into(),
+            },
+        };
+        a.save(&f).unwrap();
+        b.save(&f).unwrap();
+        // No directory recorded, or no backing: not a marker to list.
+        f.file("/run/resource-agents/nfsha-nfsstate-old", "backing=drbd1\n");
+        f.file("/run/resource-agents/nfsha-nfsstate-y", "directory=/y\n");
+        f.file("/run/resource-agents/nfsha-exportfs-x", "directory=/x\n");
+        assert_eq!(StateMarker::all(&f), vec![a.clone(), b]);
+        StateMarker::remove(&f, Path::new("/var/lib/nfs-ha")).unwrap();
+        assert_eq!(StateMarker::all(&f), vec![a]);
     }
 }

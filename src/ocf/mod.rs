@@ -225,27 +225,7 @@ fn run_inner(
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
 
-    let parsed = if action == Action::Stop {
-        Params::parse_for_stop(spec.params, spec.refused, &env)
-    } else {
-        Params::parse(spec.params, spec.refused, &env)
-    };
-    let result = parsed.and_then(|params| {
-        if !params.unknown.is_empty() {
-            let names = params.unknown.join(", ");
-            let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
-            let msg = format!(
-                "unknown parameter(s) {names}; {} accepts: {}",
-                spec.name,
-                known.join(", ")
-            );
-            // A stop must not fail on a typo: a failed stop gets the node fenced.
-            if action == Action::Stop {
-                tracing::warn!("{msg}");
-            } else {
-                return Err(OcfError::configured(msg));
-            }
-        }
+    let result = parse_params(spec, &env, action).and_then(|params| {
         let ctx = Ctx {
             sys,
             params,
@@ -291,6 +271,70 @@ fn run_inner(
         (None, _) => tracing::debug!("{} succeeded", action.name()),
     }
     rc.code()
+}
+
+/// The instance parameters of `env` checked against the agent's table: a
+/// malformed, missing or refused value is an error, and so is an unknown
+/// name, except on stop (a failed stop gets the node fenced over a typo).
+fn parse_params(
+    spec: &AgentSpec,
+    env: &BTreeMap<String, String>,
+    action: Action,
+) -> OcfResult<Params> {
+    let params = if action == Action::Stop {
+        Params::parse_for_stop(spec.params, spec.refused, env)?
+    } else {
+        Params::parse(spec.params, spec.refused, env)?
+    };
+    if !params.unknown.is_empty() {
+        let names = params.unknown.join(", ");
+        let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+        let msg = format!(
+            "unknown parameter(s) {names}; {} accepts: {}",
+            spec.name,
+            known.join(", ")
+        );
+        // A stop must not fail on a typo: a failed stop gets the node fenced.
+        if action == Action::Stop {
+            tracing::warn!("{msg}");
+        } else {
+            return Err(OcfError::configured(msg));
+        }
+    }
+    Ok(params)
+}
+
+/// The context `validate-all` at check level 0 gets for `env`: what
+/// `nfsha lint` uses to ask an agent about a configured resource without
+/// running it. `sys` is never looked at by a level-0 validation.
+pub fn offline_ctx<'a>(
+    agent: &dyn Agent,
+    env: BTreeMap<String, String>,
+    sys: &'a dyn System,
+) -> OcfResult<Ctx<'a>> {
+    let spec = agent.spec();
+    let params = parse_params(spec, &env, Action::ValidateAll)?;
+    let meta = env
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("OCF_RESKEY_CRM_meta_")
+                .map(|m| (m.to_string(), v.clone()))
+        })
+        .collect();
+    Ok(Ctx {
+        sys,
+        params,
+        action: Action::ValidateAll,
+        deadline: Deadline::after(sys, spec.timeouts.validate),
+        check_level: 0,
+        probe: false,
+        instance: env
+            .get("OCF_RESOURCE_INSTANCE")
+            .cloned()
+            .unwrap_or_else(|| spec.name.to_string()),
+        meta,
+        env,
+    })
 }
 
 /// If the action is still running at `after` (stuck in a child we cannot

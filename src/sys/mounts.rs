@@ -80,6 +80,54 @@ pub fn parse(text: &str) -> Vec<Mount> {
     mounts
 }
 
+/// One mount as `/proc/mounts`, an fstab or mountinfo describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableEntry {
+    /// 1-based line in the text.
+    pub line: u32,
+    pub source: String,
+    pub mount_point: String,
+    pub fstype: String,
+    /// Mount options; for mountinfo the per-mount and the superblock ones
+    /// (where NFS keeps `hard`, `timeo`, `vers`).
+    pub options: Vec<String>,
+}
+
+/// Parse `/proc/mounts` or an fstab (`fstab(5)`: source, mount point, type,
+/// options, …, with `\ooo` escapes), or mountinfo text, which is told apart
+/// by its fields. Comments, blank and short lines are skipped.
+pub fn parse_table(text: &str) -> Vec<TableEntry> {
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let [m] = parse(raw).as_slice() {
+            out.push(TableEntry {
+                line: n as u32 + 1,
+                source: m.source.clone(),
+                mount_point: m.mount_point.to_string_lossy().into_owned(),
+                fstype: m.fstype.clone(),
+                options: m.options.iter().chain(&m.super_options).cloned().collect(),
+            });
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 4 {
+            continue;
+        }
+        out.push(TableEntry {
+            line: n as u32 + 1,
+            source: unescape(f[0]),
+            mount_point: unescape(f[1]),
+            fstype: f[2].to_string(),
+            options: f[3].split(',').map(str::to_string).collect(),
+        });
+    }
+    out
+}
+
 /// The mount `path` lives on: the one with the longest mount point that is
 /// `path` or a parent of it; of mounts stacked on the same point, the last.
 /// `path` must be absolute and normalised (no symlinks are resolved).
@@ -121,6 +169,24 @@ bogus line
         assert!(m[2].is_rw());
         assert!(!m[3].is_rw(), "superblock ro counts");
         assert!(!m[4].is_rw(), "mount ro counts");
+    }
+
+    #[test]
+    fn mount_tables_fstab_and_mountinfo() {
+        let t = parse_table(
+            "# fstab\nsrv:/x /mnt/a\\040b nfs4 hard,timeo=600 0 0\n\n/dev/sda1 / ext4\n36 25 0:32 / /mnt/c rw,relatime - nfs4 srv:/c rw,vers=4.2,soft\n",
+        );
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].line, t[0].mount_point.as_str()), (2, "/mnt/a b"));
+        assert_eq!(t[0].options, ["hard", "timeo=600"]);
+        assert_eq!(
+            (t[1].line, t[1].fstype.as_str(), t[1].source.as_str()),
+            (5, "nfs4", "srv:/c")
+        );
+        assert!(
+            t[1].options.contains(&"soft".to_string())
+                && t[1].options.contains(&"relatime".to_string())
+        );
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Paths {
     pub proc: PathBuf,
     /// `NFSHA_PASSWD`: the user database (for the statd user's name).
     pub passwd: PathBuf,
+    /// `NFSHA_KMSG`: the kernel log (nfsd's grace messages, `nfsha status`).
+    pub kmsg: PathBuf,
 }
 
 impl Default for Paths {
@@ -49,6 +51,7 @@ impl Default for Paths {
             run_dir: "/run/nfsha".into(),
             proc: "/proc".into(),
             passwd: "/etc/passwd".into(),
+            kmsg: "/dev/kmsg".into(),
         }
     }
 }
@@ -58,7 +61,7 @@ impl Paths {
     /// not empty.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Paths {
         let mut p = Paths::default();
-        let fields: [(&str, &mut PathBuf); 11] = [
+        let fields: [(&str, &mut PathBuf); 12] = [
             ("NFSHA_PROC_NFSD", &mut p.proc_nfsd),
             ("NFSHA_NFS_CONF", &mut p.nfs_conf),
             ("NFSHA_NFS_CONF_D", &mut p.nfs_conf_d),
@@ -70,6 +73,7 @@ impl Paths {
             ("NFSHA_RUN_DIR", &mut p.run_dir),
             ("NFSHA_PROC", &mut p.proc),
             ("NFSHA_PASSWD", &mut p.passwd),
+            ("NFSHA_KMSG", &mut p.kmsg),
         ];
         for (var, field) in fields {
             if let Some(v) = get(var).filter(|v| !v.is_empty()) {

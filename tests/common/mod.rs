@@ -422,6 +422,7 @@ impl Drop for Node {
 
 pub mod hangfs;
 pub mod hb;
+pub mod lint;
 pub mod net;
 pub mod nfsdfs;
 pub mod pacemaker;

@@ -56,7 +56,8 @@ nothing_in_etc() {
 }
 check "the package owns nothing in /etc (admin files stay the admin's)" nothing_in_etc
 
-for f in examples/nfs-cluster.crm examples/nfs-cluster.pcs.sh examples/nfs.conf examples/heartbeat.toml \
+for f in examples/nfs-cluster.crm examples/nfs-cluster.pcs.sh examples/fence-ipmi.crm \
+    examples/fence-ipmi.pcs.sh examples/nfs.conf examples/heartbeat.toml \
     changelog.gz copyright crates.txt; do
     check "/usr/share/doc/nfsha/$f" test -s "/usr/share/doc/nfsha/$f"
 done

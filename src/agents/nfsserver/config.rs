@@ -207,16 +207,19 @@ impl Config {
 /// `nfsha dropin`, which names its own options in the errors.
 pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
-    for (name, v) in [("lease_time", lease), ("grace_time", grace)] {
-        if let Err(e) = kernel_range(v) {
+    // Each value alone first, with the parameter table's own checks in its
+    // order, so the agent, `nfsha dropin` and `nfsha lint` give one reason.
+    for (name, v, check) in [
+        (
+            "lease_time",
+            lease,
+            check_lease as fn(&str) -> Result<(), String>,
+        ),
+        ("grace_time", grace, check_grace),
+    ] {
+        if let Err(e) = check(&v.to_string()) {
             return Err(format!("parameter {name}=\"{v}\" is invalid: {e}"));
         }
-    }
-    if lease < MIN_LEASE {
-        return Err(format!(
-            "parameter lease_time=\"{lease}\" is invalid: {}",
-            short_lease(lease)
-        ));
     }
     if lease < WARN_LEASE {
         warnings.push(format!(
@@ -235,18 +238,64 @@ pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> 
     Ok(warnings)
 }
 
+/// The clone rule (also `nfsha lint` NFS201's): refused unless allow_clone.
+pub fn check_clone(is_clone: bool, allow_clone: bool) -> Result<(), String> {
+    if is_clone && !allow_clone {
+        return Err(
+            "nfsserver must not run as a clone: clients reclaim their locks only during the grace \
+             period of a freshly started nfsd, and a clone keeps nfsd running on the surviving \
+             node, so every failover of an export loses its clients' locks; put nfsserver in the \
+             NFS group instead (or set allow_clone=true if you accept that)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// NFSv4.1+ needs a fixed host name (also `nfsha lint` NFS302's rule).
+pub fn check_hostname_needed(hostname: Option<&str>, versions: &[&str]) -> Result<(), String> {
+    if hostname.is_none() && versions.iter().any(|v| *v == "4.1" || *v == "4.2") {
+        return Err(
+            "required parameter server_hostname is not set: NFSv4.1+ clients can reclaim their \
+             state after a failover only when every node presents the same server host name"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// What the agent warns about the versions it offers (also `nfsha lint`
+/// NFS305's warnings).
+pub fn version_warnings(versions: &[&str]) -> Vec<String> {
+    versions
+        .iter()
+        .filter(|v| **v == "4.0")
+        .map(|_| {
+            "nfs_versions offers 4.0: NFSv4.0 does not end grace early and identifies the \
+             server by address only; prefer 4.1 and 4.2"
+                .to_string()
+        })
+        .collect()
+}
+
+/// With NFSv3, statd's state must be on the state directory: the nfs.conf
+/// line to set when it is not (`get` reads a section's key; also `nfsha
+/// lint` NFS306's check).
+pub fn statd_conf_wrong(
+    get: &dyn Fn(&str, &str) -> Option<String>,
+    cfg: &Config,
+) -> Option<String> {
+    let want = cfg.statd_directory();
+    let want = want.display();
+    (cfg.has("3") && get("statd", "state-directory-path").as_deref() != Some(&*want.to_string()))
+        .then(|| format!("[statd] state-directory-path={want}"))
+}
+
 /// The checked configuration of this action; warnings are logged except
 /// at stop (a stop must never fail or nag on parameters).
 pub fn config(ctx: &Ctx) -> OcfResult<Config> {
     let p = &ctx.params;
-    if ctx.is_clone() && !p.get::<bool>(&ALLOW_CLONE) {
-        return Err(OcfError::configured(
-            "nfsserver must not run as a clone: clients reclaim their locks only during the grace \
-             period of a freshly started nfsd, and a clone keeps nfsd running on the surviving \
-             node, so every failover of an export loses its clients' locks; put nfsserver in the \
-             NFS group instead (or set allow_clone=true if you accept that)",
-        ));
-    }
+    check_clone(ctx.is_clone(), p.get::<bool>(&ALLOW_CLONE)).map_err(OcfError::configured)?;
     let lease: u32 = p.get(&LEASE_TIME);
     let grace: u32 = p.get::<Option<u32>>(&GRACE_TIME).unwrap_or(lease);
     let warnings = check_lease_grace(lease, grace).map_err(OcfError::configured)?;
@@ -255,21 +304,13 @@ pub fn config(ctx: &Ctx) -> OcfResult<Config> {
         OcfError::configured(format!("parameter nfs_versions={raw:?} is invalid: {e}"))
     })?;
     let hostname: Option<String> = p.get(&SERVER_HOSTNAME);
-    if hostname.is_none() && versions.iter().any(|v| *v == "4.1" || *v == "4.2") {
-        return Err(OcfError::configured(
-            "required parameter server_hostname is not set: NFSv4.1+ clients can reclaim their \
-             state after a failover only when every node presents the same server host name",
-        ));
-    }
+    check_hostname_needed(hostname.as_deref(), &versions).map_err(OcfError::configured)?;
     if ctx.action != Action::Stop {
         for w in &warnings {
             tracing::warn!("{w}");
         }
-        if versions.contains(&"4.0") {
-            tracing::warn!(
-                "nfs_versions offers 4.0: NFSv4.0 does not end grace early and identifies the \
-                 server by address only; prefer 4.1 and 4.2"
-            );
+        for w in version_warnings(&versions) {
+            tracing::warn!("{w}");
         }
     }
     Ok(Config {

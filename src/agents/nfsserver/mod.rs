@@ -32,9 +32,12 @@ use crate::nfs::markers::{ServerMarker, StartMode};
 use crate::nfs::{nfsd, NfsConf};
 use crate::ocf::{Action, Agent, AgentSpec, Ctx, OcfError, OcfResult, Rc, Timeouts};
 use crate::sys::{procs, uts};
-use config::{config, Config};
+pub use config::{config, Config};
 
-pub use config::check_lease_grace;
+pub use config::{
+    check_clone, check_hostname_needed, check_lease_grace, statd_conf_wrong, version_warnings,
+};
+pub use systemd::nfs_conf_mismatches;
 
 pub struct NfsServer;
 
@@ -82,19 +85,15 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
     let dir = &cfg.state_directory;
     let conf = NfsConf::load(ctx.sys);
     storage::check_nfs_conf(ctx.sys, &conf, dir)?;
-    if cfg.has("3") {
-        let want = cfg.statd_directory();
-        if conf.get("statd", "state-directory-path") != Some(&*want.to_string_lossy()) {
-            return Err(OcfError::new(
-                Rc::ErrArgs,
-                format!(
-                    "nfs_versions offers 3, but {} does not keep statd's state on the state \
-                     directory; set [statd] state-directory-path={}",
-                    ctx.sys.paths().nfs_conf.display(),
-                    want.display()
-                ),
-            ));
-        }
+    if let Some(set) = config::statd_conf_wrong(&|s, k| conf.get(s, k).map(str::to_string), cfg) {
+        return Err(OcfError::new(
+            Rc::ErrArgs,
+            format!(
+                "nfs_versions offers 3, but {} does not keep statd's state on the state \
+                 directory; set {set}",
+                ctx.sys.paths().nfs_conf.display(),
+            ),
+        ));
     }
     if systemd::running(ctx.sys) {
         systemd::preflight(ctx, cfg, &conf)?;

@@ -24,18 +24,19 @@ pub fn running(sys: &dyn System) -> bool {
     sys.exists(&sys.paths().run_systemd)
 }
 
-/// nfs.conf `[nfsd]` lines that differ from `cfg`.
-fn nfs_conf_mismatches(conf: &NfsConf, cfg: &Config) -> Vec<String> {
+/// nfs.conf `[nfsd]` lines that differ from `cfg`. `get` reads a `[nfsd]`
+/// tag; `nfsha lint` (NFS306) passes its own view of nfs.conf, so both
+/// refuse the same file.
+pub fn nfs_conf_mismatches(get: &dyn Fn(&str) -> Option<String>, cfg: &Config) -> Vec<String> {
     let mut wrong = Vec::new();
-    let threads = conf
-        .get("nfsd", "threads")
+    let threads = get("threads")
         .and_then(|t| t.parse::<u32>().ok())
         .unwrap_or(NFS_UTILS_DEFAULT_THREADS);
     if threads != cfg.threads {
         wrong.push(format!("threads={}", cfg.threads));
     }
     for v in versions::VERSIONS {
-        let on = versions::conf_offers(|tag| conf.get("nfsd", tag).map(str::to_string), v);
+        let on = versions::conf_offers(get, v);
         if on != cfg.has(v) {
             wrong.push(format!("vers{v}={}", if cfg.has(v) { "y" } else { "n" }));
         }
@@ -107,7 +108,7 @@ pub fn preflight(ctx: &Ctx, cfg: &Config, conf: &NfsConf) -> OcfResult {
             ));
         }
     }
-    let wrong = nfs_conf_mismatches(conf, cfg);
+    let wrong = nfs_conf_mismatches(&|tag| conf.get("nfsd", tag).map(str::to_string), cfg);
     if !wrong.is_empty() {
         return Err(OcfError::new(
             Rc::ErrArgs,

@@ -1,58 +1,58 @@
 //! The lint rules, one per file, each with its code, documentation and check.
 //! Codes are stable: NFS0xx input, NFS1xx start order, NFS2xx placement,
 //! NFS3xx server settings, NFS4xx state storage, NFS5xx exports, NFS6xx
-//! operations, NFS7xx fencing.
+//! operations, NFS7xx fencing, NFS8xx client mounts.
+//!
+//! A rule is registered here and nowhere else: its module name in the one
+//! list below, in code order. The list makes both the module and its entry
+//! in [`ALL`], so a rule cannot exist without being run.
 
 use super::Rule;
 
-pub mod nfs001_dangling_reference;
-pub mod nfs002_nfsconf_ignored_line;
-pub mod nfs003_unparsed_statement;
-pub mod nfs101_vip_before_nfs;
-pub mod nfs102_exports_before_server;
-pub mod nfs103_server_before_storage;
-pub mod nfs104_promote_order;
-pub mod nfs105_order_loop;
-pub mod nfs201_server_cloned;
-pub mod nfs202_drbd_colocation;
-pub mod nfs203_constraint_on_member;
-pub mod nfs301_lease_time;
-pub mod nfs302_server_scope;
-pub mod nfs303_nsm_state;
-pub mod nfs401_state_not_shared;
-pub mod nfs501_wait_for_leasetime;
-pub mod nfs502_export_fsid;
-pub mod nfs503_duplicate_export;
-pub mod nfs601_stop_timeout;
-pub mod nfs602_monitor_missing;
-pub mod nfs701_stonith_disabled;
-pub mod nfs702_fence_before_failover;
+pub mod client_mount;
+pub mod helpers;
 
-/// Every rule, in code order.
-pub static ALL: &[&Rule] = &[
-    &nfs001_dangling_reference::RULE,
-    &nfs002_nfsconf_ignored_line::RULE,
-    &nfs003_unparsed_statement::RULE,
-    &nfs101_vip_before_nfs::RULE,
-    &nfs102_exports_before_server::RULE,
-    &nfs103_server_before_storage::RULE,
-    &nfs104_promote_order::RULE,
-    &nfs105_order_loop::RULE,
-    &nfs201_server_cloned::RULE,
-    &nfs202_drbd_colocation::RULE,
-    &nfs203_constraint_on_member::RULE,
-    &nfs301_lease_time::RULE,
-    &nfs302_server_scope::RULE,
-    &nfs303_nsm_state::RULE,
-    &nfs401_state_not_shared::RULE,
-    &nfs501_wait_for_leasetime::RULE,
-    &nfs502_export_fsid::RULE,
-    &nfs503_duplicate_export::RULE,
-    &nfs601_stop_timeout::RULE,
-    &nfs602_monitor_missing::RULE,
-    &nfs701_stonith_disabled::RULE,
-    &nfs702_fence_before_failover::RULE,
-];
+macro_rules! registry {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+        /// Every rule, in code order.
+        pub static ALL: &[&Rule] = &[$(&$module::RULE),*];
+    };
+}
+
+registry! {
+    nfs001_dangling_reference,
+    nfs002_nfsconf_ignored_line,
+    nfs003_unparsed_statement,
+    nfs004_agent_refuses,
+    nfs101_vip_before_nfs,
+    nfs102_exports_before_server,
+    nfs103_server_before_storage,
+    nfs104_promote_order,
+    nfs105_order_loop,
+    nfs201_server_cloned,
+    nfs202_drbd_colocation,
+    nfs203_constraint_on_member,
+    nfs301_lease_time,
+    nfs302_server_scope,
+    nfs303_nsm_state,
+    nfs304_no_server_resource,
+    nfs305_nfsconf_versions,
+    nfs306_nfsconf_mismatch,
+    nfs401_state_not_shared,
+    nfs501_wait_for_leasetime,
+    nfs502_export_fsid,
+    nfs503_duplicate_export,
+    nfs601_stop_timeout,
+    nfs602_monitor_missing,
+    nfs701_stonith_disabled,
+    nfs702_fence_before_failover,
+    nfs703_heartbeat_config,
+    nfs801_hard_backup_mount,
+    nfs802_soft_vm_disk_mount,
+    nfs803_soft_nfs4_unbounded,
+    nfs804_rpc_timeout,
+}
 
 /// A rule by code (case-insensitive) or name.
 pub fn find(code: &str) -> Option<&'static Rule> {

@@ -1,7 +1,8 @@
 //! NFS101 vip-before-nfs.
 
+use super::helpers::quote_list;
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::Part;
+use crate::model::{Action, Part};
 
 macro_rules! rule_doc {
     () => {
@@ -80,21 +81,29 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         let names: Vec<&str> = late.iter().map(|&s| ctx.id(s)).collect();
-        let last = names.last().copied().unwrap_or("");
-        out.push(
-            Finding::new(&RULE, format!("virtual IP `{}` can start before {}", vr.id, quote_list(&names)))
-                .objects(std::iter::once(vr.id.as_str()).chain(names.iter().copied()))
-                .at(&vr.loc)
-                .help(format!("crm: make `{}` the last member of the NFS group (crm configure modgroup <group> remove {0}; modgroup <group> add {0})", vr.id))
-                .help(format!("pcs: pcs resource group add <group> {} --after {last}", vr.id)),
-        );
+        let mut f = Finding::new(&RULE, format!("virtual IP `{}` can start before {}", vr.id, quote_list(&names)))
+            .objects(std::iter::once(vr.id.as_str()).chain(names.iter().copied()))
+            .at(&vr.loc);
+        // Members of the address's group: it moves right after the last
+        // export or server of the group. Others are ordered before it.
+        let g = m.group_of(v);
+        if let Some(g) = g.filter(|&g| late.iter().any(|&s| m.group_of(s) == Some(g))) {
+            let children = &m.resources[g].children;
+            let last = children
+                .iter()
+                .rev()
+                .find(|&&c| matches!(m.resources[c].part(), Part::Exportfs | Part::NfsServer))
+                .copied()
+                .expect("a late member is in the group");
+            f = f.fix(ctx.move_after(v, last).expect("same group"));
+        }
+        let mut units: Vec<&str> = vec![ctx.unit(v)];
+        for &s in late.iter().filter(|&&s| g.is_none() || m.group_of(s) != g) {
+            if !units.contains(&ctx.unit(s)) {
+                units.push(ctx.unit(s));
+                f = f.fix(ctx.add_order(s, Action::Start, v, Action::Start));
+            }
+        }
+        out.push(f);
     }
-}
-
-pub(crate) fn quote_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -87,8 +87,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Finding::new(&RULE, format!("NFS server `{}` can start before `{}` ({what}) is mounted", ctx.id(s), ctx.id(fs)))
                     .objects([ctx.id(s), ctx.id(fs)])
                     .at(&m.resources[s].loc)
-                    .help(format!("crm: order o-{0}-before-{1} Mandatory: {0} {1}   (or put {0} before {1} in the group)", ctx.id(fs), ctx.id(s)))
-                    .help(format!("pcs: pcs constraint order start {} then start {}", ctx.id(fs), ctx.id(s))),
+                    .fix(ctx.start_after(fs, s)),
             );
         }
     }

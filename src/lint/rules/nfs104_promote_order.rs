@@ -3,7 +3,8 @@
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use std::collections::HashMap;
 
-use crate::model::{Action, Order};
+use crate::lint::fix::{Fix, OrderSpec};
+use crate::model::{Action, Order, OrderKind};
 
 macro_rules! rule_doc {
     () => {
@@ -91,12 +92,16 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         if reported.contains(&(m.top(fs), drbd)) {
             continue;
         }
+        // The order graph knows every path, through groups, sets and other
+        // resources; the orders are looked at only to say what went wrong.
+        if ctx.order.before(drbd, Action::Promote, fs, Action::Start) {
+            continue;
+        }
         let covers = |prims: &[usize]| {
             prims
                 .iter()
                 .any(|&p| p == fs || ctx.order.starts_before(p, fs))
         };
-        let mut ok = false;
         let mut trap = None;
         let mut after_start = None;
         for st in by_first.get(&drbd).map(Vec::as_slice).unwrap_or(&[]) {
@@ -105,7 +110,6 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             }
             let o = st.order;
             match (st.first, st.then) {
-                (Action::Promote, Action::Start) => ok = true,
                 (Action::Promote, Action::Promote) if o.simple && o.sets[1].action.is_none() => {
                     trap = Some(o)
                 }
@@ -113,12 +117,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 _ => {}
             }
         }
-        if ok {
-            continue;
-        }
         reported.push((m.top(fs), drbd));
         let cid = clone.map_or(ctx.id(drbd), |c| ctx.id(c)).to_string();
-        let top = ctx.id(m.top(fs)).to_string();
         let (msg, objs, loc) = if let Some(o) = trap {
             (
                 format!(
@@ -145,16 +145,19 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 m.resources[fs].loc.clone(),
             )
         };
-        out.push(
-            Finding::new(&RULE, msg)
-                .objects(objs)
-                .at(&loc)
-                .help(format!(
-                    "crm: order o-{cid}-before-{top} Mandatory: {cid}:promote {top}:start"
-                ))
-                .help(format!(
-                    "pcs: pcs constraint order promote {cid} then start {top}"
-                )),
-        );
+        // A simple order gets the right actions; otherwise a new order.
+        let fix = match trap.or(after_start).filter(|o| o.simple) {
+            Some(o) => Fix::ReplaceOrder(OrderSpec {
+                id: o.id.clone(),
+                kind: OrderKind::Mandatory,
+                first: o.sets[0].resources[0].clone(),
+                first_action: Action::Promote,
+                then: o.sets[1].resources[0].clone(),
+                then_action: Action::Start,
+                symmetrical: o.symmetrical,
+            }),
+            None => ctx.add_order(drbd, Action::Promote, fs, Action::Start),
+        };
+        out.push(Finding::new(&RULE, msg).objects(objs).at(&loc).fix(fix));
     }
 }

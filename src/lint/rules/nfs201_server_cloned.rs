@@ -1,7 +1,9 @@
 //! NFS201 server-cloned.
 
-use crate::formats::bools;
+use crate::agents::nfsserver;
+use crate::lint::fix::{Fix, Place};
 use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Part;
 
 macro_rules! rule_doc {
     () => {
@@ -56,11 +58,18 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     for s in ctx.servers() {
         let Some(c) = m.clone_of(s) else { continue };
         let r = &m.resources[s];
-        if r.agent().is_some_and(|a| a.is_nfsha())
-            && ctx.param(s, "allow_clone").and_then(bools::pacemaker) == Some(true)
-        {
-            continue;
-        }
+        // nfsha's nfsserver decides with its own check (and allow_clone as
+        // its parameter table reads it).
+        let refusal = match ctx.verdict(s) {
+            Some(v) => {
+                let allow = v.params.as_ref().is_some_and(|p| p.bool("allow_clone"));
+                match nfsserver::check_clone(true, allow) {
+                    Ok(()) => continue,
+                    Err(reason) => Some(reason),
+                }
+            }
+            None => None,
+        };
         let mut msg = format!(
             "NFS server `{}` is cloned by `{}` and runs on several nodes",
             r.id,
@@ -73,12 +82,73 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 " (ocf:heartbeat:nfsserver refuses a clone together with nfs_shared_infodir)",
             );
         }
-        out.push(
-            Finding::new(&RULE, msg)
-                .objects([ctx.id(c), r.id.as_str()])
-                .at(&m.resources[c].loc)
-                .help(format!("crm: crm configure delete {}, then crm configure modgroup <nfs group> add {} before <first export>", ctx.id(c), r.id))
-                .help(format!("pcs: pcs resource unclone {}; pcs resource group add <nfs group> {0} --before <first export>", r.id)),
-        );
+        let mut f = Finding::new(&RULE, msg)
+            .objects([ctx.id(c), r.id.as_str()])
+            .at(&m.resources[c].loc);
+        if let Some(reason) = refusal {
+            f = f.mirrors(reason);
+        }
+        match unclone(ctx, c, s) {
+            Some(fixes) => {
+                for x in fixes {
+                    f = f.fix(x);
+                }
+            }
+            None => {
+                f = f
+                    .help(format!("crm: crm configure delete {}, then crm configure modgroup <nfs group> add {} before <first export>", ctx.id(c), r.id))
+                    .help(format!("pcs: pcs resource unclone {}; pcs resource group add <nfs group> {0} --before <first export>", r.id));
+            }
+        }
+        out.push(f);
     }
+}
+
+/// Take server `s` out of clone `c` and put it into the one group that holds
+/// exports, before the first of them; the constraints that named the clone
+/// go (the group's order replaces them). `None` when that is not one clear
+/// change: the clone holds more than the server, or there is no one NFS
+/// group.
+fn unclone(ctx: &Ctx, c: usize, s: usize) -> Option<Vec<Fix>> {
+    let m = ctx.m;
+    if m.resources[c].children != [s] {
+        return None;
+    }
+    let mut groups: Vec<usize> = ctx
+        .part(Part::Exportfs)
+        .iter()
+        .filter_map(|&e| m.group_of(e))
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let [g] = groups.as_slice() else {
+        return None;
+    };
+    let first_export = m.resources[*g]
+        .children
+        .iter()
+        .copied()
+        .find(|&x| m.resources[x].part() == Part::Exportfs)?;
+    let (cid, sid) = (&m.resources[c].id, &m.resources[s].id);
+    let named = |r: &String| r == cid || r == sid;
+    let mut fixes: Vec<Fix> = m
+        .orders
+        .iter()
+        .filter(|o| o.references().any(named))
+        .map(|o| o.id.clone())
+        .chain(
+            m.colocations
+                .iter()
+                .filter(|x| x.references().any(named))
+                .map(|x| x.id.clone()),
+        )
+        .map(|id| Fix::DeleteConstraint { id })
+        .collect();
+    fixes.push(Fix::Unclone {
+        clone: ctx.id(c).to_string(),
+        rsc: ctx.id(s).to_string(),
+        group: ctx.id(*g).to_string(),
+        place: Place::Before(ctx.id(first_export).to_string()),
+    });
+    Some(fixes)
 }

@@ -3,6 +3,7 @@
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use std::collections::HashMap;
 
+use crate::lint::fix::{ColocSpec, Fix};
 use crate::model::{ColocPair, Colocation, Role, INFINITY};
 
 macro_rules! rule_doc {
@@ -100,17 +101,23 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         };
         let cid = clone.map_or(ctx.id(drbd), |c| ctx.id(c)).to_string();
-        let help = |f: Finding| {
-            f.help(format!(
-                "crm: colocation col-{fid}-on-drbd inf: {fid} {cid}:Promoted"
-            ))
-            .help(format!(
-                "pcs: pcs constraint colocation add {fid} with Promoted {cid} INFINITY"
-            ))
+        // `fid` placed with the Promoted role of `cid`: a new colocation, or
+        // `id` rewritten when it is a simple one.
+        let spec = |id: String| ColocSpec {
+            id,
+            score: INFINITY,
+            rsc: fid.clone(),
+            rsc_role: None,
+            with: cid.clone(),
+            with_role: Some(Role::Promoted),
+        };
+        let fix = |c: Option<&Colocation>| match c.filter(|c| c.simple) {
+            Some(c) => Fix::ReplaceColocation(spec(c.id.clone())),
+            None => Fix::AddColocation(spec(ctx.new_id(&format!("col-{fid}-on-drbd")))),
         };
         if let Some(c) = clone.filter(|&c| !ctx.promotable(c)) {
             reported_tops.push(top);
-            out.push(help(
+            out.push(
                 Finding::new(
                     &RULE,
                     format!(
@@ -120,8 +127,10 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                     ),
                 )
                 .objects([ctx.id(c), ctx.id(fs)])
-                .at(&m.resources[c].loc),
-            ));
+                .at(&m.resources[c].loc)
+                .help(format!("crm: make `{}` promotable (clone … meta promotable=true, as ocf:linbit:drbd needs) and place `{fid}` with its Promoted role", ctx.id(c)))
+                .help(format!("pcs: recreate the DRBD resource with `promotable`, then pcs constraint colocation add {fid} with Promoted {} INFINITY", ctx.id(c))),
+            );
             continue;
         }
         let mut good = false;
@@ -149,10 +158,12 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             Finding::new(&RULE, format!("colocation `{}` places `{cid}` with `{fid}`: the wrong direction; `{fid}` must be placed with the Promoted role of `{cid}`", c.id))
                 .objects([c.id.as_str(), cid.as_str(), fid.as_str()])
                 .at(&c.loc)
+                .fix(fix(Some(c)))
         } else if let Some(c) = wrong_role {
             Finding::new(&RULE, format!("colocation `{}` places `{fid}` with `{cid}` in any role, so it may run on the DRBD Secondary; add the Promoted role", c.id))
                 .objects([c.id.as_str(), cid.as_str(), fid.as_str()])
                 .at(&c.loc)
+                .fix(fix(Some(c)))
         } else {
             Finding::new(
                 &RULE,
@@ -163,7 +174,8 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             )
             .objects([fid.as_str(), cid.as_str()])
             .at(&m.resources[top].loc)
+            .fix(fix(None))
         };
-        out.push(help(f));
+        out.push(f);
     }
 }

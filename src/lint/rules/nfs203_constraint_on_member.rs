@@ -1,5 +1,6 @@
 //! NFS203 constraint-on-member.
 
+use crate::lint::fix::{ColocSpec, Fix, OrderSpec};
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
 macro_rules! rule_doc {
@@ -43,6 +44,27 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// The constraint with every reference to `member` renamed to `group`, when
+/// it is a simple one.
+fn renamed(ctx: &Ctx, id: &str, member: &str, group: &str) -> Option<Fix> {
+    let swap = |r: &mut String| {
+        if r == member {
+            *r = group.to_string();
+        }
+    };
+    if let Some(o) = ctx.m.orders.iter().find(|o| o.id == id) {
+        let mut spec = OrderSpec::of(o)?;
+        swap(&mut spec.first);
+        swap(&mut spec.then);
+        return Some(Fix::ReplaceOrder(spec));
+    }
+    let c = ctx.m.colocations.iter().find(|c| c.id == id)?;
+    let mut spec = ColocSpec::of(c)?;
+    swap(&mut spec.rsc);
+    swap(&mut spec.with);
+    Some(Fix::ReplaceColocation(spec))
+}
+
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
     let group_of = |r: &str| m.by_id.get(r).and_then(|&i| m.group_of(i));
@@ -77,32 +99,34 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
                 Finding::new(&RULE, format!("{kind} `{id}` is between members of group `{}`, whose own order and placement already apply", ctx.id(g)))
                     .objects(std::iter::once(id.as_str()).chain(refs.iter().map(String::as_str)))
                     .at(loc)
-                    .help(format!("crm: crm configure delete {id} (reorder the group instead)"))
-                    .help(format!("pcs: pcs constraint delete {id} (reorder the group with pcs resource group add --before/--after)")),
+                    .fix(Fix::DeleteConstraint { id: id.clone() }),
             );
             continue;
         }
         for (r, g) in refs.iter().zip(&groups) {
             let Some(g) = g else { continue };
-            out.push(
-                Finding::new(
-                    &RULE,
-                    format!(
-                        "{kind} `{id}` names `{r}`, a member of group `{}`; name the group",
+            let mut f = Finding::new(
+                &RULE,
+                format!(
+                    "{kind} `{id}` names `{r}`, a member of group `{}`; name the group",
+                    ctx.id(*g)
+                ),
+            )
+            .objects([id.as_str(), r.as_str(), ctx.id(*g)])
+            .at(loc);
+            f = match renamed(ctx, id, r, ctx.id(*g)) {
+                Some(fix) => f.fix(fix),
+                None => f
+                    .help(format!(
+                        "crm: replace `{r}` with `{}` in {kind} {id}",
                         ctx.id(*g)
-                    ),
-                )
-                .objects([id.as_str(), r.as_str(), ctx.id(*g)])
-                .at(loc)
-                .help(format!(
-                    "crm: replace `{r}` with `{}` in {kind} {id}",
-                    ctx.id(*g)
-                ))
-                .help(format!(
-                    "pcs: pcs constraint delete {id}, then recreate it with `{}`",
-                    ctx.id(*g)
-                )),
-            );
+                    ))
+                    .help(format!(
+                        "pcs: pcs constraint delete {id}, then recreate it with `{}`",
+                        ctx.id(*g)
+                    )),
+            };
+            out.push(f);
         }
     }
 }

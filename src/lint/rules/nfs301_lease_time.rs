@@ -1,7 +1,6 @@
 //! NFS301 lease-time.
 
-use std::time::Duration;
-
+use crate::agents::nfsserver;
 use crate::formats::duration;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
@@ -11,9 +10,12 @@ macro_rules! rule_doc {
 Checks the NFSv4 lease and grace times wherever they are set
 (`ocf:nfsha:nfsserver` `lease_time`/`grace_time`, `nfsd_args="-L … -G …"`,
 nfs.conf `[nfsd] lease-time`/`grace-time`, `/etc/sysconfig/nfs`
-`NFSV4LEASETIME`/`NFSV4GRACETIME`): an error below 30 s or outside the
-10–3600 s that `rpc.nfsd` accepts, a warning below 60 s, and a warning when
-the grace time is shorter than the lease.
+`NFSV4LEASETIME`/`NFSV4GRACETIME`) with the check `ocf:nfsha:nfsserver`
+and `nfsha dropin` run themselves: an error below 30 s, outside the
+10–3600 s the kernel accepts, or when the grace time is shorter than the
+lease (the agent refuses all three), and a warning below 60 s. Values are
+read as the programs read them: nfs.conf numbers as nfs-utils'
+`conf_get_num` (`60s` is 60, `1m` is 1), `-L`/`-G` as rpc.nfsd's `strtol`.
 
 ## Why is this bad?
 Linux clients renew after 2/3 of the lease and must finish within the last
@@ -52,58 +54,46 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let (lease_set, grace_set) = (ctx.lease_set(), ctx.grace_set());
+    if lease_set.is_none() && grace_set.is_none() {
+        return;
+    }
+    let (lease, grace) = (ctx.lease(), ctx.grace());
+    let secs = |d: std::time::Duration| u32::try_from(d.as_secs()).unwrap_or(u32::MAX);
+    let described = format!(
+        "NFSv4 lease {} ({}), grace {} ({})",
+        duration::fmt(lease.value),
+        lease.key,
+        duration::fmt(grace.value),
+        grace.key
+    );
+    let objects: Vec<String> = [&lease_set, &grace_set]
+        .into_iter()
+        .flatten()
+        .map(|s| s.key.clone())
+        .collect();
+    let at = grace_set.as_ref().or(lease_set.as_ref()).and_then(|s| s.loc.clone());
     let help = |f: Finding| {
         f.help("crm/pcs: drop -L/-G from nfsd_args (or lease_time/grace_time on ocf:nfsha:nfsserver) to get 90 s")
             .help("nfs.conf: [nfsd] lease-time=90 and grace-time=90 (or at least 60)")
     };
-    if let Some(lease) = ctx.lease_set() {
-        let s = lease.value;
-        let (sev, what) = if s < Duration::from_secs(10) || s > Duration::from_secs(3600) {
-            (Severity::Error, "outside the 10–3600 s rpc.nfsd accepts")
-        } else if s < Duration::from_secs(30) {
-            (
-                Severity::Error,
-                "below 30 s, which SUSE strongly discourages",
-            )
-        } else if s < Duration::from_secs(60) {
-            (Severity::Warning, "below the recommended 60 s")
-        } else {
-            (Severity::Info, "")
-        };
-        if !what.is_empty() {
-            out.push(help(
-                Finding::new(
-                    &RULE,
-                    format!(
-                        "NFSv4 lease time {} ({}) is {what}",
-                        duration::fmt(s),
-                        lease.key
-                    ),
-                )
-                .severity(sev)
-                .objects([lease.key.clone()])
-                .at_opt(lease.loc.as_ref()),
-            ));
-        }
-    }
-    if let Some(grace) = ctx.grace_set() {
-        let lease = ctx.lease();
-        if grace.value < lease.value {
-            out.push(help(
-                Finding::new(
-                    &RULE,
-                    format!(
-                        "NFSv4 grace time {} ({}) is shorter than the lease time {} ({})",
-                        duration::fmt(grace.value),
-                        grace.key,
-                        duration::fmt(lease.value),
-                        lease.key
-                    ),
-                )
-                .severity(Severity::Warning)
-                .objects([grace.key.clone(), lease.key.clone()])
-                .at_opt(grace.loc.as_ref()),
-            ));
+    // The agent's and `nfsha dropin`'s own check decides.
+    match nfsserver::check_lease_grace(secs(lease.value), secs(grace.value)) {
+        Err(reason) => out.push(help(
+            Finding::new(&RULE, format!("{described}: refused as ocf:nfsha:nfsserver and `nfsha dropin` refuse it: {reason}"))
+                .objects(objects)
+                .at_opt(at.as_ref())
+                .mirrors(reason),
+        )),
+        Ok(warnings) => {
+            for w in warnings {
+                out.push(help(
+                    Finding::new(&RULE, format!("{described}: {w}"))
+                        .severity(Severity::Warning)
+                        .objects(objects.clone())
+                        .at_opt(at.as_ref()),
+                ));
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! NFS501 wait-for-leasetime.
 
 use crate::formats::bools;
+use crate::lint::fix::Fix;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::Part;
 
@@ -62,14 +63,10 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             .objects([r.id.as_str()])
             .conditional(p.conditional)
             .at(&p.loc)
-            .help(format!(
-                "crm: crm resource param {} delete wait_for_leasetime_on_stop",
-                r.id
-            ))
-            .help(format!(
-                "pcs: pcs resource update {} wait_for_leasetime_on_stop=",
-                r.id
-            )),
+            .fix(Fix::DeleteParam {
+                rsc: ctx.id(ctx.param_owner(e, "wait_for_leasetime_on_stop")).to_string(),
+                name: "wait_for_leasetime_on_stop".into(),
+            }),
         );
     }
 }

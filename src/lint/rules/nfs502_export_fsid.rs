@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::lint::placement::Apart;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::{Loc, Part};
 
@@ -53,6 +54,9 @@ pub const RULE: Rule = Rule {
 
 /// An export as the fsid and duplicate rules see it.
 pub(crate) struct Exp {
+    /// The exportfs primitive; `None` for an `/etc/exports` line, which is
+    /// on every node.
+    pub idx: Option<usize>,
     pub object: String,
     pub dirs: Vec<String>,
     pub client: String,
@@ -70,6 +74,7 @@ pub(crate) fn exports(ctx: &Ctx) -> Vec<Exp> {
         .m
         .of_part(Part::Exportfs)
         .map(|(e, r)| Exp {
+            idx: Some(e),
             object: r.id.clone(),
             dirs: ctx
                 .param(e, "directory")
@@ -88,6 +93,7 @@ pub(crate) fn exports(ctx: &Ctx) -> Vec<Exp> {
         .collect();
     for x in &ctx.m.host.exports {
         v.push(Exp {
+            idx: None,
             object: format!("{} {}", x.directory, x.clients),
             dirs: vec![x.directory.clone()],
             client: x.clients.clone(),
@@ -139,17 +145,52 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             // fsid, fsid+1, … itself.
             continue;
         }
-        let names: Vec<&str> = list.iter().map(|e| e.object.as_str()).collect();
+        // Exports that can run on one node: not kept apart for good.
+        let apart = |a: &Exp, b: &Exp| match (a.idx, b.idx) {
+            (Some(x), Some(y)) => ctx.placement.apart(x, y),
+            _ => None,
+        };
+        let mut meets = vec![false; list.len()];
+        let mut preferred = false;
+        for (i, a) in list.iter().enumerate() {
+            for (j, b) in list.iter().enumerate().skip(i + 1) {
+                if a.dirs == b.dirs {
+                    continue;
+                }
+                match apart(a, b) {
+                    Some(Apart::Always) => continue,
+                    Some(Apart::Preferred) => preferred = true,
+                    None => {}
+                }
+                meets[i] = true;
+                meets[j] = true;
+            }
+        }
+        let meet: Vec<&Exp> = list
+            .iter()
+            .zip(&meets)
+            .filter(|(_, m)| **m)
+            .map(|(e, _)| *e)
+            .collect();
+        if meet.len() < 2 {
+            continue;
+        }
+        let names: Vec<&str> = meet.iter().map(|e| e.object.as_str()).collect();
+        let note = if preferred {
+            " (they are kept apart only by a finite negative colocation score: on a lone surviving node they meet)"
+        } else {
+            ""
+        };
         out.push(
             Finding::new(
                 &RULE,
                 format!(
-                    "exports {} of different directories share fsid {fsid}",
-                    super::nfs101_vip_before_nfs::quote_list(&names)
+                    "exports {} of different directories share fsid {fsid}{note}",
+                    super::helpers::quote_list(&names)
                 ),
             )
             .objects(names.iter().copied())
-            .at(&list[list.len() - 1].loc)
+            .at(&meet[meet.len() - 1].loc)
             .help(format!(
                 "crm: crm resource param {} set fsid <another unique value>",
                 names[names.len() - 1]

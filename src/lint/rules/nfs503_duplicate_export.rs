@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::nfs101_vip_before_nfs::quote_list;
+use super::helpers::quote_list;
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
 macro_rules! rule_doc {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::formats::{bools, duration};
+use crate::lint::fix::{Fix, OpNow};
 use crate::lint::{Ctx, Finding, Rule, Severity};
 use crate::model::Part;
 
@@ -102,7 +103,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             " (no stop op: Pacemaker's default)"
         };
         let loc = r.op("stop").next().map_or(&r.loc, |o| &o.loc);
-        let t = duration::fmt(need.max(Duration::from_secs(need.as_secs().div_ceil(10) * 10)));
+        let t = need.max(Duration::from_secs(need.as_secs().div_ceil(10) * 10));
         out.push(
             Finding::new(
                 &RULE,
@@ -116,14 +117,20 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             .severity(sev)
             .objects([r.id.as_str()])
             .at(loc)
-            .help(format!(
-                "crm: add `op stop timeout={t} interval=0` to primitive {}",
-                r.id
-            ))
-            .help(format!(
-                "pcs: pcs resource update {} op stop timeout={t}",
-                r.id
-            )),
+            .fix(Fix::SetOp {
+                rsc: r.id.clone(),
+                name: "stop".into(),
+                interval: Duration::ZERO,
+                timeout: t,
+                role: None,
+                now: if r.op("stop").any(|o| o.timeout.is_some()) {
+                    OpNow::Timed
+                } else if r.op("stop").next().is_some() {
+                    OpNow::Untimed
+                } else {
+                    OpNow::Missing
+                },
+            }),
         );
     }
 }

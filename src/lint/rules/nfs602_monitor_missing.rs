@@ -1,7 +1,10 @@
 //! NFS602 monitor-missing.
 
+use std::time::Duration;
+
+use crate::lint::fix::{Fix, OpNow};
 use crate::lint::{Ctx, Finding, Rule, Severity};
-use crate::model::Kind;
+use crate::model::{Kind, Part, Resource, Role};
 
 macro_rules! rule_doc {
     () => {
@@ -42,6 +45,24 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// The monitor an agent advises: (interval, timeout), from nfsha's own
+/// meta-data, else resource-agents' and drbd-utils' meta-data.
+fn advised(r: &Resource) -> (Duration, Duration) {
+    let secs = |i, t| (Duration::from_secs(i), Duration::from_secs(t));
+    if let Some(a) = r.agent().filter(|a| a.is_nfsha()) {
+        if let Some(ag) = crate::agents::find(&a.ty) {
+            let t = &ag.spec().timeouts;
+            return (t.monitor_interval, t.monitor);
+        }
+    }
+    match r.part() {
+        Part::Filesystem => secs(20, 40),
+        Part::Exportfs | Part::NfsServer | Part::Vip | Part::PortBlock => secs(10, 20),
+        Part::Fence => secs(60, 20),
+        _ => secs(30, 60),
+    }
+}
+
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let m = ctx.m;
     for (i, r) in m.primitives() {
@@ -54,21 +75,31 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         if monitored {
             continue;
         }
-        out.push(
-            Finding::new(
-                &RULE,
-                format!("`{}` has no recurring monitor operation", r.id),
-            )
-            .objects([r.id.as_str()])
-            .at(&r.loc)
-            .help(format!(
-                "crm: add `op monitor interval=30s timeout=60s` to primitive {}",
-                r.id
-            ))
-            .help(format!(
-                "pcs: pcs resource op add {} monitor interval=30s timeout=60s",
-                r.id
-            )),
-        );
+        let mut f = Finding::new(
+            &RULE,
+            format!("`{}` has no recurring monitor operation", r.id),
+        )
+        .objects([r.id.as_str()])
+        .at(&r.loc);
+        let promotable = m.clone_of(i).is_some_and(|c| ctx.promotable(c));
+        let (interval, timeout) = advised(r);
+        // A promotable clone is monitored in each role, at different
+        // intervals (Pacemaker tells the two operations apart by interval).
+        let roles: &[(Option<Role>, u64)] = if promotable {
+            &[(Some(Role::Promoted), 29), (Some(Role::Unpromoted), 31)]
+        } else {
+            &[(None, 0)]
+        };
+        for &(role, every) in roles {
+            f = f.fix(Fix::SetOp {
+                rsc: r.id.clone(),
+                name: "monitor".into(),
+                interval: if every > 0 { Duration::from_secs(every) } else { interval },
+                timeout,
+                role,
+                now: OpNow::Missing,
+            });
+        }
+        out.push(f);
     }
 }

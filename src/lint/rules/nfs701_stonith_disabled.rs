@@ -2,13 +2,16 @@
 
 use crate::formats::bools;
 use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Part;
 
 macro_rules! rule_doc {
     () => {
         r#"## What it does
 Finds `stonith-enabled=false` (Pacemaker 3: `fencing-enabled=false`) in a
 cluster that manages replicated or shared data (DRBD, filesystems, an NFS
-server).
+server), and fencing left on (the default) with no fence device configured,
+which `crm_verify` rejects as "config not valid": Pacemaker then starts no
+resource at all.
 
 ## Why is this bad?
 Without fencing, a node that stops responding may still be writing. The
@@ -46,14 +49,20 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    if !ctx.has_data() {
+    let m = ctx.m;
+    if !m.has_cluster {
         return;
     }
+    let mut enabled = true;
     for name in ["stonith-enabled", "fencing-enabled"] {
-        let Some(p) = ctx.m.property(name) else {
+        let Some(p) = m.property(name) else {
             continue;
         };
         if bools::pacemaker(&p.value) != Some(false) {
+            continue;
+        }
+        enabled = false;
+        if !ctx.has_data() {
             continue;
         }
         out.push(
@@ -70,6 +79,27 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
             .help(format!(
                 "pcs: pcs stonith create <id> <fence agent> …; pcs property set {name}=true"
             )),
+        );
+    }
+    // Fencing on (the default) with no device: Pacemaker starts nothing
+    // (crm_verify: "Resource start-up disabled since no STONITH resources
+    // have been defined").
+    let resources = m.primitives().any(|(_, r)| r.part() != Part::Fence);
+    let devices = m.primitives().any(|(_, r)| r.part() == Part::Fence);
+    if enabled && resources && !devices {
+        let p = m.property("stonith-enabled").or_else(|| m.property("fencing-enabled"));
+        let how = p.map_or("fencing is on by default".to_string(), |p| {
+            format!("{}={}", p.name, p.value)
+        });
+        out.push(
+            Finding::new(
+                &RULE,
+                format!("{how} but no fence device is configured: Pacemaker starts no resource (crm_verify: \"config not valid\")"),
+            )
+            .objects(["stonith-enabled"])
+            .at_opt(p.map(|p| &p.loc).or(m.resources.first().map(|r| &r.loc)))
+            .help("crm: crm configure primitive <id> stonith:<fence agent> params … (e.g. stonith:fence_sbd devices=/dev/disk/by-id/…)")
+            .help("pcs: pcs stonith create <id> <fence agent> … (e.g. fence_sbd devices=/dev/disk/by-id/…)"),
         );
     }
 }

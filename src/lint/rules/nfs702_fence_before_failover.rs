@@ -3,16 +3,20 @@
 use std::time::Duration;
 
 use crate::formats::duration;
+use super::helpers::key_line;
 use crate::lint::{Ctx, Finding, Rule, Severity};
+use crate::model::Loc;
 
 macro_rules! rule_doc {
     () => {
         r#"## What it does
 When the KVM-host heartbeat settings (`/etc/nfsha/heartbeat.toml`) are given
 together with the server cluster's configuration, checks that hosts do not
-fence (`fence_after`, else `dead_after`) before a server failover can finish:
-the stop timeouts and start timeouts of everything placed with the NFS
-server, plus the lease and grace times during which clients reclaim state.
+fence (`fence_after`, as the heartbeat daemon reads it, its default 80 s
+when unset) before a server failover can finish:
+the stop and start timeouts of everything placed with the NFS server, the
+demote and promote timeouts of the DRBD underneath it, plus the lease and
+grace times during which clients reclaim state.
 
 ## Why is this bad?
 During a failover the storage is unavailable by design. A host heartbeat that
@@ -51,14 +55,12 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let Some(hb) = ctx.m.host.heartbeat.as_ref() else {
+    // A file the daemon refuses is NFS703's; its values mean nothing.
+    let (Some(file), Some(Ok(hb))) = (ctx.m.host.heartbeat.as_ref(), ctx.heartbeat.as_ref()) else {
         return;
     };
-    let (deadline, key) = match (hb.fence_after, hb.dead_after) {
-        (Some(f), _) => (f, "fence_after"),
-        (None, Some(d)) => (d, "dead_after"),
-        _ => return,
-    };
+    // The daemon fences at fence_after (its default when unset).
+    let (deadline, key) = (hb.fence_after, "fence_after");
     let servers = ctx.servers();
     let Some(&s) = servers.first() else { return };
     let members: Vec<usize> = ctx
@@ -67,8 +69,19 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
         .map(|(i, _)| i)
         .filter(|&i| ctx.together(i, s))
         .collect();
-    let stops: Duration = members.iter().map(|&i| ctx.op_timeout(i, "stop").0).sum();
-    let starts: Duration = members.iter().map(|&i| ctx.op_timeout(i, "start").0).sum();
+    // The DRBD (or other promotable clone) under the server is not stopped
+    // in a failover: it is demoted on the old node and promoted on the new.
+    let promoted: Vec<usize> = ctx
+        .placement
+        .near_clones(s)
+        .iter()
+        .filter(|&&c| ctx.promotable(c))
+        .flat_map(|&c| ctx.m.leaves(c))
+        .collect();
+    let stops: Duration = members.iter().map(|&i| ctx.op_timeout(i, "stop").0).sum::<Duration>()
+        + promoted.iter().map(|&i| ctx.op_timeout(i, "demote").0).sum::<Duration>();
+    let starts: Duration = members.iter().map(|&i| ctx.op_timeout(i, "start").0).sum::<Duration>()
+        + promoted.iter().map(|&i| ctx.op_timeout(i, "promote").0).sum::<Duration>();
     let (lease, grace) = (ctx.lease(), ctx.grace());
     let budget = stops + starts + lease.value + grace.value;
     if deadline >= budget {
@@ -77,7 +90,7 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     let mut f = Finding::new(
         &RULE,
         format!(
-            "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops {} + starts {} + lease {} + grace {})",
+            "hosts fence after {} ({key}) but a failover of `{}` may take {} (stops and demotes {} + promotes and starts {} + lease {} + grace {})",
             duration::fmt(deadline),
             ctx.id(ctx.m.top(s)),
             duration::fmt(budget),
@@ -89,6 +102,6 @@ fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
     )
     .objects([key.to_string(), ctx.id(s).to_string()])
     .help(format!("heartbeat.toml: {key} = \"{}\" or more", duration::fmt(budget)));
-    f.location = hb.loc.clone();
+    f.location = Some(Loc::new(&file.file, key_line(&file.text, key)));
     out.push(f);
 }

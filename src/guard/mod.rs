@@ -1,5 +1,9 @@
-//! `nfsha guard --timeout DUR [--on-timeout CMD]… -- CMD…`: run a NAS job
-//! (backup, copy, `qemu-img convert`) with a hard deadline.
+//! `nfsha guard --timeout DUR [--on-timeout CMD]… [LIMITS] -- CMD…`: run a
+//! NAS job (backup, copy, `qemu-img convert`) with a hard deadline, and so
+//! that it cannot starve the production VMs (CloudStack PR #12846): an idle
+//! I/O class, bandwidth caps per block device and a CPU weight, all applied
+//! before the job starts or the job does not start ([`limits`],
+//! [`resources`]).
 //!
 //! The job runs in its own process group. At the deadline the group gets
 //! SIGTERM, then SIGKILL after `--kill-grace`; guard then runs each cleanup
@@ -17,8 +21,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod cgroup;
+pub mod limits;
+pub mod resources;
+pub mod words;
+
 use crate::formats::duration;
 use crate::sys::{Cmd, Deadline, Real, System};
+
+use limits::{Direction, IoClass};
+use resources::{Resources, Wanted};
+pub use words::split_words;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,6 +48,18 @@ pub struct Args {
     /// Deadline for each cleanup command.
     #[arg(long, value_parser = duration::strict, default_value = "60s")]
     pub cleanup_timeout: Duration,
+    /// I/O class of the job's process group: idle (ionice -c 3) or best-effort.
+    #[arg(long, value_name = "CLASS", value_parser = IoClass::parse)]
+    pub io_class: Option<IoClass>,
+    /// Cap reads from a block device, e.g. /dev/sdb=50M (MiB/s). Repeatable.
+    #[arg(long = "read-bps", value_name = "DEV=RATE")]
+    pub read_bps: Vec<String>,
+    /// Cap writes to a block device, e.g. /dev/drbd0=50M (MiB/s). Repeatable.
+    #[arg(long = "write-bps", value_name = "DEV=RATE")]
+    pub write_bps: Vec<String>,
+    /// CPU weight of the job, 1 to 10000 (100 is everyone else's).
+    #[arg(long, value_name = "WEIGHT", value_parser = limits::parse_cpu_weight)]
+    pub cpu_weight: Option<u64>,
     /// The command and its arguments.
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
@@ -49,64 +74,6 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Split a command line into words: quotes and backslashes as in sh, but
-/// nothing else (no variables, globs or substitutions).
-pub fn split_words(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("unterminated ' in {s:?}")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c) => cur.push(c),
-                            None => return Err(format!("trailing \\ in {s:?}")),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err(format!("unterminated \" in {s:?}")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => cur.push(c),
-                    None => return Err(format!("trailing \\ in {s:?}")),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
 }
 
 fn pidfd(pid: u32) -> Option<i32> {
@@ -182,26 +149,71 @@ pub fn main(args: Args) -> i32 {
         );
         return 2;
     }
-    run(&args, &cleanups, &Real::new())
+    let mut wanted = Wanted {
+        io_class: args.io_class,
+        cpu_weight: args.cpu_weight,
+        bandwidth: Vec::new(),
+    };
+    let sys_dev_block = std::path::Path::new("/sys/dev/block");
+    for (flag, list, dir) in [
+        ("--read-bps", &args.read_bps, Direction::Read),
+        ("--write-bps", &args.write_bps, Direction::Write),
+    ] {
+        for a in list {
+            match limits::parse_bandwidth(a, dir, sys_dev_block) {
+                Ok((b, note)) => {
+                    if !note.is_empty() {
+                        eprintln!("nfsha guard: {flag}: {note}");
+                    }
+                    wanted.bandwidth.push(b);
+                }
+                Err(e) => {
+                    eprintln!("nfsha guard: {flag} {e}");
+                    return 2;
+                }
+            }
+        }
+    }
+    run(&args, &cleanups, &wanted, &Real::new())
 }
 
-pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
+pub fn run(args: &Args, cleanups: &[Vec<String>], wanted: &Wanted, sys: &dyn System) -> i32 {
     let shown = args.command.join(" ");
     // SAFETY: handlers that only set an atomic.
     unsafe {
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
     }
+    // Limits first: one that cannot be applied is an error, and the job
+    // does not start.
+    let mut res = match Resources::setup(wanted, std::process::id()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nfsha guard: cannot apply the limits: {e}; `{shown}` was not started");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    if !res.summary.is_empty() {
+        eprintln!("nfsha guard: limits: {}", res.summary.join("; "));
+    }
+    if let Err(e) = res.enter() {
+        res.leave(None);
+        res.teardown();
+        eprintln!("nfsha guard: cannot apply the limits: {e}; `{shown}` was not started");
+        return EXIT_CANNOT_RUN;
+    }
     let started = Instant::now();
-    let mut child = match Command::new(&args.command[0])
+    let spawned = Command::new(&args.command[0])
         .args(&args.command[1..])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
-        .spawn()
-    {
+        .spawn();
+    res.leave(spawned.as_ref().ok().map(|c| c.id()));
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
+            res.teardown();
             eprintln!("nfsha guard: cannot run `{shown}`: {e}");
             return EXIT_CANNOT_RUN;
         }
@@ -223,6 +235,7 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
         for _ in 0..2 {
             let _ = relays_done.recv_timeout(until.saturating_duration_since(Instant::now()));
         }
+        res.teardown();
         return code;
     }
     let why = if INTERRUPTED.load(Ordering::SeqCst) {
@@ -247,6 +260,7 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
             "nfsha guard: process {pgid} did not exit after SIGKILL (stuck in the kernel, most likely on a hung NFS mount): abandoned, not waited for"
         );
     }
+    res.teardown();
     let mut cleanup_failed = false;
     for argv in cleanups {
         let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
@@ -276,23 +290,4 @@ pub fn run(args: &Args, cleanups: &[Vec<String>], sys: &dyn System) -> i32 {
         }
     );
     EXIT_TIMEOUT
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_split_without_a_shell() {
-        assert_eq!(
-            split_words("virsh resume vm1").unwrap(),
-            ["virsh", "resume", "vm1"]
-        );
-        assert_eq!(
-            split_words(r#"umount -f '/mnt/a b' "x\"y" c\ d $(rm)"#).unwrap(),
-            ["umount", "-f", "/mnt/a b", "x\"y", "c d", "$(rm)"]
-        );
-        assert_eq!(split_words("''").unwrap(), [""]);
-        assert!(split_words("'open").is_err());
-    }
 }
