@@ -120,6 +120,14 @@ pub fn check_own(
     generation: u64,
     last_seq: Option<u64>,
 ) -> SlotCheck {
+    // Another host's record in the slot we chose is a lost race whether or
+    // not a write of ours was confirmed: the helper never writes over it, so
+    // waiting for a confirmation would keep this host from renewing forever.
+    if let Some(Slot::Record(r)) = slots.get(index) {
+        if r.host != host {
+            return SlotCheck::Taken { by: r.host.clone() };
+        }
+    }
     let Some(last_seq) = last_seq else {
         return SlotCheck::Ours;
     };
@@ -287,6 +295,13 @@ mod tests {
             check_own(&slots, 0, "kvm1", 9, None),
             SlotCheck::Ours,
             "nothing written yet"
+        );
+        // Two hosts took the same free slot at once; the other one's write
+        // landed and ours never will (the helper does not write over it).
+        assert_eq!(
+            check_own(&slots, 1, "kvm1", 7, None),
+            SlotCheck::Taken { by: "kvm2".into() },
+            "a lost race is seen before any write of ours is confirmed"
         );
         assert_eq!(
             check_own(&slots, 5, "kvm1", 9, Some(1)),
