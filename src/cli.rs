@@ -149,14 +149,16 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             };
             let rc = heartbeat::main(args);
             match validate {
-                Some(path) if rc == 0 => {
+                // Also after the daemon's part failed (e.g. no [[storage]]):
+                // the scripts run without one, and their errors must show.
+                Some(path) if rc == 0 || rc == 2 => {
                     let (lines, ok) =
                         cloudstack::validate::lines(&cloudstack::validate::settings_for(&path));
                     for l in lines {
                         println!("{l}");
                     }
                     if ok {
-                        0
+                        rc
                     } else {
                         2
                     }

@@ -7,6 +7,7 @@
 //! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]), host
 //! names ([`uts`]) and the profile of an action's time ([`timed`]).
 
+pub mod child;
 pub mod fake;
 pub mod mounts;
 pub mod paths;
@@ -20,8 +21,6 @@ use std::ffi::OsString;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
@@ -242,85 +241,18 @@ impl Default for Real {
 
 impl System for Real {
     fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError> {
-        use std::os::unix::process::CommandExt;
-        let started = Instant::now();
-        let mut c = Command::new(&cmd.program);
-        c.args(&cmd.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env("LC_ALL", "C")
-            .process_group(0);
-        let child = c.spawn().map_err(|err| match err.kind() {
-            io::ErrorKind::NotFound => RunError::NotFound(cmd.program.clone()),
-            _ => RunError::Io {
-                cmd: cmd.display(),
-                err,
-            },
-        })?;
-        let pid = child.id() as i32;
-        // The waiting thread may never come back if the child hangs in the
-        // kernel (D state on a dead NFS mount); it is abandoned, never joined.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(deadline.remaining(self)) {
-            Ok(Ok(out)) => {
-                use std::os::unix::process::ExitStatusExt;
-                let code = out
-                    .status
-                    .code()
-                    .or_else(|| out.status.signal().map(|_| None)?);
-                Ok(Output {
-                    code,
-                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                })
-            }
-            Ok(Err(err)) => Err(RunError::Io {
-                cmd: cmd.display(),
-                err,
-            }),
-            Err(_) => {
-                // SAFETY: killpg on the group we created for this child.
-                unsafe {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
-                Err(RunError::Timeout {
-                    cmd: cmd.display(),
-                    after: started.elapsed(),
-                })
-            }
-        }
+        child::run(
+            &child::Spec::of(cmd),
+            Instant::now() + deadline.remaining(self),
+        )
     }
 
     fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
-        use std::os::unix::process::CommandExt;
+        // Its own session, so Pacemaker's end of the action does not end it.
         let (prog, rest) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty argv"))?;
-        let mut c = Command::new(prog);
-        c.args(rest)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: setsid is async-signal-safe; it detaches the child from our
-        // session so Pacemaker's end of the action does not end it.
-        unsafe {
-            c.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-        let child = c.spawn()?;
-        let pid = child.id();
-        // Reap it in the background if we are still alive when it ends.
-        std::thread::spawn(move || {
-            let mut child = child;
-            let _ = child.wait();
-        });
-        Ok(pid)
+        child::detach(&child::Spec::new(prog).args(rest))
     }
 
     fn has_program(&self, program: &str) -> bool {
