@@ -144,6 +144,26 @@ impl System for Timed<'_> {
     fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
         self.inner.read_link(path)
     }
+    fn tcp_sockets(
+        &self,
+        local: std::net::IpAddr,
+        states: u32,
+        mapped: super::Mapped,
+    ) -> io::Result<Vec<super::TcpSocket>> {
+        self.inner.tcp_sockets(local, states, mapped)
+    }
+    fn destroy_tcp_socket(&self, socket: &super::TcpSocket) -> io::Result<()> {
+        self.inner.destroy_tcp_socket(socket)
+    }
+    fn nft_drop_address(&self, ip: std::net::IpAddr) -> io::Result<Box<dyn super::NftHole + '_>> {
+        self.inner.nft_drop_address(ip)
+    }
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        self.inner.nft_delete_table(name)
+    }
+    fn nft_available(&self) -> bool {
+        self.inner.nft_available()
+    }
 }
 
 #[cfg(test)]
