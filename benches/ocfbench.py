@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Time OCF agent actions side by side: median wall time and CPU time
-(user+sys of the agent process and its children) over many runs.
+(user+sys of the agent process and its children) over many runs, the agents
+taking turns so that each sees the same machine load.
 
 usage: ocfbench.py ITERATIONS LABEL=AGENT_PATH:ACTION:k=v,k=v ...
 Each agent runs with OCF_ROOT=/usr/lib/ocf and its OCF_RESKEY_* parameters,
@@ -27,7 +28,7 @@ def run_once(path, action, env):
 
 def main():
     iterations = int(sys.argv[1])
-    rows = []
+    specs = []
     for spec in sys.argv[2:]:
         label, rest = spec.split("=", 1)
         path, action, params = rest.split(":", 2)
@@ -38,18 +39,24 @@ def main():
             "OCF_RESKEY_CRM_meta_interval": "10000",
             "OCF_RESKEY_CRM_meta_timeout": "20000",
         }
+        # The resource state directory, when the bench gives one its own.
+        if "HA_RSCTMP" in os.environ:
+            env["HA_RSCTMP"] = os.environ["HA_RSCTMP"]
         for kv in filter(None, params.split(",")):
             k, v = kv.split("=", 1)
             env["OCF_RESKEY_" + k] = v
         for _ in range(3):  # warm the page cache
             run_once(path, action, env)
-        walls, cpus, codes = [], [], set()
-        for _ in range(iterations):
+        specs.append((label, path, action, env, [], [], set()))
+    # Round robin: every agent sees the same load over the run.
+    for _ in range(iterations):
+        for label, path, action, env, walls, cpus, codes in specs:
             rc, wall, cpu = run_once(path, action, env)
             walls.append(wall)
             cpus.append(cpu)
             codes.add(rc)
-        rows.append((label, action, codes, statistics.median(walls), statistics.mean(cpus)))
+    rows = [(label, action, codes, statistics.median(walls), statistics.mean(cpus))
+            for label, path, action, env, walls, cpus, codes in specs]
     print(f"| agent | action | exit codes | median wall (ms) | mean CPU (ms) | runs |")
     print(f"|---|---|---|---|---|---|")
     for label, action, codes, wall, cpu in rows:

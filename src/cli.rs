@@ -4,7 +4,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -61,18 +60,14 @@ pub enum Command {
     Heartbeat(heartbeat::Args),
     /// Run a command with a hard deadline: kill its process group, run a cleanup.
     Guard(guard::Args),
-    /// Send address announcements (used by the vip agent; runs detached).
+    /// Announce a moved address and tickle its recorded connections (used by
+    /// the vip agent; runs detached, bounded).
     #[command(hide = true)]
-    Announce {
-        #[arg(long)]
-        nic: String,
-        #[arg(long)]
-        ip: std::net::IpAddr,
-        #[arg(long, default_value_t = 5)]
-        count: u32,
-        #[arg(long, default_value_t = 200)]
-        interval_ms: u64,
-    },
+    Announce(crate::net::takeover::Args),
+    /// Save a vip connection record atomically (used by the vip agent, as a
+    /// child with a deadline).
+    #[command(hide = true)]
+    InternalSaveConnections(crate::net::connections::SaveArgs),
     /// Read one disk-backed file for `nfsha status` (run as a child with a deadline).
     #[command(hide = true)]
     InternalStatusProbe(status::probe::Args),
@@ -154,14 +149,16 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             };
             let rc = heartbeat::main(args);
             match validate {
-                Some(path) if rc == 0 => {
+                // Also after the daemon's part failed (e.g. no [[storage]]):
+                // the scripts run without one, and their errors must show.
+                Some(path) if rc == 0 || rc == 2 => {
                     let (lines, ok) =
                         cloudstack::validate::lines(&cloudstack::validate::settings_for(&path));
                     for l in lines {
                         println!("{l}");
                     }
                     if ok {
-                        0
+                        rc
                     } else {
                         2
                     }
@@ -170,18 +167,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
         }
         Command::Guard(args) => guard::main(args),
-        Command::Announce {
-            nic,
-            ip,
-            count,
-            interval_ms,
-        } => match agents::vip::announce(&nic, ip, count, Duration::from_millis(interval_ms)) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("nfsha announce: {e}");
-                1
-            }
-        },
+        Command::Announce(args) => crate::net::takeover::main(&args),
+        Command::InternalSaveConnections(args) => crate::net::connections::save_main(&args),
     }
 }
 

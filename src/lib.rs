@@ -2,7 +2,8 @@
 //!
 //! - [`ocf`]: the OCF runtime every agent shares; [`agents`]: the agents.
 //! - [`sys`]: the one seam to the machine (commands, files, network, clock).
-//! - [`net`]: netlink reads and address announcements.
+//! - [`net`]: netlink reads, announcements, connection capture (sock_diag),
+//!   tickle ACKs and the packet filter of a moving address.
 //! - [`heartbeat`]: the KVM-host storage heartbeat; [`cloudstack`]:
 //!   CloudStack's KVM HA scripts as personalities; [`guard`]: deadlines and
 //!   I/O limits for NAS jobs.

@@ -1,6 +1,6 @@
-//! `nfsha heartbeat check` on records written by the test itself: a writer
-//! whose wall clock is an hour off either way, and stale, missing, corrupt
-//! and future-dated records, which are never `alive`.
+//! `nfsha heartbeat check` on lease-area slots written by the test itself: a
+//! writer whose wall clock is an hour off either way, and stale, missing,
+//! corrupt, foreign and future-format records, which are never `alive`.
 
 mod common;
 
@@ -53,8 +53,9 @@ fn check(cfg: &Path, wait: &str) -> (i32, String) {
     )
 }
 
+/// kvm9's slot (slot 3 of the area, as another daemon would have it).
 fn put(tmp: &Path, data: &[u8]) {
-    nfsha::heartbeat::worker::write_atomic(&tmp.join("mnt/.nfsha/hb/kvm9"), data).unwrap();
+    common::hb::put_slot(&tmp.join("mnt"), 3, data);
 }
 
 fn writer(tmp: &Path, skew_ms: i64) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
@@ -109,16 +110,39 @@ fn missing_and_corrupt_records_are_unknown() {
     let cfg = reader(tmp.path());
     let (code, out) = check(&cfg, "500ms");
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("no record at"), "{out}");
+    assert!(out.contains("cannot read"), "no lease area at all: {out}");
+    put(tmp.path(), b"");
+    let (code, out) = check(&cfg, "500ms");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("no record of kvm9 in the lease area"), "{out}");
+    // A damaged slot names no host: kvm9 has no record.
     let good = record(5, 0).encode();
     put(tmp.path(), good.replace("seq=5", "seq=6").as_bytes());
     let (code, out) = check(&cfg, "500ms");
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("checksum mismatch"), "{out}");
     put(tmp.path(), &good.as_bytes()[..good.len() / 2]);
     assert_eq!(check(&cfg, "500ms").0, 3);
     put(tmp.path(), b"1795305661\n");
     assert_eq!(check(&cfg, "500ms").0, 3);
+    // A record of another host, or of a future format, is not kvm9's.
+    let mut other = record(5, 0);
+    other.host = "kvm8".into();
+    put(tmp.path(), other.encode().as_bytes());
+    let (code, out) = check(&cfg, "500ms");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("no record of kvm9"), "{out}");
+    let v2 = good.replace("nfsha-heartbeat 1\n", "nfsha-heartbeat 2\n");
+    let body = &v2[..v2.rfind("crc32=").unwrap()];
+    let v2 = format!(
+        "{body}crc32={:08x}\n",
+        nfsha::heartbeat::record::crc32(body.as_bytes())
+    );
+    put(tmp.path(), v2.as_bytes());
+    assert_eq!(
+        check(&cfg, "500ms").0,
+        3,
+        "a future version is not accepted"
+    );
     // Even after the full dead_after, a corrupt record is unknown, not dead.
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(check(&cfg, "500ms").0, 3);

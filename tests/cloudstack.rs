@@ -961,3 +961,42 @@ fn validate_prints_the_cloudstack_values_and_the_mixed_cluster_warning() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_staged_fence_outlives_the_call_the_agent_kills() {
+    // escalate_after (8 s) is beyond the agent's heartbeat.update.timeout
+    // (6 s here), at which the harness SIGKILLs -c as Script.execute does:
+    // run inside -c, the escalation to reboot(2) would die with it. -c hands
+    // it to a detached process (no heartbeat daemon on this run_dir, no
+    // systemd in the test machine's namespace) and answers; the escalation
+    // lands afterwards, through the recording fencer.
+    let h = Host::new(
+        Numbers::TEST,
+        "fence_action = \"graceful-reboot\"\nescalate_after = \"8s\"",
+        "",
+    );
+    let pool = Pool::nfs(&h.dir("pool"));
+    let f = h.agent.fence(&pool);
+    assert!(f.ok(), "agent deadline: {}", show(&f));
+    assert!(
+        f.first_line
+            .contains("fence_action = graceful-reboot (from heartbeat.toml")
+            && f.first_line.contains("handed to a detached process"),
+        "{}",
+        show(&f)
+    );
+    // Wait for the state, not for a time: the second step, whenever the
+    // loaded machine gets there (generous bound, only against a hang).
+    let t = std::time::Instant::now();
+    while h.fence_log().lines().count() < 2 && t.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = h.fence_log();
+    let lines: Vec<_> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].contains("graceful-reboot systemctl reboot"),
+        "{log}"
+    );
+    assert!(lines[1].contains(" reboot "), "{log}");
+}

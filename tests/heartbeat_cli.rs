@@ -18,36 +18,120 @@ fn run(args: &[&str]) -> (i32, String) {
 }
 
 #[test]
-fn bad_configurations_are_rejected_naming_the_key() {
+fn bad_configurations_are_rejected_naming_the_key_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     for (text, want) in [
         (
             "interval = \"10s\"\nintervall = \"5s\"\n",
-            "unknown field `intervall`",
+            ":2: intervall: unknown key",
         ),
         (
             "io_timeout = \"-1s\"\n",
-            "io_timeout = \"-1s\": durations cannot be negative",
+            ":1: io_timeout = \"-1s\": durations cannot be negative",
         ),
         (
             "io_timeout = \"30s\"\nfence_after = \"20s\"\n",
-            "fence_after = 20s is shorter than io_timeout + interval",
+            ":2: fence_after = 20s is shorter than io_timeout + interval",
         ),
         (
             "dead_after = \"60s\"\n",
-            "dead_after = \"60s\" is shorter than the fence timeline",
+            ":1: dead_after = \"60s\" is shorter than the fence timeline",
         ),
         (
             "fence_action = \"sysrq\"\n",
-            "fence_action = \"sysrq\": expected log-only, restart-agent, graceful-reboot or reboot",
+            ":1: fence_action = \"sysrq\": expected one of log-only, restart-agent, graceful-reboot, reboot",
         ),
+        ("interval = 10\n", ":1: interval = 10: expected a duration with a unit"),
     ] {
-        let cfg = write_config(tmp.path(), "hb.toml", text);
-        for sub in ["run", "validate", "timeline"] {
+        let cfg = write_config(tmp.path(), "hb.toml", &format!("{text}[[storage]]\nmount = \"/m\"\n"));
+        for sub in ["validate", "timeline"] {
             let (code, out) = run(&["heartbeat", sub, "--config", cfg.to_str().unwrap()]);
             assert_eq!(code, 2, "{sub}: {out}");
             assert!(out.contains(want), "{sub}: {out}");
         }
+    }
+    // All errors at once, each with its line.
+    let cfg = write_config(
+        tmp.path(),
+        "hb.toml",
+        "interval = 10\nbogus = 1\n[watchdog]\ntimeout = \"0s\"\n[[storage]]\nmount = \"/m\"\n",
+    );
+    let (code, out) = run(&["heartbeat", "validate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    for want in [
+        ":1: interval = 10",
+        ":2: bogus: unknown key",
+        ":4: watchdog.timeout = \"0s\": must be at least 1s",
+        "3 error(s)",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+}
+
+#[test]
+fn validate_fails_on_what_run_would_refuse_and_prints_every_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write_config(tmp.path(), "hb.toml", "host_id = \"kvm1\"\n");
+    let (code, out) = run(&["heartbeat", "validate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no [[storage]]"), "{out}");
+    let cfg = write_config(
+        tmp.path(),
+        "hb.toml",
+        "[cloudstack]\ninterval = \"30s\"\n[[storage]]\nmount = \"/mnt/p\"\n",
+    );
+    let (code, out) = run(&["heartbeat", "validate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    for want in [
+        "valid",
+        "warning: host_id is not set",
+        "an ordinary failover, even with a full grace period, never fences this host",
+        "fence_after = \"170s\"",
+        "[nfs_server]",
+        "grace_time = \"90s\"",
+        "# [watchdog]: none (not armed)",
+        "mount = \"/mnt/p\"",
+        // The CloudStack scripts' part (cloudstack::validate).
+        "[cloudstack] (the kvm*.sh scripts)",
+        "interval = \"30s\"  # how often the agent writes",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("mount = \"/mnt/p\""))
+        .unwrap();
+    assert!(line.ends_with("# set"), "{line}");
+}
+
+#[test]
+fn the_shipped_example_is_valid_and_arms_no_watchdog() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/heartbeat.toml");
+    let (code, out) = run(&["heartbeat", "validate", "--config", example]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("# [watchdog]: none (not armed)"), "{out}");
+    assert!(
+        out.contains("host_id is not set"),
+        "the example leaves host_id unset: {out}"
+    );
+    let text = std::fs::read_to_string(example).unwrap();
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("host_id")),
+        "host_id must stay commented out"
+    );
+    // Every value the example sets is marked as not a default.
+    for l in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" = "))
+    {
+        let key = l.split(" = ").next().unwrap().trim();
+        if ["name", "mount"].contains(&key) {
+            continue;
+        }
+        assert!(
+            l.contains("# not the default"),
+            "unmarked non-default value: {l}"
+        );
     }
 }
 
@@ -57,7 +141,7 @@ fn timeline_prints_the_fence_bound_and_dead_after() {
     let cfg = write_config(
         tmp.path(),
         "hb.toml",
-        "host_id = \"kvm1\"\nfence_action = \"graceful-reboot\"\nescalate_after = \"30s\"\n[watchdog]\ntimeout = \"60s\"\n",
+        "host_id = \"kvm1\"\nfence_after = \"80s\"\nfence_action = \"graceful-reboot\"\nescalate_after = \"30s\"\n[watchdog]\ntimeout = \"60s\"\n",
     );
     let (code, out) = run(&["heartbeat", "timeline", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
@@ -75,25 +159,6 @@ fn timeline_prints_the_fence_bound_and_dead_after() {
         "{out}"
     );
     assert!(out.contains("peers must not restart its VMs"), "{out}");
-}
-
-#[test]
-fn mount_lint_on_a_proc_mounts_copy() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mounts = write_config(
-        tmp.path(),
-        "mounts",
-        "192.0.2.9:/ACS /tmp/csbackup.X1 nfs4 rw,relatime,vers=4.1,hard,proto=tcp,timeo=600,retrans=2 0 0\n\
-         192.0.2.9:/primary /mnt/0a1b2c3d-1111-2222-3333-444455556666 nfs soft,timeo=50,retrans=3 0 0\n",
-    );
-    let (code, out) = run(&["heartbeat", "mounts", mounts.to_str().unwrap()]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains(":1: warning[hard-backup-mount]"), "{out}");
-    assert!(out.contains(":2: error[soft-vm-disk-mount]"), "{out}");
-    assert!(out.contains("600ds×3 = 180.0s"), "{out}");
-    let (code, out) = run(&["heartbeat", "mounts", "--json", mounts.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert!(out.contains("\"code\": \"hard-backup-mount\""), "{out}");
 }
 
 #[test]

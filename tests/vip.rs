@@ -118,6 +118,8 @@ fn nic_and_prefix_come_from_the_connected_route() {
     );
 }
 
+/// A nic missing on this node is this node's problem: 2 (OCF_ERR_ARGS), not
+/// 6, which would stop the resource on every node.
 #[test]
 fn missing_nic_is_an_error_of_this_node() {
     let pair = setup();

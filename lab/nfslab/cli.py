@@ -23,7 +23,9 @@ under QEMU (TCG), on a bridge inside a private network namespace.
 Scenarios: 1 planned move, 2 node crash, 3 grace correctness (three NFS clients),
 4 server owner/scope (fixed; control: a layout without its fixed scope), 5 stop/start
 times, 6 KVM-host heartbeat (nfsha heartbeat on the client VM), 7 nfsha status during
-grace (grace left and reclaims against the kernel's clock; nfsha layout). Every failover is
+grace (grace left and reclaims against the kernel's clock; nfsha layout), 9 the heartbeat
+through a full grace period, 10 the heartbeat's reboot on a hung mount (resets the client
+VM, so last). Every failover is
 attributed on the wire (address absence, reconnect lag and cause) and checked against
 CloudStack's stock heartbeat timing.
 
@@ -95,7 +97,8 @@ def plan(args, layout):
         return [([1, 4], {})] if layout == "nfsha" else [([4], {"no_scope": True})]
     moves, crashes = [1] * args.moves, [2] * args.crashes
     if layout == "nfsha":
-        boots = [(moves + [4, 5] + crashes + [3, 6, 7], {})]
+        # 10 resets the client VM: always last
+        boots = [(moves + [4, 5] + crashes + [3, 6, 7, 9, 10], {})]
         if not args.systemd:
             # the systemd path (nfs-server.service with nfsha's drop-in, examples/nfs.conf
             # verbatim: issue 12's statd check), configured with the pcs example

@@ -40,7 +40,7 @@ class Registry(unittest.TestCase):
         self.assertEqual(set(layouts.REGISTRY), {"nfsha", "clusterlabs", "linbit"})
 
     def test_scenarios(self):
-        self.assertEqual(sorted(scenarios.REGISTRY), [1, 2, 3, 4, 5, 6, 7])
+        self.assertEqual(sorted(scenarios.REGISTRY), [1, 2, 3, 4, 5, 6, 7, 9, 10])
 
     def test_linbit_order(self):
         class A:

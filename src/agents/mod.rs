@@ -38,3 +38,23 @@ pub fn all() -> &'static [&'static dyn Agent] {
 pub fn find(name: &str) -> Option<&'static dyn Agent> {
     all().iter().copied().find(|a| a.spec().name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The multi-call binary dispatches on these names (`/usr/lib/ocf/resource.d/nfsha/*`).
+    #[test]
+    fn every_agent_is_found_by_the_name_it_is_installed_under() {
+        let names: Vec<&str> = all().iter().map(|a| a.spec().name).collect();
+        assert_eq!(
+            names,
+            ["nfsstate", "nfsserver", "exportfs", "vip", "storagehb"]
+        );
+        for n in names {
+            assert_eq!(find(n).map(|a| a.spec().name), Some(n));
+        }
+        assert!(find("nfsserve").is_none());
+        assert!(find("").is_none());
+    }
+}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::heartbeat::clock::boottime_ms;
-use crate::heartbeat::config::{status_file_in, Config, DEFAULT_PATH};
+use crate::heartbeat::config::{check_host_id, status_file_in, Config, DEFAULT_PATH};
 use crate::heartbeat::status::Status;
 use crate::ocf::params::absolute_path;
 use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Timeouts};
@@ -46,8 +46,12 @@ static PARAMS: &[ParamSpec] = &[
         "host_id",
         "Expected host id",
         "When set, monitor fails unless the daemon renews under this host id (catches a \
-         copied configuration that would make two hosts write one record).",
-    ),
+         copied configuration that would make two hosts write one record). In a clone, \
+         where one value serves every node: @node (the node's own name, up to the first \
+         dot) or a list node=id separated by blanks or commas, e.g. \
+         \"kvm1=kvm1 kvm2.lan=kvm2\".",
+    )
+    .check(host_id_spec),
     ParamSpec::new(
         "max_failing",
         "Seconds of failing renewals tolerated",
@@ -93,6 +97,37 @@ fn status_path(ctx: &Ctx) -> OcfResult<PathBuf> {
     }
 }
 
+/// The `host_id` parameter's syntax: `@node`, a list of `node=id`, or one id.
+fn host_id_spec(v: &str) -> Result<(), String> {
+    if v == "@node" {
+        return Ok(());
+    }
+    for item in v.split([' ', ',']).filter(|i| !i.is_empty()) {
+        let id = item.split_once('=').map_or(item, |(_, id)| id);
+        check_host_id("host_id", id).map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
+/// The host id the daemon on this node must renew as, from `host_id`.
+fn expected_host_id(spec: &str, node: Option<&str>) -> Result<String, String> {
+    let short = |n: &str| n.split('.').next().unwrap_or(n).to_string();
+    if spec == "@node" {
+        return node.map(short).ok_or_else(|| {
+            "host_id=@node: Pacemaker did not pass the node name (CRM_meta_on_node)".to_string()
+        });
+    }
+    if !spec.contains('=') {
+        return Ok(spec.to_string());
+    }
+    let node = node.ok_or("host_id lists nodes but Pacemaker did not pass the node name")?;
+    spec.split([' ', ','])
+        .filter_map(|i| i.split_once('='))
+        .find(|(n, _)| *n == node || short(n) == short(node))
+        .map(|(_, id)| id.to_string())
+        .ok_or_else(|| format!("host_id={spec:?} has no entry for node {node:?}"))
+}
+
 fn active_file(ctx: &Ctx) -> PathBuf {
     let inst = ctx.instance.replace(['/', ':'], "_");
     ctx.sys
@@ -120,13 +155,21 @@ fn health(ctx: &Ctx) -> OcfResult {
             age.as_secs_f64()
         )));
     }
-    if let Some(want) = ctx.params.str("host_id") {
+    if let Some(spec) = ctx.params.str("host_id") {
+        let want = expected_host_id(spec, ctx.meta.get("on_node").map(String::as_str))
+            .map_err(OcfError::configured)?;
         if status.host_id != want {
             return Err(OcfError::generic(format!(
-                "host_id={want:?}: the daemon renews as {:?}",
+                "host_id={spec:?}: this node's daemon should renew as {want:?} but renews as {:?}",
                 status.host_id
             )));
         }
+    }
+    if !status.config_errors.is_empty() {
+        return Err(OcfError::generic(format!(
+            "the heartbeat daemon runs fail-safe on built-in defaults: its configuration is invalid ({})",
+            status.config_errors.join("; ")
+        )));
     }
     let st = status.storage(mount).ok_or_else(|| {
         OcfError::generic(format!(
@@ -146,6 +189,9 @@ fn health(ctx: &Ctx) -> OcfResult {
         "failing" => st.failing_ms >= max_failing_ms || (overdue && max_failing_ms == 0),
         _ => true,
     };
+    if let Some(c) = &st.conflict {
+        return Err(OcfError::generic(format!("heartbeat on {mount}: {c}")));
+    }
     if bad {
         return Err(OcfError::generic(format!(
             "heartbeat on {mount} is {} (failing for {:.1}s{}): {}",
@@ -221,6 +267,7 @@ mod tests {
                 decided_ms: None,
                 reason: None,
                 dry_run: false,
+                steps: vec![],
             },
             watchdog: None,
             storages: vec![StorageStatus {
@@ -239,7 +286,9 @@ mod tests {
                 totals: Totals::default(),
                 history: vec![],
                 peers: vec![],
+                ..Default::default()
             }],
+            ..Default::default()
         };
         serde_json::to_string(&s).unwrap()
     }
@@ -308,6 +357,24 @@ mod tests {
         );
         let (rc, err) = go(&f, "start", &[("host_id", "kvm7")]);
         assert_eq!(rc, 1);
-        assert!(err.contains("the daemon renews as \"kvm1\""), "{err}");
+        assert!(err.contains("renews as \"kvm1\""), "{err}");
+    }
+
+    #[test]
+    fn host_id_in_a_clone_per_node_or_the_nodes_name() {
+        assert_eq!(expected_host_id("kvm1", None).unwrap(), "kvm1");
+        assert_eq!(expected_host_id("@node", Some("kvm1.lan")).unwrap(), "kvm1");
+        assert!(expected_host_id("@node", None).is_err());
+        let list = "kvm1.lan=h1, kvm2=h2";
+        assert_eq!(expected_host_id(list, Some("kvm1")).unwrap(), "h1");
+        assert_eq!(expected_host_id(list, Some("kvm2.lan")).unwrap(), "h2");
+        assert!(expected_host_id(list, Some("kvm3"))
+            .unwrap_err()
+            .contains("no entry for node \"kvm3\""));
+        assert!(host_id_spec("@node").is_ok());
+        assert!(host_id_spec("a=b c=d").is_ok());
+        assert!(host_id_spec("a=b c").is_ok());
+        assert!(host_id_spec("a=b c=d e").is_ok());
+        assert!(host_id_spec("a=b/c").is_err());
     }
 }

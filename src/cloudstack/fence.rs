@@ -3,14 +3,16 @@
 //! instead names the cause, runs the configured action (heartbeat.toml's
 //! `fence_action`, else the agent's `kvm.heartbeat.fence.action`, else
 //! reboot), never sysrq, touches no storage (the pool may be hung: not even
-//! a stat), and is bounded.
+//! a stat), and is bounded. A staged action (graceful-reboot escalating to
+//! reboot(2)) is handed over ([`crate::heartbeat::handoff`]) so that it
+//! survives the agent's SIGKILL at `heartbeat.update.timeout`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::formats::duration;
 use crate::heartbeat::clock::boottime_ms;
-use crate::heartbeat::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
+use crate::heartbeat::fence::{Fencer, RealFencer, RecordingFencer};
+use crate::heartbeat::handoff::{self, FenceRequest};
 use crate::sys::{Real, System};
 
 use super::localdir::Local;
@@ -122,7 +124,7 @@ pub fn fence_with(
     unsafe {
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
     }
-    let fencer: Box<dyn Fencer> = match &s.cfg.fence_record_file {
+    let fencer: Box<dyn Fencer + '_> = match &s.cfg.fence_record_file {
         Some(f) => Box::new(RecordingFencer {
             file: f.clone(),
             sys,
@@ -132,16 +134,6 @@ pub fn fence_with(
     let cfg = &s.cfg;
     let reason = format!("{script} -c: {why}");
     let result: Result<String, String> = match &plan.action {
-        PlanAction::Core(FenceAction::LogOnly) => {
-            Ok("host NOT fenced (VMs keep running; peers must not restart them)".into())
-        }
-        PlanAction::Core(FenceAction::RestartAgent) => fencer
-            .command(
-                "restart-agent",
-                &cfg.restart_agent_command,
-                cfg.command_timeout,
-            )
-            .map(|_| "restart hook done; host NOT fenced (VMs keep running)".into()),
         PlanAction::Custom(path) if executable(path) => fencer
             .command(
                 "custom",
@@ -161,36 +153,22 @@ pub fn fence_with(
                 ))
                 .map(|_| "rebooting".into())
         }
-        PlanAction::Core(FenceAction::GracefulReboot) => {
-            match (
-                fencer.command(
-                    "graceful-reboot",
-                    &cfg.graceful_reboot_command,
-                    cfg.command_timeout,
-                ),
-                plan.escalate_after,
-            ) {
-                (Err(e), _) => {
-                    tracing::error!("graceful reboot failed: {e}; rebooting now");
-                    fencer
-                        .reboot_now(&format!("graceful reboot failed: {e}"))
-                        .map(|_| "rebooting".into())
-                }
-                (Ok(()), Some(after)) => {
-                    std::thread::sleep(after);
-                    tracing::error!(
-                        "still running {} after the graceful reboot: reboot(2) without sync",
-                        duration::fmt(after)
-                    );
-                    fencer
-                        .reboot_now("graceful reboot did not finish within escalate_after")
-                        .map(|_| "rebooted".into())
-                }
-                (Ok(()), None) => Ok("graceful reboot started".into()),
-            }
-        }
-        PlanAction::Core(FenceAction::Reboot) => {
-            fencer.reboot_now(&reason).map(|_| "rebooting".into())
+        // The agent SIGKILLs -c at heartbeat.update.timeout: the running
+        // heartbeat daemon takes any fence; without one a one-step action is
+        // carried out here and a staged one (graceful-reboot escalating to
+        // reboot(2), the pool actions) is handed to a detached process that
+        // outlives this one, with the plan's escalation.
+        PlanAction::Core(action) => {
+            let req = FenceRequest {
+                action: *action,
+                mount: match caller {
+                    Caller::Pool { mount, .. } => Some(mount.to_path_buf()),
+                    Caller::NodeCheck { .. } => None,
+                },
+                cause: reason.clone(),
+                escalate_after_ms: plan.escalate_after.map(|d| d.as_millis() as u64),
+            };
+            handoff::fence(&req, cfg, &s.config_path, fencer.as_ref())
         }
     };
     match result {

@@ -32,6 +32,7 @@ pub fn daemon_record(mount: &Path, host: &str) -> PathBuf {
         name: String::new(),
         mount: mount.to_path_buf(),
         fence: true,
+        claim: true,
     }
     .hb_dir()
     .join(host)

@@ -62,7 +62,7 @@ pub fn dropin_limits(s: &Settings, max_s: u64) -> Limits {
 
 /// This reader's limits for a heartbeat daemon's record it reads itself.
 pub fn daemon_record_limits(s: &Settings, max_s: u64) -> Limits {
-    let mut l = Limits::of(&s.cfg);
+    let mut l = s.cfg.limits();
     l.dead_after = l.dead_after.max(Duration::from_secs(max_s));
     l
 }

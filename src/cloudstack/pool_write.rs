@@ -206,6 +206,7 @@ mod tests {
                 decided_ms: None,
                 reason: None,
                 dry_run: false,
+                ..FenceStatus::default()
             },
             watchdog: None,
             storages: vec![StorageStatus {
@@ -224,7 +225,9 @@ mod tests {
                 totals: Totals::default(),
                 history: vec![],
                 peers: vec![],
+                ..StorageStatus::default()
             }],
+            ..Status::default()
         }
     }
 

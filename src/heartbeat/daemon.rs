@@ -1,26 +1,34 @@
-//! `nfsha heartbeat run`: renews this host's record on every configured
-//! storage, reads the peers' records, fences when renewals keep failing, pets
-//! the optional watchdog while healthy, and publishes its status on tmpfs.
+//! `nfsha heartbeat run`: the I/O shell around [`super::machine`]. It owns
+//! the per-storage helpers ([`super::helper`]), the fence step runner, the
+//! watchdog device, the control socket CloudStack's `-c` hands fences to,
+//! and the status file; it turns what happens into events and carries out
+//! the machine's actions. One thread and one `poll(2)` loop: nothing here
+//! waits on the storage.
 //!
-//! One thread, one `poll(2)` loop. Storage I/O happens only in helper
-//! children ([`super::worker`]); the loop waits on their pidfds with a
-//! deadline, so a hung mount costs it nothing but an abandoned child.
+//! With a configuration that cannot be used it does not stop: it renews
+//! with built-in I/O defaults where the file (or the previous run's status,
+//! or a lease of this host on a mounted NFS storage) says this host has a
+//! lease, fences with the configured or default action, and says so loudly
+//! in the log and in its status.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::clock::{boottime, random_u64, wall_ms};
-use super::config::{Config, Storage};
-use super::fence::{FenceAction, Fencer, RealFencer, RecordingFencer};
-use super::mounts::is_mounted;
-use super::record::{Record, WriterState};
-use super::status::{FenceStatus, HistoryEntry, PeerStatus, Status, StorageStatus, Totals};
+use super::config::{self, Config, ConfigError, Storage};
+use super::executor::StepRunner;
+use super::fence::{Fencer, RealFencer, RecordingFencer};
+use super::handoff;
+use super::helper::{Helper, Message};
+use super::machine::{Action, Event, Fault, Level, Machine, Settings};
+use super::status::Status;
 use super::watchdog::Watchdog;
-use super::worker::{wait_readable, IoRequest, Job, JobEnd};
 use crate::formats::duration;
-use crate::sys::{Real, System};
+use crate::sys::child::{self, wait_readable, Spec};
+use crate::sys::{mounts, Real};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -28,718 +36,456 @@ extern "C" fn on_stop_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// A finished attempt, as history sees it.
-enum Outcome {
-    Ok { write: Duration, read: Duration },
-    Timeout,
-    Error(String),
-    Blocked(Duration),
-    Unmounted,
+/// The kernel's id of this boot.
+pub fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
-struct StorageRt {
-    cfg: Storage,
-    record_path: PathBuf,
-    seq: u64,
-    job: Option<Job>,
-    stuck: Vec<Job>,
-    next_due: Duration,
-    /// Start of the last successful renewal (time 0 of the fence timeline).
-    last_success: Option<Duration>,
-    consecutive_failures: u32,
-    totals: Totals,
-    history: VecDeque<HistoryEntry>,
-    peers: BTreeMap<String, PeerStatus>,
-    last_error: Option<String>,
-    need_mkdir: bool,
-    not_fenced_logged: bool,
+/// Whether `path` is a mount point now (read from mountinfo, never by
+/// touching the path).
+pub fn is_mounted(path: &Path) -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|t| mounts::at(&mounts::parse(&t), path).is_some())
+        .unwrap_or(false)
 }
 
-impl StorageRt {
-    fn failing_for(&self, now: Duration) -> Duration {
-        match self.last_success {
-            Some(t0) if self.consecutive_failures > 0 || self.job.is_some() => {
-                now.saturating_sub(t0)
-            }
-            _ => Duration::ZERO,
-        }
-    }
-    /// Time since the last good renewal started (None before the first one:
-    /// a storage that never worked does not fence, so a dead pool at boot
-    /// cannot cause a reboot loop).
-    fn since_success(&self, now: Duration) -> Option<Duration> {
-        self.last_success.map(|t0| now.saturating_sub(t0))
-    }
+/// The status a previous daemon left this boot, if any.
+fn previous(run_dir: &Path, host_id: &str, boot: &str) -> Option<Status> {
+    Status::read(&config::status_file_in(run_dir))
+        .ok()
+        .filter(|s| !boot.is_empty() && s.boot_id == boot && s.host_id == host_id)
 }
 
-enum FenceState {
-    Healthy,
-    Decided {
-        at: Duration,
-        reason: String,
-        escalated: bool,
-        /// The reboot step was carried out (or recorded).
-        done: bool,
-        next_try: Duration,
-    },
-}
-
-pub struct Daemon<'a> {
-    cfg: Config,
-    generation: u64,
-    storages: Vec<StorageRt>,
-    fence: FenceState,
-    fencer: Box<dyn Fencer + 'a>,
-    watchdog: Option<Watchdog>,
-    next_pet: Duration,
-}
-
-fn history_push(st: &mut StorageRt, max: usize, e: HistoryEntry) {
-    st.history.push_back(e);
-    while st.history.len() > max {
-        st.history.pop_front();
-    }
-}
-
-impl<'a> Daemon<'a> {
-    pub fn new(cfg: Config, sys: &'a dyn System) -> Result<Daemon<'a>, String> {
-        if cfg.storages.is_empty() {
-            return Err("no [[storage]] configured: nothing to renew".into());
-        }
-        let fencer: Box<dyn Fencer> = match &cfg.fence_record_file {
-            Some(f) => Box::new(RecordingFencer {
-                file: f.clone(),
-                sys,
-            }),
-            None => Box::new(RealFencer { sys }),
-        };
-        let watchdog = match &cfg.watchdog {
-            Some(w) => Some(Watchdog::open(w)?),
-            None => None,
-        };
-        let now = boottime();
-        let storages = cfg
+/// Fail-safe mode: storages where this host may still hold a lease: those
+/// of the previous run, and every NFS mount (renewed only if the lease area
+/// there already has a slot naming this host).
+fn discovered(cfg: &Config, prev: Option<&Status>) -> Vec<Storage> {
+    let mut found: Vec<Storage> = Vec::new();
+    let mut add = |name: String, mount: PathBuf, fence: bool, claim: bool| {
+        if !cfg
             .storages
             .iter()
-            .map(|s| StorageRt {
-                record_path: s.hb_dir().join(&cfg.host_id),
-                cfg: s.clone(),
-                seq: 0,
-                job: None,
-                stuck: Vec::new(),
-                next_due: now,
-                last_success: None,
-                consecutive_failures: 0,
-                totals: Totals::default(),
-                history: VecDeque::new(),
-                peers: BTreeMap::new(),
-                last_error: None,
-                need_mkdir: true,
-                not_fenced_logged: false,
-            })
-            .collect();
-        Ok(Daemon {
-            generation: random_u64(),
-            storages,
-            fence: FenceState::Healthy,
-            fencer,
-            watchdog,
-            next_pet: now,
-            cfg,
-        })
+            .chain(found.iter())
+            .any(|s| s.mount == mount || s.name == name)
+        {
+            found.push(Storage {
+                name,
+                mount,
+                fence,
+                claim,
+            });
+        }
+    };
+    for s in prev.map(|p| p.storages.as_slice()).unwrap_or_default() {
+        add(s.name.clone(), s.mount.clone().into(), s.fence, true);
     }
-
-    fn writer_state(&self, st: &StorageRt, now: Duration) -> WriterState {
-        let past = st
-            .since_success(now)
-            .map(|d| d >= self.cfg.fence_after)
-            .unwrap_or(false);
-        match &self.fence {
-            FenceState::Decided { .. } if self.cfg.fence_action.fences() && st.cfg.fence => {
-                WriterState::Fencing
+    if let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") {
+        for m in mounts::parse(&text) {
+            if m.fstype == "nfs" || m.fstype == "nfs4" {
+                let name = m.mount_point.display().to_string();
+                add(name, m.mount_point, true, false);
             }
-            FenceState::Decided { .. } => WriterState::NotFenced,
-            FenceState::Healthy if past && !st.cfg.fence => WriterState::NotFenced,
-            FenceState::Healthy if st.consecutive_failures > 0 => WriterState::Failing,
-            FenceState::Healthy => WriterState::Ok,
+        }
+    }
+    found
+}
+
+/// Whether the whole system is shutting down (systemd says "stopping").
+fn system_shutdown() -> bool {
+    child::run(
+        &Spec::new("systemctl").arg("is-system-running"),
+        Instant::now() + Duration::from_secs(2),
+    )
+    .map(|o| o.stdout.trim() == "stopping")
+    .unwrap_or(false)
+}
+
+struct Shell {
+    cfg: Config,
+    machine: Machine,
+    helpers: Vec<Option<Helper>>,
+    /// The round each storage's helper is working on.
+    in_flight: Vec<Option<u64>>,
+    runner: StepRunner,
+    watchdog: Option<Watchdog>,
+    listener: Option<std::os::unix::net::UnixListener>,
+    status_path: PathBuf,
+    boot_id: String,
+    config_errors: Vec<String>,
+    status_failed: bool,
+    pending: Vec<Event>,
+}
+
+impl Shell {
+    fn log(level: Level, msg: &str) {
+        match level {
+            Level::Info => tracing::info!("{msg}"),
+            Level::Warn => tracing::warn!("{msg}"),
+            Level::Error => tracing::error!("{msg}"),
         }
     }
 
-    fn record_for(&self, st: &StorageRt, seq: u64, now: Duration) -> Record {
-        Record {
-            host: self.cfg.host_id.clone(),
-            generation: self.generation,
+    fn start_round(
+        &mut self,
+        i: usize,
+        seq: u64,
+        write: Option<(usize, super::record::Record)>,
+        read_len: usize,
+        create: bool,
+    ) {
+        let fail = |f: Fault| Event::RoundDone {
+            storage: i,
             seq,
-            mono_ms: now.as_millis() as u64,
-            wall_ms: wall_ms(),
-            interval_ms: self.cfg.interval.as_millis() as u64,
-            io_timeout_ms: self.cfg.io_timeout.as_millis() as u64,
-            dead_after_ms: self.cfg.dead_after.as_millis() as u64,
-            fence_action: if st.cfg.fence {
-                self.cfg.fence_action
-            } else {
-                FenceAction::LogOnly
-            },
-            state: self.writer_state(st, now),
-            failing_ms: st.failing_for(now).as_millis() as u64,
-        }
-    }
-
-    fn finish(&mut self, i: usize, started: Duration, outcome: Outcome) {
-        let max = self.cfg.history;
-        let st = &mut self.storages[i];
-        st.totals.attempts += 1;
-        let (result, write_ms, read_ms, error) = match outcome {
-            Outcome::Ok { write, read } => {
-                st.totals.ok += 1;
-                if st.consecutive_failures > 0 {
-                    tracing::info!(
-                        "storage {}: renewal succeeded again after {} failure(s)",
-                        st.cfg.name,
-                        st.consecutive_failures
-                    );
-                }
-                st.consecutive_failures = 0;
-                st.last_success = Some(started);
-                st.last_error = None;
-                st.not_fenced_logged = false;
-                (
-                    "ok",
-                    write.as_millis() as u64,
-                    read.as_millis() as u64,
-                    None,
-                )
-            }
-            Outcome::Timeout => {
-                st.totals.timeouts += 1;
-                let e = format!(
-                    "no answer within io_timeout {}: attempt abandoned",
-                    duration::fmt(self.cfg.io_timeout)
-                );
-                ("timeout", 0, 0, Some(e))
-            }
-            Outcome::Error(e) => {
-                st.totals.errors += 1;
-                ("error", 0, 0, Some(e))
-            }
-            Outcome::Blocked(d) => {
-                st.totals.blocked += 1;
-                let e = format!(
-                    "an abandoned attempt has been stuck in the kernel for {:.0}s; not starting another",
-                    d.as_secs_f64()
-                );
-                ("blocked", 0, 0, Some(e))
-            }
-            Outcome::Unmounted => {
-                st.totals.errors += 1;
-                let e = format!("{} is not mounted", st.cfg.mount.display());
-                ("unmounted", 0, 0, Some(e))
-            }
+            result: Err(f),
         };
-        if let Some(e) = &error {
-            st.consecutive_failures += 1;
-            st.need_mkdir = true;
-            tracing::warn!(
-                "storage {}: renewal {} failed ({result}): {e}",
-                st.cfg.name,
-                st.seq
-            );
-            st.last_error = Some(e.clone());
-        }
-        history_push(
-            st,
-            max,
-            HistoryEntry {
-                at_ms: started.as_millis() as u64,
-                result: result.into(),
-                write_ms,
-                read_ms,
-                error,
-            },
-        );
-    }
-
-    fn take_peers(&mut self, i: usize, report: &super::worker::IoReport, now: Duration) {
-        let me = self.cfg.host_id.clone();
-        let st = &mut self.storages[i];
-        let now_ms = now.as_millis() as u64;
-        for (path, r) in &report.reads {
-            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-                continue;
-            };
-            if name == me {
-                continue;
-            }
-            let entry = st
-                .peers
-                .entry(name.clone())
-                .or_insert_with(|| super::check::empty_observation(&name, now_ms));
-            super::check::fold_read(entry, path, r, now_ms);
-        }
-    }
-
-    fn step_storage(&mut self, i: usize, now: Duration) {
-        self.storages[i]
-            .stuck
-            .retain_mut(|j| j.try_finish().is_none());
-        if let Some(mut job) = self.storages[i].job.take() {
-            let late = now > job.deadline + Duration::from_millis(100);
-            match job.try_finish() {
-                Some(JobEnd::Done(report)) if !late => {
-                    let started = job.started;
-                    match report
-                        .write_error()
-                        .or_else(|| report.errors.first().cloned())
-                    {
-                        Some(e) => self.finish(i, started, Outcome::Error(e)),
-                        None => {
-                            self.take_peers(i, &report, now);
-                            self.storages[i].need_mkdir = false;
-                            self.finish(
-                                i,
-                                started,
-                                Outcome::Ok {
-                                    write: report.write_latency(),
-                                    read: report.read_latency(),
-                                },
-                            );
-                        }
-                    }
-                }
-                Some(JobEnd::Done(_)) => self.finish(i, job.started, Outcome::Timeout),
-                Some(JobEnd::Failed(e)) => self.finish(i, job.started, Outcome::Error(e)),
-                None if now >= job.deadline => {
-                    job.kill();
-                    let started = job.started;
-                    self.storages[i].stuck.push(job);
-                    self.finish(i, started, Outcome::Timeout);
-                }
-                None => self.storages[i].job = Some(job),
-            }
-        }
-        let st = &self.storages[i];
-        if st.job.is_some() || now < st.next_due {
+        let mount = self.machine.settings().storages[i].mount.clone();
+        if self.cfg.require_mounted && !is_mounted(&mount) {
+            self.pending.push(fail(Fault::Unmounted));
             return;
         }
-        let interval = self.cfg.interval;
-        let st = &mut self.storages[i];
-        st.next_due += interval;
-        if st.next_due <= now {
-            st.next_due = now + interval;
-        }
-        if let Some(oldest) = st.stuck.iter().map(|j| j.started).min() {
-            self.finish(i, now, Outcome::Blocked(now - oldest));
-            return;
-        }
-        if self.cfg.require_mounted && !is_mounted(&st.cfg.mount) {
-            self.finish(i, now, Outcome::Unmounted);
-            return;
-        }
-        st.seq += 1;
-        let seq = st.seq;
-        let st = &self.storages[i];
-        let rec = self.record_for(st, seq, now);
-        let dir = st.cfg.hb_dir();
-        let req = IoRequest {
-            mkdirs: if st.need_mkdir {
-                vec![dir.clone()]
-            } else {
-                vec![]
-            },
-            writes: vec![(st.record_path.clone(), rec.encode().into_bytes())],
-            reads: vec![],
-            read_dirs: if self.cfg.watch_peers {
-                vec![dir]
-            } else {
-                vec![]
-            },
-            skip: Some(self.cfg.host_id.clone()),
-        };
-        let out = self
-            .cfg
-            .run_dir
-            .join("io")
-            .join(format!("{}-{}.report", i, seq));
-        match Job::spawn(&req, out, self.cfg.io_timeout) {
-            Ok(job) => self.storages[i].job = Some(job),
-            Err(e) => self.finish(
-                i,
-                now,
-                Outcome::Error(format!("cannot start the I/O helper: {e}")),
-            ),
-        }
-    }
-
-    fn fence_step(&mut self, now: Duration) {
-        let fa = self.cfg.fence_after;
-        for st in &mut self.storages {
-            if !st.cfg.fence
-                && !st.not_fenced_logged
-                && st.since_success(now).is_some_and(|d| d >= fa)
-            {
-                tracing::error!(
-                    "storage {}: no successful renewal for {} (fence_after {}); fence = false for this storage: NOT fencing, its records say \"not fenced\"",
-                    st.cfg.name,
-                    duration::fmt(st.since_success(now).unwrap_or_default()),
-                    duration::fmt(fa)
-                );
-                st.not_fenced_logged = true;
-            }
-        }
-        let failing = self.storages.iter().filter(|s| s.cfg.fence).find_map(|s| {
-            s.since_success(now)
-                .filter(|d| *d >= fa)
-                .map(|d| (s.cfg.name.clone(), d))
-        });
-        let action = self.cfg.fence_action;
-        match &mut self.fence {
-            FenceState::Healthy => {
-                let Some((name, d)) = failing else { return };
-                let reason = format!(
-                    "storage {name}: no successful renewal for {:.1}s (fence_after {})",
-                    d.as_secs_f64(),
-                    duration::fmt(fa)
-                );
-                // The decision is logged before anything is done about it.
-                tracing::error!("FENCE DECISION: {reason}: fence_action = {}", action.name());
-                self.fence = FenceState::Decided {
-                    at: now,
-                    reason,
-                    escalated: false,
-                    done: false,
-                    next_try: now,
-                };
-                self.act(now);
-            }
-            FenceState::Decided { .. } => {
-                if failing.is_none() && !action.fences() {
-                    tracing::warn!(
-                        "storage renewals healthy again: fence decision ({}) withdrawn",
-                        action.name()
-                    );
-                    self.fence = FenceState::Healthy;
-                } else {
-                    self.act(now);
-                }
-            }
-        }
-    }
-
-    fn run_hook_in_background(&self, what: &'static str, argv: Vec<String>) {
-        let cfg = self.cfg.clone();
-        std::thread::spawn(move || {
-            let sys = Real::new();
-            let fencer: Box<dyn Fencer> = match &cfg.fence_record_file {
-                Some(f) => Box::new(RecordingFencer {
-                    file: f.clone(),
-                    sys: &sys,
-                }),
-                None => Box::new(RealFencer { sys: &sys }),
-            };
-            match fencer.command(what, &argv, cfg.command_timeout) {
-                Ok(()) => tracing::warn!("{what}: `{}` done", argv.join(" ")),
-                Err(e) => tracing::error!("{what}: {e}"),
-            }
-        });
-    }
-
-    fn act(&mut self, now: Duration) {
-        let action = self.cfg.fence_action;
-        let escalate_after = self.cfg.escalate_after;
-        let FenceState::Decided {
-            at,
-            reason,
-            escalated,
-            done,
-            next_try,
-        } = &mut self.fence
-        else {
-            return;
-        };
-        if *done || now < *next_try {
-            return;
-        }
-        let reason = reason.clone();
-        match action {
-            FenceAction::LogOnly => {
-                tracing::error!(
-                    "fence_action = log-only: NOT fencing; this host's VMs keep running and its records say \"not fenced\": peers must not restart them. Operator: investigate the storage now"
-                );
-                *done = true;
-            }
-            FenceAction::RestartAgent => {
-                *done = true;
-                let argv = self.cfg.restart_agent_command.clone();
-                tracing::error!(
-                    "fence_action = restart-agent: running `{}`; VMs keep running (NOT fenced)",
-                    argv.join(" ")
-                );
-                self.run_hook_in_background("restart-agent", argv);
-            }
-            FenceAction::GracefulReboot if !*escalated => {
-                *escalated = true;
-                *next_try = *at + escalate_after.unwrap_or(Duration::from_secs(3600 * 24 * 365));
-                let argv = self.cfg.graceful_reboot_command.clone();
-                tracing::error!(
-                    "fence_action = graceful-reboot: running `{}`{}",
-                    argv.join(" "),
-                    escalate_after
-                        .map(|e| format!(
-                            "; reboot(2) follows in {} if still running",
-                            duration::fmt(e)
-                        ))
-                        .unwrap_or_default()
-                );
-                self.run_hook_in_background("graceful-reboot", argv);
-            }
-            FenceAction::GracefulReboot | FenceAction::Reboot => {
-                let why = if action == FenceAction::Reboot {
-                    reason
-                } else {
-                    format!("graceful reboot did not finish within escalate_after: {reason}")
-                };
-                tracing::error!("rebooting now with reboot(2), without sync: {why}");
-                match self.fencer.reboot_now(&why) {
-                    Ok(()) => *done = true,
-                    Err(e) => {
-                        tracing::error!("reboot failed: {e}; retrying in 5s");
-                        *next_try = now + Duration::from_secs(5);
+        let slot = match write {
+            None => None,
+            Some((k, mut rec)) => {
+                rec.wall_ms = wall_ms();
+                match rec.encode_slot() {
+                    Some(b) => Some((k, b)),
+                    None => {
+                        self.pending.push(fail(Fault::Local(
+                            "the record does not fit a 512-byte slot".into(),
+                        )));
+                        return;
                     }
                 }
             }
-        }
-    }
-
-    /// A fencing action has been decided and not yet carried out.
-    fn fence_in_progress(&self) -> bool {
-        matches!(self.fence, FenceState::Decided { done: false, .. })
-            && self.cfg.fence_action.fences()
-    }
-
-    fn healthy_for_watchdog(&self, now: Duration) -> bool {
-        matches!(self.fence, FenceState::Healthy)
-            && self.storages.iter().filter(|s| s.cfg.fence).all(|s| {
-                s.since_success(now)
-                    .map(|d| d < self.cfg.fence_after)
-                    .unwrap_or(true)
-            })
-    }
-
-    pub fn status(&self, now: Duration) -> Status {
-        let now_ms = now.as_millis() as u64;
-        let (fstate, decided_ms, reason) = match &self.fence {
-            FenceState::Healthy => ("healthy", None, None),
-            FenceState::Decided { at, reason, .. } => (
-                if self.cfg.fence_action.fences() {
-                    "fencing"
-                } else {
-                    "not-fenced"
-                },
-                Some(at.as_millis() as u64),
-                Some(reason.clone()),
-            ),
         };
-        Status {
-            version: 1,
-            pid: std::process::id(),
-            host_id: self.cfg.host_id.clone(),
-            generation: format!("{:016x}", self.generation),
-            updated_ms: now_ms,
-            interval_ms: self.cfg.interval.as_millis() as u64,
-            io_timeout_ms: self.cfg.io_timeout.as_millis() as u64,
-            fence_after_ms: self.cfg.fence_after.as_millis() as u64,
-            dead_after_ms: self.cfg.dead_after.as_millis() as u64,
-            fence: FenceStatus {
-                action: self.cfg.fence_action,
-                state: fstate.into(),
-                decided_ms,
-                reason,
-                dry_run: self.cfg.fence_record_file.is_some(),
-            },
-            watchdog: self.watchdog.as_ref().map(|w| {
-                format!(
-                    "{} timeout {} pets {} ({})",
-                    w.cfg.device.display(),
-                    duration::fmt(w.cfg.timeout),
-                    w.pets,
-                    if self.healthy_for_watchdog(now) {
-                        "petting"
-                    } else {
-                        "NOT petting: storage unhealthy"
-                    }
-                )
-            }),
-            storages: self
-                .storages
-                .iter()
-                .map(|s| {
-                    // This storage's own health: a host-level "not fenced"
-                    // decision caused by another storage does not make a
-                    // storage whose renewals work look failed.
-                    let overdue = s
-                        .job
-                        .as_ref()
-                        .is_some_and(|j| now.saturating_sub(j.started) > self.cfg.io_timeout);
-                    let past = s
-                        .since_success(now)
-                        .is_some_and(|d| d >= self.cfg.fence_after);
-                    let state = if s.last_success.is_none() {
-                        "never-renewed"
-                    } else if s.consecutive_failures == 0 && !overdue {
-                        "ok"
-                    } else if past {
-                        match self.writer_state(s, now) {
-                            WriterState::Fencing => "fencing",
-                            WriterState::NotFenced => "not-fenced",
-                            _ => "failing",
-                        }
-                    } else {
-                        "failing"
-                    };
-                    StorageStatus {
-                        name: s.cfg.name.clone(),
-                        mount: s.cfg.mount.display().to_string(),
-                        record: s.record_path.display().to_string(),
-                        state: state.into(),
-                        fence: s.cfg.fence,
-                        seq: s.seq,
-                        last_success_ms: s.last_success.map(|t| t.as_millis() as u64),
-                        failing_ms: s.failing_for(now).as_millis() as u64
-                            * u64::from(s.consecutive_failures > 0),
-                        in_flight_ms: s
-                            .job
-                            .iter()
-                            .chain(s.stuck.iter())
-                            .map(|j| now.saturating_sub(j.started).as_millis() as u64)
-                            .max()
-                            .unwrap_or(0),
-                        stuck_helpers: s.stuck.len() as u32,
-                        consecutive_failures: s.consecutive_failures,
-                        last_error: s.last_error.clone(),
-                        totals: s.totals.clone(),
-                        history: s.history.iter().cloned().collect(),
-                        peers: s.peers.values().cloned().collect(),
-                    }
-                })
-                .collect(),
+        if self.helpers[i].as_ref().is_some_and(|h| h.lost) {
+            if let Some(h) = self.helpers[i].take() {
+                h.dismiss();
+            }
+        }
+        if self.helpers[i].is_none() {
+            match Helper::spawn(&super::lease_area::path(&mount)) {
+                Ok(h) => self.helpers[i] = Some(h),
+                Err(e) => {
+                    self.pending.push(fail(Fault::Local(format!(
+                        "cannot start the I/O helper: {e}"
+                    ))));
+                    return;
+                }
+            }
+        }
+        let h = self.helpers[i].as_mut().expect("started above");
+        match h.send(
+            seq,
+            read_len,
+            slot.as_ref().map(|(k, b)| (*k, &b[..])),
+            create,
+        ) {
+            Ok(()) => self.in_flight[i] = Some(seq),
+            Err(e) => {
+                h.lost = true;
+                self.pending.push(fail(Fault::Local(format!(
+                    "the I/O helper (pid {}) is gone: {e}",
+                    h.pid()
+                ))));
+            }
         }
     }
 
-    /// Run until SIGTERM/SIGINT.
-    pub fn run(mut self) -> i32 {
-        // SAFETY: installing an async-signal-safe handler that sets an atomic.
-        unsafe {
-            libc::signal(
-                libc::SIGTERM,
-                on_stop_signal as *const () as libc::sighandler_t,
-            );
-            libc::signal(
-                libc::SIGINT,
-                on_stop_signal as *const () as libc::sighandler_t,
-            );
-        }
-        let _ = std::fs::create_dir_all(self.cfg.run_dir.join("io"));
-        let status_path = self.cfg.status_file();
-        tracing::info!(
-            "started: host {} generation {:016x}, {} storage(s), interval {}, io_timeout {}, fence_action {} after {}, dead_after {}{}",
-            self.cfg.host_id,
-            self.generation,
-            self.storages.len(),
-            duration::fmt(self.cfg.interval),
-            duration::fmt(self.cfg.io_timeout),
-            self.cfg.fence_action.name(),
-            duration::fmt(self.cfg.fence_after),
-            duration::fmt(self.cfg.dead_after),
-            if self.cfg.fence_record_file.is_some() { " (DRY RUN: fence steps recorded only)" } else { "" }
-        );
-        let mut told_holding = false;
-        loop {
-            if STOP.load(Ordering::SeqCst) {
-                // A fence under way is not abandoned because systemd is
-                // shutting us down as part of that very reboot: the
-                // escalation to reboot(2) must still happen.
-                if !self.fence_in_progress() {
-                    break;
-                }
-                if !told_holding {
-                    tracing::warn!(
-                        "stop requested while fencing: staying until the fence completes"
-                    );
-                    told_holding = true;
-                }
-            }
-            let now = boottime();
-            for i in 0..self.storages.len() {
-                self.step_storage(i, now);
-            }
-            self.fence_step(now);
-            if now >= self.next_pet {
-                let healthy = self.healthy_for_watchdog(now);
-                if let Some(w) = &mut self.watchdog {
-                    if healthy {
+    fn execute(&mut self, actions: Vec<Action>) -> Option<bool> {
+        let mut exit = None;
+        for a in actions {
+            match a {
+                Action::Log { level, msg } => Shell::log(level, &msg),
+                Action::StartRound {
+                    storage,
+                    seq,
+                    write,
+                    read_len,
+                    create,
+                } => self.start_round(storage, seq, write, read_len, create),
+                Action::Step { plan, id, step } => self.runner.start(plan, id, step),
+                Action::PetWatchdog => {
+                    if let Some(w) = &mut self.watchdog {
                         w.pet();
                     }
-                    self.next_pet = now + w.pet_interval();
                 }
+                Action::Exit { disarm_watchdog } => exit = Some(disarm_watchdog),
             }
-            if let Err(e) = self.status(now).write(&status_path) {
-                tracing::warn!("cannot write {}: {e}", status_path.display());
-            }
-            // Sleep until the next thing can happen.
-            let mut wake = now + self.cfg.interval.min(Duration::from_secs(1));
-            let mut fds = Vec::new();
-            for st in &self.storages {
-                match &st.job {
-                    Some(j) => {
-                        wake = wake.min(j.deadline);
-                        fds.push(j.pollable());
+        }
+        exit
+    }
+
+    /// Events from the helpers, the step runner, the control socket and signals.
+    fn collect(&mut self) {
+        let wall = wall_ms();
+        for i in 0..self.helpers.len() {
+            let Some(h) = self.helpers[i].as_mut() else {
+                continue;
+            };
+            for m in h.receive(wall) {
+                match m {
+                    Message::Progress(step) => {
+                        self.pending.push(Event::Progress { storage: i, step })
                     }
-                    None => wake = wake.min(st.next_due),
-                }
-                for j in &st.stuck {
-                    fds.push(j.pollable());
-                }
-                if let Some(t0) = st.last_success {
-                    let at = t0 + self.cfg.fence_after;
-                    if at > now {
-                        wake = wake.min(at);
+                    Message::Done { seq, result } => {
+                        self.in_flight[i] = None;
+                        self.pending.push(Event::RoundDone {
+                            storage: i,
+                            seq,
+                            result,
+                        });
                     }
                 }
             }
-            if self.watchdog.is_some() {
-                wake = wake.min(self.next_pet);
+            if h.lost {
+                if let Some(seq) = self.in_flight[i].take() {
+                    self.pending.push(Event::RoundDone {
+                        storage: i,
+                        seq,
+                        result: Err(Fault::Local(format!(
+                            "the I/O helper (pid {}) exited without an answer",
+                            h.pid()
+                        ))),
+                    });
+                }
             }
-            if let FenceState::Decided {
-                next_try,
-                done: false,
-                ..
-            } = &self.fence
-            {
-                wake = wake.min(*next_try);
+        }
+        for (plan, id, result) in self.runner.results() {
+            self.pending.push(Event::StepDone { plan, id, result });
+        }
+        if let Some(l) = &self.listener {
+            for r in handoff::accept(l, std::process::id()) {
+                match r {
+                    Ok(req) => {
+                        tracing::error!(
+                            "fence requested on the control socket: {} ({})",
+                            req.action.name(),
+                            req.cause
+                        );
+                        self.pending.push(Event::FenceRequest {
+                            action: req.action,
+                            mount: req.mount,
+                            cause: req.cause,
+                        });
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+        }
+        if STOP.swap(false, Ordering::SeqCst) {
+            let system_shutdown = system_shutdown();
+            tracing::info!(
+                "stop requested{}",
+                if system_shutdown {
+                    " (system shutdown)"
+                } else {
+                    ""
+                }
+            );
+            self.pending.push(Event::Stop { system_shutdown });
+        }
+    }
+
+    fn status(&self) -> Status {
+        let mut s = self.machine.status(boottime());
+        s.pid = std::process::id();
+        s.boot_id = self.boot_id.clone();
+        s.config_errors = self.config_errors.clone();
+        s.fence.dry_run = self.cfg.fence_record_file.is_some();
+        if let (Some(w), Some(text)) = (&self.watchdog, &s.watchdog) {
+            s.watchdog = Some(format!(
+                "{} timeout {} {text}",
+                w.cfg.device.display(),
+                duration::fmt(w.cfg.timeout)
+            ));
+        }
+        s
+    }
+
+    fn write_status(&mut self) {
+        match self.status().write(&self.status_path) {
+            Ok(()) => self.status_failed = false,
+            Err(e) => {
+                // Local, not the storage: renewals do not depend on it.
+                if !self.status_failed {
+                    tracing::error!(
+                        "cannot write {}: {e} (status, check and storagehb cannot see this daemon; renewals go on)",
+                        self.status_path.display()
+                    );
+                }
+                self.status_failed = true;
+            }
+        }
+    }
+
+    fn run(mut self) -> i32 {
+        let mut fds: Vec<Option<i32>>;
+        let disarm = loop {
+            self.collect();
+            let now = boottime();
+            let mut exit = None;
+            let events: Vec<Event> = std::mem::take(&mut self.pending);
+            for ev in events.into_iter().chain([Event::Tick]) {
+                let actions = self.machine.step(now, ev);
+                exit = exit.or(self.execute(actions));
+            }
+            // Events made while acting (an unmounted storage, a helper that
+            // cannot start) are handled at once.
+            while !self.pending.is_empty() {
+                let events: Vec<Event> = std::mem::take(&mut self.pending);
+                for ev in events {
+                    let actions = self.machine.step(now, ev);
+                    exit = exit.or(self.execute(actions));
+                }
+            }
+            self.write_status();
+            if let Some(d) = exit {
+                break d;
             }
             let now = boottime();
+            let wake = self
+                .machine
+                .next_wake(now)
+                .unwrap_or(now + Duration::from_secs(1))
+                .min(now + Duration::from_secs(1));
+            fds = self
+                .helpers
+                .iter()
+                .map(|h| h.as_ref().map(Helper::pollable))
+                .collect();
+            fds.push(Some(self.runner.pollable()));
+            fds.push(self.listener.as_ref().map(|l| {
+                use std::os::fd::AsRawFd;
+                l.as_raw_fd()
+            }));
             if wake > now {
                 wait_readable(&fds, wake - now);
             }
-        }
-        tracing::info!("stopping on signal");
-        let healthy = self.healthy_for_watchdog(boottime());
+        };
+        tracing::info!("stopping");
         if let Some(w) = self.watchdog.take() {
-            if healthy {
+            if disarm {
                 w.disarm();
             } else {
-                // Unhealthy storage: a stop must not cancel the reset.
+                // Unhealthy storage or fencing: a stop must not cancel the reset.
                 tracing::warn!("storage unhealthy: leaving the watchdog armed");
                 drop(w);
             }
         }
-        let _ = std::fs::remove_file(&status_path);
+        for h in self.helpers.into_iter().flatten() {
+            h.dismiss();
+        }
         0
     }
 }
 
+/// Start the daemon on `cfg` (`config_errors`: why it runs fail-safe).
+pub fn run(mut cfg: Config, config_errors: Vec<ConfigError>) -> i32 {
+    let boot = boot_id();
+    let prev = previous(&cfg.run_dir, &cfg.host_id, &boot);
+    let mut errors: Vec<String> = config_errors.iter().map(ToString::to_string).collect();
+    if !errors.is_empty() {
+        let extra = discovered(&cfg, prev.as_ref());
+        cfg.storages.extend(extra);
+    }
+    // Where the timeline stood when a predecessor stopped this boot.
+    let restored: BTreeMap<PathBuf, Duration> = prev
+        .iter()
+        .flat_map(|p| p.storages.iter())
+        .filter_map(|s| {
+            Some((
+                PathBuf::from(&s.mount),
+                Duration::from_millis(s.last_success_ms?),
+            ))
+        })
+        .collect();
+    let sys: &'static Real = Box::leak(Box::new(Real::new()));
+    let fencer: Arc<dyn Fencer> = match &cfg.fence_record_file {
+        Some(f) => Arc::new(RecordingFencer {
+            file: f.clone(),
+            sys,
+        }),
+        None => Arc::new(RealFencer { sys }),
+    };
+    let runner = match StepRunner::new(fencer, cfg.command_timeout) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot start: {e}");
+            return 1;
+        }
+    };
+    let watchdog = match &cfg.watchdog {
+        None => None,
+        Some(w) => match Watchdog::open(w) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                // Renewals and the fence go on without it; say so everywhere.
+                tracing::error!("{e}: running WITHOUT the watchdog");
+                errors.push(e);
+                None
+            }
+        },
+    };
+    let listener = match handoff::listen(&cfg.run_dir) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(
+                "cannot open the control socket: {e}; CloudStack's -c will start a detached fence instead"
+            );
+            None
+        }
+    };
+    // SAFETY: installing an async-signal-safe handler that sets an atomic.
+    unsafe {
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            libc::signal(sig, on_stop_signal as *const () as libc::sighandler_t);
+        }
+        // A helper that died must not kill us through a broken pipe.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let now = boottime();
+    let machine = Machine::new(Settings::of(&cfg), random_u64(), now, &restored);
+    tracing::info!(
+        "started: host {} generation {:016x}, {} storage(s), interval {}, io_timeout {}, fence_action {} after {}, dead_after {}{}{}",
+        cfg.host_id,
+        machine.generation(),
+        cfg.storages.len(),
+        duration::fmt(cfg.interval),
+        duration::fmt(cfg.io_timeout),
+        cfg.fence_action.name(),
+        duration::fmt(cfg.fence_after),
+        duration::fmt(cfg.dead_after),
+        if cfg.fence_record_file.is_some() { " (DRY RUN: fence steps recorded only)" } else { "" },
+        if restored.is_empty() { String::new() } else { format!(", timeline continued from the previous run for {} storage(s)", restored.len()) }
+    );
+    if cfg.storages.is_empty() {
+        tracing::error!(
+            "no storage to renew: nothing is protected; peers see this host's records (if any) stop and may declare it dead"
+        );
+    }
+    let n = cfg.storages.len();
+    let shell = Shell {
+        status_path: cfg.status_file(),
+        cfg,
+        machine,
+        helpers: (0..n).map(|_| None).collect(),
+        in_flight: vec![None; n],
+        runner,
+        watchdog,
+        listener,
+        boot_id: boot,
+        config_errors: errors,
+        status_failed: false,
+        pending: Vec::new(),
+    };
+    shell.run()
+}
+
 /// Entry point for `nfsha heartbeat run`.
-pub fn main(cfg: Config, log_stderr: bool) -> i32 {
+pub fn main(path: &Path, log_stderr: bool) -> i32 {
     crate::log::init(crate::log::LogOptions {
         tag: "nfsha-heartbeat".into(),
         debug: false,
@@ -752,15 +498,29 @@ pub fn main(cfg: Config, log_stderr: bool) -> i32 {
         },
         stderr: log_stderr,
     });
-    let sys = Real::new();
-    let daemon = Daemon::new(cfg, &sys);
-    let rc = match daemon {
-        Ok(d) => d.run(),
-        Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("nfsha heartbeat run: {e}");
-            1
+    match config::load_fail_safe(path) {
+        (cfg, errors) if errors.is_empty() => run(cfg, errors),
+        (cfg, errors) => {
+            let file = path.display().to_string();
+            for e in &errors {
+                tracing::error!(
+                    "CONFIGURATION ERROR: {}",
+                    config::render_errors(&file, std::slice::from_ref(e))
+                );
+            }
+            tracing::error!(
+                "running FAIL-SAFE with built-in defaults (interval {}, io_timeout {}, fence_after {}, fence_action {}) on {} configured storage(s): fix {file} and restart; `nfsha heartbeat validate` shows every error",
+                duration::fmt(cfg.interval),
+                duration::fmt(cfg.io_timeout),
+                duration::fmt(cfg.fence_after),
+                cfg.fence_action.name(),
+                cfg.storages.len()
+            );
+            eprintln!(
+                "nfsha heartbeat run: {}\nnfsha heartbeat run: running fail-safe with built-in defaults",
+                config::render_errors(&file, &errors)
+            );
+            run(cfg, errors)
         }
-    };
-    rc
+    }
 }

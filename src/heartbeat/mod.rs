@@ -1,23 +1,37 @@
-//! The KVM-host storage heartbeat: a daemon that renews this host's record on
+//! The KVM-host storage heartbeat: a daemon that renews this host's lease on
 //! each storage without ever blocking on a hung mount, clock-independent peer
-//! liveness, and staged, configurable self-fencing. User documentation:
-//! `docs/heartbeat.md`.
+//! liveness, and staged, configurable self-fencing that survives its caller.
+//! User documentation: `docs/heartbeat.md`.
 //!
-//! - [`config`]: the TOML file; [`timeline`]: when this host is fenced.
-//! - [`record`]: the on-storage record; [`worker`]: bounded I/O in children.
-//! - [`daemon`]: the renewal loop; [`fence`], [`watchdog`]: acting on failure.
-//! - [`status`]: what the daemon publishes; [`check`]: judging peers.
-//! - [`mounts`]: NFS client mount-option lint.
+//! Modules, each depending only on those above it:
+//! - [`clock`]; [`fence`]: actions and the fencer; [`record`]: the record codec;
+//! - [`lease_area`]: slots of a storage's lease area; [`peer`]: judging a peer;
+//! - [`timeline`]: when this host is fenced; [`plan`]: a staged fence;
+//! - [`config`]: the TOML file; [`status`]: what the daemon publishes;
+//! - [`machine`]: the daemon's decisions, pure;
+//! - [`area_io`], [`helper`], [`worker`]: storage I/O in abandonable children;
+//! - [`executor`]: fence steps off the loop; [`handoff`]: fences that survive their caller;
+//! - [`daemon`]: the I/O shell; [`check`]: `nfsha heartbeat check`;
+//! - [`watchdog`]; [`mounts`]: whether a path is a mount point.
 
+pub mod area_io;
 pub mod check;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod executor;
 pub mod fence;
+pub mod handoff;
+pub mod helper;
+pub mod lease_area;
+pub mod machine;
 pub mod mounts;
+pub mod peer;
+pub mod plan;
 pub mod record;
 pub mod status;
 pub mod timeline;
+pub mod validate;
 pub mod watchdog;
 pub mod worker;
 
@@ -27,6 +41,7 @@ use clap::Subcommand;
 
 use crate::formats::duration;
 use config::Config;
+use fence::FenceAction;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -75,14 +90,43 @@ pub enum HbCommand {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Check a configuration file and print it with defaults filled in.
+    /// Check a configuration file (everything `run` would refuse) and print
+    /// every effective value.
     Validate {
         #[arg(long, default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Fence this host now: hand the fence to the running daemon, else to a
+    /// detached process (a transient systemd unit), so that it completes
+    /// even if the caller is killed. What CloudStack's `-c` does.
+    Fence {
+        #[arg(long, default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// The action (default: fence_action of the configuration).
+        #[arg(long, value_parser = parse_action)]
+        action: Option<FenceAction>,
+        /// The storage concerned (the pool-scoped actions stop its VMs).
+        #[arg(long)]
+        mount: Option<PathBuf>,
+        /// Why (logged with the decision).
+        #[arg(long, default_value = "requested on the command line")]
+        cause: String,
+        /// Carry the fence out in this process instead of handing it over
+        /// (what the detached process runs).
+        #[arg(long)]
+        run: bool,
+        /// The escalation of a staged action, in milliseconds (default: the
+        /// configuration's escalate_after).
+        #[arg(long, hide = true)]
+        escalate_after_ms: Option<u64>,
+    },
     /// Internal: the bounded I/O helper the daemon runs per attempt.
     #[command(hide = true)]
     Io(worker::IoArgs),
+}
+
+fn parse_action(s: &str) -> Result<FenceAction, String> {
+    FenceAction::parse(s).ok_or_else(|| format!("expected one of {}", FenceAction::names()))
 }
 
 fn load(path: &std::path::Path, what: &str) -> Result<Config, i32> {
@@ -95,54 +139,36 @@ fn load(path: &std::path::Path, what: &str) -> Result<Config, i32> {
 pub fn main(args: Args) -> i32 {
     match args.command {
         HbCommand::Io(a) => worker::run_child(&a),
-        HbCommand::Run { config, log_stderr } => match load(&config, "run") {
-            Ok(c) => daemon::main(c, log_stderr),
-            Err(rc) => rc,
-        },
+        HbCommand::Run { config, log_stderr } => daemon::main(&config, log_stderr),
         HbCommand::Timeline { config } => match load(&config, "timeline") {
             Ok(c) => {
-                print!("{}", timeline::Timeline::of(&c).render(&c));
-                0
-            }
-            Err(rc) => rc,
-        },
-        HbCommand::Validate { config } => match load(&config, "validate") {
-            Ok(c) => {
-                println!("{}: valid", config.display());
-                println!(
-                    "host_id = {:?}\ninterval = {:?}\nio_timeout = {:?}\nfence_action = {:?}\nfence_after = {:?}\ndead_after = {:?}\nrun_dir = {:?}",
-                    c.host_id,
-                    duration::fmt(c.interval),
-                    duration::fmt(c.io_timeout),
-                    c.fence_action.name(),
-                    duration::fmt(c.fence_after),
-                    duration::fmt(c.dead_after),
-                    c.run_dir.display().to_string()
+                let t = c.timings();
+                print!(
+                    "{}",
+                    timeline::Timeline::of(&t).render(&c.host_id, &t, c.dead_after)
                 );
-                for s in &c.storages {
-                    println!(
-                        "[[storage]] name = {:?} mount = {:?} fence = {}",
-                        s.name,
-                        s.mount.display().to_string(),
-                        s.fence
-                    );
-                }
                 0
             }
             Err(rc) => rc,
         },
+        HbCommand::Validate { config } => validate::main(&config),
+        HbCommand::Fence {
+            config,
+            action,
+            mount,
+            cause,
+            run,
+            escalate_after_ms,
+        } => fence_command(&config, action, mount, cause, run, escalate_after_ms),
         HbCommand::Status {
             config,
             status_file,
             json,
         } => {
-            let path = match status_file {
-                Some(p) => p,
-                None => match load(&config, "status") {
-                    Ok(c) => c.status_file(),
-                    Err(rc) => return rc,
-                },
-            };
+            // Where the status is, even from a broken file (the daemon then
+            // runs fail-safe with the run_dir it could read).
+            let path =
+                status_file.unwrap_or_else(|| config::load_fail_safe(&config).0.status_file());
             match status::Status::read(&path) {
                 Ok(s) => {
                     if json {
@@ -198,4 +224,67 @@ pub fn main(args: Args) -> i32 {
             }
         }
     }
+}
+
+/// `nfsha heartbeat fence`: hand a fence over, or (`--run`) carry it out here.
+fn fence_command(
+    path: &std::path::Path,
+    action: Option<FenceAction>,
+    mount: Option<PathBuf>,
+    cause: String,
+    run: bool,
+    escalate_after_ms: Option<u64>,
+) -> i32 {
+    crate::log::init(crate::log::LogOptions {
+        tag: "nfsha-fence".into(),
+        debug: false,
+        logfile: None,
+        facility: 3,
+        syslog: crate::log::default_syslog_socket(),
+        stderr: true,
+    });
+    // A broken configuration never stops a fence: fail-safe values, loudly.
+    let (cfg, errors) = config::load_fail_safe(path);
+    if !errors.is_empty() {
+        tracing::error!(
+            "configuration errors (fencing with fail-safe values): {}",
+            config::render_errors(&path.display().to_string(), &errors)
+        );
+    }
+    let req = handoff::FenceRequest {
+        action: action.unwrap_or(cfg.fence_action),
+        mount,
+        cause,
+        escalate_after_ms,
+    };
+    let sys: &'static crate::sys::Real = Box::leak(Box::new(crate::sys::Real::new()));
+    let fencer: std::sync::Arc<dyn fence::Fencer> = match &cfg.fence_record_file {
+        Some(f) => std::sync::Arc::new(fence::RecordingFencer {
+            file: f.clone(),
+            sys,
+        }),
+        None => std::sync::Arc::new(fence::RealFencer { sys }),
+    };
+    if !run {
+        return match handoff::fence(&req, &cfg, path, fencer.as_ref()) {
+            Ok(who) => {
+                println!("fence ({}) {who}", req.action.name());
+                0
+            }
+            Err(e) => {
+                eprintln!("nfsha heartbeat fence: {e}");
+                1
+            }
+        };
+    }
+    let mut spec = cfg.plan_spec();
+    if let Some(ms) = req.escalate_after_ms.filter(|&ms| ms > 0) {
+        spec.escalate_after = Some(std::time::Duration::from_millis(ms));
+    }
+    if req.action.scope() == fence::Scope::Pool || req.action == FenceAction::GracefulReboot {
+        // A staged action handed over needs its bound, configured or not.
+        spec.escalate_after = spec.escalate_after.or(Some(config::DEFAULT_POOL_ESCALATE));
+    }
+    let plan = plan::Plan::new(req.action, req.mount, req.cause, clock::boottime(), &spec);
+    executor::execute(plan, fencer, cfg.command_timeout)
 }

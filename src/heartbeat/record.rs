@@ -1,7 +1,8 @@
-//! The heartbeat record: small, self-checking text, one file per host at
-//! `<mount>/.nfsha/hb/<host-id>`, written to a temporary name and renamed
-//! into place so a reader sees the old record or the new one, never a torn
-//! mix (see `docs/heartbeat.md`, "Why write-then-rename").
+//! The heartbeat record: small, self-checking text. The daemon writes it in
+//! place into its own 512-byte slot of a storage's lease area
+//! ([`super::lease_area`]), padded with NUL bytes; CloudStack's drop-in
+//! writes the same text as a file of its own. A torn or half-written record
+//! fails its CRC and is treated as unreadable, never as a change.
 //!
 //! ```text
 //! nfsha-heartbeat 1
@@ -27,8 +28,10 @@ use super::fence::FenceAction;
 
 pub const MAGIC: &str = "nfsha-heartbeat";
 pub const VERSION: u32 = 1;
-/// Records are rejected above this size (they are about 250 bytes).
+/// Records are rejected above this size (they are about 260 bytes).
 pub const MAX_LEN: usize = 1024;
+/// The size of a slot in a lease area, and so the most a record may take there.
+pub const SLOT_SIZE: usize = 512;
 
 /// What the writer says about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +43,11 @@ pub enum WriterState {
     /// Decided to fence itself (reboot under way).
     Fencing,
     /// Renewals failed past fence_after but the fence action does not stop
-    /// the VMs (log-only, restart-agent, or a storage with fence = false).
+    /// the VMs (log-only, restart-agent, a pool-scoped action, or a storage
+    /// with fence = false).
     NotFenced,
+    /// The daemon was stopped cleanly: the host may still run its VMs.
+    Stopped,
 }
 
 impl WriterState {
@@ -51,6 +57,7 @@ impl WriterState {
             WriterState::Failing => "failing",
             WriterState::Fencing => "fencing",
             WriterState::NotFenced => "not-fenced",
+            WriterState::Stopped => "stopped",
         }
     }
     pub fn parse(s: &str) -> Option<WriterState> {
@@ -59,6 +66,7 @@ impl WriterState {
             "failing" => WriterState::Failing,
             "fencing" => WriterState::Fencing,
             "not-fenced" => WriterState::NotFenced,
+            "stopped" => WriterState::Stopped,
             _ => return None,
         })
     }
@@ -88,7 +96,19 @@ pub struct Record {
 impl Record {
     /// Whether a writer that stops renewing will have stopped its VMs.
     pub fn self_fences(&self) -> bool {
-        self.fence_action.fences() && self.state != WriterState::NotFenced
+        self.fence_action.fences()
+            && !matches!(self.state, WriterState::NotFenced | WriterState::Stopped)
+    }
+
+    /// The record as one lease-area slot: the text padded with NUL bytes.
+    /// `None` if it does not fit (a host id or number far beyond the usual).
+    pub fn encode_slot(&self) -> Option<Vec<u8>> {
+        let mut b = self.encode().into_bytes();
+        if b.len() > SLOT_SIZE {
+            return None;
+        }
+        b.resize(SLOT_SIZE, 0);
+        Some(b)
     }
 
     pub fn encode(&self) -> String {
@@ -111,7 +131,10 @@ impl Record {
     }
 
     /// Parse and verify a record; the error says what is wrong.
+    /// Trailing NUL bytes (a lease-area slot's padding) are ignored.
     pub fn decode(bytes: &[u8]) -> Result<Record, String> {
+        let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let bytes = &bytes[..end];
         if bytes.is_empty() {
             return Err("empty file".into());
         }
@@ -141,7 +164,10 @@ impl Record {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .ok_or_else(|| format!("bad magic {header:?}"))?;
         if version != VERSION {
-            return Err(format!("unsupported record version {version}"));
+            // A newer writer may mean something else by the same fields.
+            return Err(format!(
+                "record format version {version}, this nfsha reads version {VERSION} only"
+            ));
         }
         let mut field = |key: &str| -> Result<String, String> {
             let line = lines.next().ok_or_else(|| format!("missing {key}"))?;
@@ -248,5 +274,57 @@ mod tests {
         assert!(Record::decode(b"").is_err());
         assert!(Record::decode(b"1795305661\n").is_err());
         assert!(Record::decode(&[0xff; 40]).is_err());
+        assert!(Record::decode(&[0; 512]).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn slots_are_padded_and_read_back() {
+        let r = sample();
+        let slot = r.encode_slot().unwrap();
+        assert_eq!(slot.len(), SLOT_SIZE);
+        assert_eq!(Record::decode(&slot).unwrap(), r);
+        // A torn slot: the first half new, the rest of an older record.
+        let mut older = sample();
+        older.seq = 41;
+        let mut torn = slot.clone();
+        torn[200..].copy_from_slice(&older.encode_slot().unwrap()[200..]);
+        let mut newer = sample();
+        newer.seq = 1_000_000_042;
+        let mut torn2 = newer.encode_slot().unwrap();
+        torn2[40..].copy_from_slice(&slot[40..]);
+        for t in [&torn, &torn2] {
+            if *t != slot {
+                assert!(Record::decode(t).is_err(), "torn slot accepted");
+            }
+        }
+        let mut long = sample();
+        long.host = "h".repeat(400);
+        assert!(long.encode_slot().is_none());
+    }
+
+    #[test]
+    fn a_future_version_is_refused() {
+        let text = sample()
+            .encode()
+            .replace("nfsha-heartbeat 1\n", "nfsha-heartbeat 2\n");
+        let body = &text[..text.rfind("crc32=").unwrap()];
+        let resigned = format!("{body}crc32={:08x}\n", crc32(body.as_bytes()));
+        let e = Record::decode(resigned.as_bytes()).unwrap_err();
+        assert!(e.contains("format version 2"), "{e}");
+    }
+
+    #[test]
+    fn stopped_and_not_fenced_writers_do_not_fence() {
+        let mut r = sample();
+        assert!(r.self_fences());
+        for st in [WriterState::NotFenced, WriterState::Stopped] {
+            r.state = st;
+            assert!(!r.self_fences(), "{st:?}");
+            assert_eq!(WriterState::parse(st.name()), Some(st));
+        }
+        r.state = WriterState::Fencing;
+        assert!(r.self_fences());
+        r.fence_action = FenceAction::LogOnly;
+        assert!(!r.self_fences());
     }
 }

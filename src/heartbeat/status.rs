@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::boottime_ms;
 use super::fence::FenceAction;
+pub use super::peer::PeerStatus;
+use super::peer::{judge, Limits};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct HistoryEntry {
@@ -29,46 +31,36 @@ pub struct Totals {
     pub ok: u64,
     pub timeouts: u64,
     pub errors: u64,
-    /// Intervals skipped because an abandoned attempt was still stuck.
+    /// Intervals skipped because an earlier attempt was still stuck.
     pub blocked: u64,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct PeerStatus {
-    pub host: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation: Option<String>,
-    pub seq: u64,
-    /// How many times (generation, seq) was seen to change: 0 means no
-    /// evidence of life yet, however recent the first read.
+    /// Attempts that answered after io_timeout (counted as timeouts first).
     #[serde(default)]
-    pub changes: u64,
-    /// CLOCK_BOOTTIME (ms, this host) when the current (generation, seq) was first seen.
-    pub last_change_ms: u64,
-    /// CLOCK_BOOTTIME (ms, this host) of the last successful read of the record.
-    pub last_read_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fence_action: Option<FenceAction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub writer_state: Option<String>,
-    pub dead_after_ms: u64,
-    pub interval_ms: u64,
-    pub io_timeout_ms: u64,
-    /// Writer's wall clock minus ours at the read (display only).
-    pub wall_skew_ms: i64,
-    /// Set when the last read of this record failed its checks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub late: u64,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct StorageStatus {
     pub name: String,
     pub mount: String,
     pub record: String,
-    /// ok, failing, never-renewed, not-fenced, fencing.
+    /// ok, failing, never-renewed, not-fenced, fencing, conflict, no-lease.
     pub state: String,
     pub fence: bool,
+    /// This host's slot in the lease area.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u32>,
+    /// Whether the lease area is read and written with O_DIRECT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_io: Option<bool>,
+    /// Another writer renews this host's record (a copied host_id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
+    /// What the last failure was: storage, local, unmounted or timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_fault: Option<String>,
+    /// A pool-scoped fence of this storage's VMs: its state and cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_fence: Option<String>,
     pub seq: u64,
     /// CLOCK_BOOTTIME (ms) when the last successful renewal started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +79,7 @@ pub struct StorageStatus {
     pub peers: Vec<PeerStatus>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct FenceStatus {
     pub action: FenceAction,
     /// healthy, not-fenced, fencing.
@@ -98,14 +90,24 @@ pub struct FenceStatus {
     pub reason: Option<String>,
     /// Fence steps are recorded, not carried out (testing).
     pub dry_run: bool,
+    /// Steps started, in order, with their results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Status {
     pub version: u32,
     pub pid: u32,
     pub host_id: String,
     pub generation: String,
+    /// The kernel's boot id: a status from before a reboot is not this boot's.
+    #[serde(default)]
+    pub boot_id: String,
+    /// The configuration could not be used: the daemon runs with built-in
+    /// defaults (fail-safe) and says why here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_errors: Vec<String>,
     /// CLOCK_BOOTTIME (ms) of this snapshot.
     pub updated_ms: u64,
     pub interval_ms: u64,
@@ -133,8 +135,11 @@ impl Status {
             .find(|s| s.name == key || s.mount.trim_end_matches('/') == key_trim)
     }
 
+    /// Every storage renewing, no fence decision, a usable configuration.
     pub fn healthy(&self) -> bool {
-        self.storages.iter().all(|s| s.state == "ok") && self.fence.state == "healthy"
+        self.storages.iter().all(|s| s.state == "ok")
+            && self.fence.state == "healthy"
+            && self.config_errors.is_empty()
     }
 
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
@@ -164,9 +169,13 @@ impl Status {
             .map_err(|e| format!("{}: not a status file: {e}", path.display()))
     }
 
-    /// The human rendering.
+    /// The human rendering, now.
     pub fn render(&self) -> String {
-        let now = boottime_ms();
+        self.render_at(boottime_ms())
+    }
+
+    /// The human rendering at `now` (CLOCK_BOOTTIME ms).
+    pub fn render_at(&self, now: u64) -> String {
         let secs = |ms: u64| format!("{:.1}s", ms as f64 / 1000.0);
         let mut out = format!(
             "host {} (pid {}, generation {}), fence_action {}{}: {}\n",
@@ -181,8 +190,16 @@ impl Status {
             },
             self.fence.state
         );
+        for e in &self.config_errors {
+            out.push_str(&format!(
+                "  CONFIGURATION ERROR (running fail-safe with built-in defaults): {e}\n"
+            ));
+        }
         if let Some(r) = &self.fence.reason {
             out.push_str(&format!("  fence decision: {r}\n"));
+        }
+        for st in &self.fence.steps {
+            out.push_str(&format!("  fence step: {st}\n"));
         }
         if let Some(age) = self.stale_for(now) {
             out.push_str(&format!(
@@ -221,8 +238,20 @@ impl Status {
                 s.totals.errors,
                 s.totals.blocked
             ));
+            if let Some(c) = &s.conflict {
+                out.push_str(&format!("  CONFLICT: {c}\n"));
+            }
+            if let Some(p) = &s.pool_fence {
+                out.push_str(&format!("  fence of this storage's VMs: {p}\n"));
+            }
             if let Some(e) = &s.last_error {
-                out.push_str(&format!("  last error: {e}\n"));
+                out.push_str(&format!(
+                    "  last error{}: {e}\n",
+                    s.last_fault
+                        .as_deref()
+                        .map(|f| format!(" ({f})"))
+                        .unwrap_or_default()
+                ));
             }
             for h in s.history.iter().rev().take(5) {
                 out.push_str(&format!(
@@ -237,13 +266,13 @@ impl Status {
                         .unwrap_or_default()
                 ));
             }
-            let limits = super::check::Limits {
+            let limits = Limits {
                 dead_after: Duration::from_millis(self.dead_after_ms),
                 interval: Duration::from_millis(self.interval_ms),
                 io_timeout: Duration::from_millis(self.io_timeout_ms),
             };
             for p in &s.peers {
-                let (verdict, _) = super::check::judge(p, now, &limits);
+                let (verdict, _) = judge(p, now, &limits);
                 out.push_str(&format!(
                     "  peer {:<16} {:<10} seq {:<8} changed {} ago  writer {}  skew {:+.1}s{}\n",
                     p.host,
@@ -271,11 +300,9 @@ mod tests {
     fn render_shows_each_peers_verdict() {
         let now = boottime_ms();
         let peer = |host: &str, changes, last_change_ms, fa| PeerStatus {
-            host: host.into(),
             generation: Some("1".into()),
             seq: 5,
             changes,
-            last_change_ms,
             last_read_ms: now,
             fence_action: Some(fa),
             writer_state: Some("ok".into()),
@@ -283,7 +310,7 @@ mod tests {
             interval_ms: 1000,
             io_timeout_ms: 1000,
             wall_skew_ms: 3_600_000,
-            error: None,
+            ..PeerStatus::new(host, last_change_ms)
         };
         let s = Status {
             version: 1,
@@ -301,8 +328,11 @@ mod tests {
                 decided_ms: None,
                 reason: None,
                 dry_run: true,
+                steps: vec![],
             },
             watchdog: None,
+            boot_id: String::new(),
+            config_errors: vec![],
             storages: vec![StorageStatus {
                 name: "pool".into(),
                 mount: "/mnt/pool".into(),
@@ -323,14 +353,21 @@ mod tests {
                     peer("kvm3", 1, now.saturating_sub(30_000), FenceAction::Reboot),
                     peer("kvm4", 1, now.saturating_sub(30_000), FenceAction::LogOnly),
                 ],
+                ..Default::default()
             }],
         };
-        let text = s.render();
+        let text = s.render_at(now);
         assert!(text.contains("DRY RUN"), "{text}");
         assert!(text.contains("peer kvm2             alive"), "{text}");
         assert!(text.contains("peer kvm3             dead"), "{text}");
         assert!(text.contains("peer kvm4             not-fenced"), "{text}");
         assert!(text.contains("skew +3600.0s"), "{text}");
         assert!(s.healthy());
+        let mut broken = s.clone();
+        broken.config_errors = vec!["line 2: interval = 10: expected a duration".into()];
+        assert!(!broken.healthy(), "a fail-safe daemon is not healthy");
+        assert!(broken
+            .render_at(now)
+            .contains("CONFIGURATION ERROR (running fail-safe with built-in defaults): line 2"));
     }
 }

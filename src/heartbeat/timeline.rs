@@ -1,6 +1,7 @@
 //! The fence timeline: after this host's last successful renewal *started*
 //! (time 0), when it decides to fence, when it has certainly stopped writing,
-//! and so how long peers must see no change before they may take over.
+//! and so how long peers must see no change before they may take over; and
+//! the shortest `fence_after` an NFS server failover allows.
 //!
 //! Time 0 is the start of the last good write, not its end: a peer can see
 //! that write land before this host hears it succeeded, and the peer starts
@@ -8,7 +9,6 @@
 
 use std::time::Duration;
 
-use super::config::Config;
 use super::fence::{FenceAction, JOURNAL_FLUSH_BOUND};
 use crate::formats::duration;
 
@@ -16,6 +16,71 @@ use crate::formats::duration;
 pub const REBOOT_SETTLE: Duration = Duration::from_secs(5);
 /// Slack for the daemon's own scheduling after a deadline passes.
 pub const SCHED_SLACK: Duration = Duration::from_secs(1);
+
+/// The values the timeline depends on (from a configuration, or as a
+/// CloudStack agent's numbers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timings {
+    pub interval: Duration,
+    pub io_timeout: Duration,
+    pub fence_after: Duration,
+    pub fence_action: FenceAction,
+    pub escalate_after: Option<Duration>,
+    /// Deadline of each fence command (graceful reboot, `virsh`).
+    pub command_timeout: Duration,
+    pub takeover_margin: Duration,
+    /// `[watchdog]`: the device and its timeout.
+    pub watchdog: Option<(String, Duration)>,
+    /// The graceful reboot and restart hook, as shown in the timeline.
+    pub graceful_reboot_command: String,
+    pub restart_agent_command: String,
+    /// Some storage has `fence = false`.
+    pub unfenced_storage: bool,
+}
+
+/// The NFS server side of a failover, as `[nfs_server]` in heartbeat.toml
+/// or the cluster configuration the lint reads says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTimes {
+    /// NFSv4 lease time (nfsd's default 90 s).
+    pub lease: Duration,
+    /// Grace period after a server start (nfsd's default 90 s).
+    pub grace: Duration,
+    /// How long the server is unreachable during a failover: stop on one
+    /// node, start on the other.
+    pub failover: Duration,
+}
+
+impl ServerTimes {
+    /// knfsd's defaults, and a failover time above the longest client stall
+    /// the lab measured in moves and crashes (about 57 s; lab/LAB-RESULTS.md).
+    pub const DEFAULT: ServerTimes = ServerTimes {
+        lease: Duration::from_secs(90),
+        grace: Duration::from_secs(90),
+        failover: Duration::from_secs(60),
+    };
+}
+
+/// The longest storage outage an ordinary failover of the NFS server may
+/// cause this host's renewals: the failover itself, then the grace period,
+/// which lasts at least one lease (clients have one lease period to notice
+/// the restart). Renewals written in place in the lease area need no new
+/// state and normally go on as soon as the client has reclaimed its open,
+/// seconds after the failover; the grace term covers the cases where they
+/// cannot: a reclaim the server refuses (client records not shared between
+/// the nodes), a write-then-rename writer such as CloudStack's own script,
+/// a daemon (re)started during the grace period.
+pub fn failover_outage(s: &ServerTimes) -> Duration {
+    s.failover + s.lease.max(s.grace)
+}
+
+/// The shortest `fence_after` with which an ordinary failover, even one with
+/// a full grace period, never fences: [`failover_outage`] plus one renewal
+/// (interval + io_timeout) to notice the storage is back. The lint's NFS702
+/// and `nfsha heartbeat validate` both use this.
+pub fn min_fence_after(s: &ServerTimes, interval: Duration, io_timeout: Duration) -> Duration {
+    failover_outage(s) + interval + io_timeout
+}
 
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -30,57 +95,87 @@ pub struct Timeline {
     pub notes: Vec<String>,
 }
 
+/// When a reboot step started at `at` has certainly reset the host.
+fn reset_by(at: Duration) -> Duration {
+    at + JOURNAL_FLUSH_BOUND + REBOOT_SETTLE
+}
+
 impl Timeline {
-    pub fn of(c: &Config) -> Timeline {
+    pub fn of(t: &Timings) -> Timeline {
         let mut steps = vec![
             (
                 Duration::ZERO,
                 "last successful renewal starts (peers' clocks start at or after this)".to_string(),
             ),
             (
-                c.interval,
+                t.interval,
                 format!(
-                    "next renewal; each attempt is abandoned after io_timeout ({})",
-                    duration::fmt(c.io_timeout)
+                    "next renewal; an attempt without an answer after io_timeout ({}) counts as failed",
+                    duration::fmt(t.io_timeout)
                 ),
             ),
             (
-                c.fence_after,
+                t.fence_after,
                 format!(
                     "no successful renewal for fence_after: decision to {} (logged first)",
-                    c.fence_action.name()
+                    t.fence_action.name()
                 ),
             ),
         ];
         let mut notes = Vec::new();
-        let decided = c.fence_after + SCHED_SLACK;
-        let action_done = match c.fence_action {
+        let decided = t.fence_after + SCHED_SLACK;
+        let escalate = t.escalate_after.unwrap_or_default();
+        let action_done = match t.fence_action {
             FenceAction::Reboot => {
                 steps.push((
                     decided,
                     "journalctl --sync (at most 2s), then reboot(2) without sync".into(),
                 ));
-                Some(decided + JOURNAL_FLUSH_BOUND + REBOOT_SETTLE)
+                Some(reset_by(decided))
             }
             FenceAction::GracefulReboot => {
                 steps.push((
                     decided,
-                    format!("graceful reboot: {}", c.graceful_reboot_command.join(" ")),
+                    format!("graceful reboot: {}", t.graceful_reboot_command),
                 ));
-                c.escalate_after.map(|e| {
+                t.escalate_after.map(|e| {
                     steps.push((
                         decided + e,
                         "still running after escalate_after: reboot(2) without sync".into(),
                     ));
-                    decided + e + JOURNAL_FLUSH_BOUND + REBOOT_SETTLE
+                    reset_by(decided + e)
                 })
+            }
+            a @ (FenceAction::DestroyPoolVms | FenceAction::ShutdownPoolVms) => {
+                let (first, rest) = if a == FenceAction::ShutdownPoolVms {
+                    steps.push((
+                        decided + escalate,
+                        "virsh destroy the ones still running".into(),
+                    ));
+                    ("shutdown", escalate)
+                } else {
+                    ("destroy", Duration::ZERO)
+                };
+                steps.push((
+                    decided,
+                    format!("virsh {first} the VMs with a disk on the failed storage (the host keeps running)"),
+                ));
+                steps.push((
+                    decided + rest + escalate,
+                    "any of them still running: reboot(2) without sync".into(),
+                ));
+                notes.push(format!(
+                    "fence_action = {} stops only the VMs on the failed storage: the host stays up and its records say \"not fenced\"; CloudStack restarts those VMs when its agent reports them stopped",
+                    a.name()
+                ));
+                None
             }
             FenceAction::RestartAgent => {
                 steps.push((
                     decided,
                     format!(
                         "restart hook: {} (VMs keep running: NOT fenced)",
-                        c.restart_agent_command.join(" ")
+                        t.restart_agent_command
                     ),
                 ));
                 None
@@ -90,20 +185,22 @@ impl Timeline {
                 None
             }
         };
-        let wd_done = c.watchdog.as_ref().map(|w| {
-            steps.push((
-                c.fence_after,
-                "watchdog no longer petted (storage unhealthy)".into(),
-            ));
-            steps.push((
-                c.fence_after + w.timeout,
-                format!("{} fires and resets the host", w.device.display()),
-            ));
-            c.fence_after + w.timeout + SCHED_SLACK
+        let wd_done = t.watchdog.as_ref().map(|(dev, timeout)| {
+            if t.fence_action.scope() == super::fence::Scope::Host {
+                steps.push((
+                    t.fence_after,
+                    "watchdog no longer petted (storage unhealthy)".into(),
+                ));
+                steps.push((
+                    t.fence_after + *timeout,
+                    format!("{dev} fires and resets the host"),
+                ));
+            }
+            t.fence_after + *timeout + SCHED_SLACK
         });
         // With a watchdog the bound also holds when the daemon itself hangs
         // or is killed, so it is the one peers can rely on.
-        let fence_done = match (c.fence_action.fences(), wd_done, action_done) {
+        let fence_done = match (t.fence_action.fences(), wd_done, action_done) {
             (false, _, _) => None,
             (true, Some(w), _) => Some(w),
             (true, None, a) => {
@@ -116,29 +213,32 @@ impl Timeline {
                 a
             }
         };
-        if !c.fence_action.fences() {
+        if matches!(
+            t.fence_action,
+            FenceAction::LogOnly | FenceAction::RestartAgent
+        ) {
             notes.push(format!(
                 "fence_action = {} never stops this host's VMs: its records say \"not fenced\" and peers must not restart its VMs",
-                c.fence_action.name()
+                t.fence_action.name()
             ));
         }
-        if c.storages.iter().any(|s| !s.fence) {
+        if t.unfenced_storage {
             notes.push(
                 "storages with fence = false never fence the host; their records say \"not fenced\"".into(),
             );
         }
-        let base = fence_done.unwrap_or(c.fence_after + SCHED_SLACK);
-        let dead_after_min = base + c.takeover_margin;
+        let base = fence_done.unwrap_or(decided);
+        let dead_after_min = base + t.takeover_margin;
         if let Some(done) = fence_done {
             steps.push((done, "host has certainly stopped writing".into()));
+            steps.push((
+                dead_after_min,
+                format!(
+                    "earliest takeover (fence timeline + takeover_margin {})",
+                    duration::fmt(t.takeover_margin)
+                ),
+            ));
         }
-        steps.push((
-            dead_after_min,
-            format!(
-                "earliest takeover (fence timeline + takeover_margin {})",
-                duration::fmt(c.takeover_margin)
-            ),
-        ));
         steps.sort_by_key(|s| s.0);
         Timeline {
             steps,
@@ -149,26 +249,25 @@ impl Timeline {
     }
 
     /// The human rendering printed by `nfsha heartbeat timeline`.
-    pub fn render(&self, c: &Config) -> String {
+    pub fn render(&self, host_id: &str, t: &Timings, dead_after: Duration) -> String {
         let mut out = format!(
-            "fence timeline for host {} (fence_action = {}, fence_after = {}):\n",
-            c.host_id,
-            c.fence_action.name(),
-            duration::fmt(c.fence_after)
+            "fence timeline for host {host_id} (fence_action = {}, fence_after = {}):\n",
+            t.fence_action.name(),
+            duration::fmt(t.fence_after)
         );
-        for (t, what) in &self.steps {
-            out.push_str(&format!("  T+{:<8} {what}\n", duration::fmt(*t)));
+        for (at, what) in &self.steps {
+            out.push_str(&format!("  T+{:<8} {what}\n", duration::fmt(*at)));
         }
         match self.fence_done {
             Some(d) => out.push_str(&format!(
                 "fenced by:     T+{}\ndead_after:    {} (minimum {})\n",
                 duration::fmt(d),
-                duration::fmt(c.dead_after),
+                duration::fmt(dead_after),
                 duration::fmt(self.dead_after_min)
             )),
             None => out.push_str(&format!(
                 "fenced by:     never (this host does not fence itself)\ndead_after:    {} (used when judging peers only)\n",
-                duration::fmt(c.dead_after)
+                duration::fmt(dead_after)
             )),
         }
         for n in &self.notes {
@@ -182,16 +281,31 @@ impl Timeline {
 mod tests {
     use super::*;
 
+    pub fn timings(action: FenceAction) -> Timings {
+        Timings {
+            interval: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(10),
+            fence_after: Duration::from_secs(170),
+            fence_action: action,
+            escalate_after: None,
+            command_timeout: Duration::from_secs(60),
+            takeover_margin: Duration::from_secs(20),
+            watchdog: None,
+            graceful_reboot_command: "systemctl reboot".into(),
+            restart_agent_command: "systemctl restart cloudstack-agent".into(),
+            unfenced_storage: false,
+        }
+    }
+
     #[test]
     fn reboot_timeline_and_minimum() {
-        let c = Config::parse("host_id = \"h\"\n").unwrap();
-        let t = Timeline::of(&c);
-        assert_eq!(t.fence_done, Some(Duration::from_secs(88)));
-        assert_eq!(t.dead_after_min, Duration::from_secs(108));
-        assert_eq!(c.dead_after, t.dead_after_min);
-        let text = t.render(&c);
-        assert!(text.contains("T+80s"), "{text}");
-        assert!(text.contains("dead_after:    108s"), "{text}");
+        let t = timings(FenceAction::Reboot);
+        let tl = Timeline::of(&t);
+        assert_eq!(tl.fence_done, Some(Duration::from_secs(178)));
+        assert_eq!(tl.dead_after_min, Duration::from_secs(198));
+        let text = tl.render("h", &t, tl.dead_after_min);
+        assert!(text.contains("T+170s"), "{text}");
+        assert!(text.contains("dead_after:    198s"), "{text}");
         assert!(
             text.contains("hung or killed daemon never fences"),
             "{text}"
@@ -200,22 +314,63 @@ mod tests {
 
     #[test]
     fn watchdog_bounds_the_timeline() {
-        let c = Config::parse(
-            "host_id = \"h\"\nfence_action = \"graceful-reboot\"\n[watchdog]\ntimeout = \"60s\"\n",
-        )
-        .unwrap();
-        let t = Timeline::of(&c);
-        assert_eq!(t.fence_done, Some(Duration::from_secs(141)));
-        assert_eq!(c.dead_after, Duration::from_secs(161));
+        let mut t = timings(FenceAction::GracefulReboot);
+        t.fence_after = Duration::from_secs(80);
+        t.watchdog = Some(("/dev/watchdog".into(), Duration::from_secs(60)));
+        let tl = Timeline::of(&t);
+        assert_eq!(tl.fence_done, Some(Duration::from_secs(141)));
+        assert_eq!(tl.dead_after_min, Duration::from_secs(161));
+        t.escalate_after = Some(Duration::from_secs(30));
+        t.watchdog = None;
+        assert_eq!(Timeline::of(&t).fence_done, Some(Duration::from_secs(118)));
+        t.escalate_after = None;
+        assert_eq!(
+            Timeline::of(&t).fence_done,
+            None,
+            "unbounded without either"
+        );
     }
 
     #[test]
-    fn log_only_never_fences() {
-        let c = Config::parse("host_id = \"h\"\nfence_action = \"log-only\"\n").unwrap();
-        let t = Timeline::of(&c);
-        assert_eq!(t.fence_done, None);
-        assert!(t
-            .render(&c)
-            .contains("never (this host does not fence itself)"));
+    fn actions_that_do_not_fence_the_host() {
+        for a in [
+            FenceAction::LogOnly,
+            FenceAction::RestartAgent,
+            FenceAction::DestroyPoolVms,
+            FenceAction::ShutdownPoolVms,
+        ] {
+            let mut t = timings(a);
+            t.escalate_after = Some(Duration::from_secs(30));
+            let tl = Timeline::of(&t);
+            assert_eq!(tl.fence_done, None, "{a:?}");
+            assert_eq!(tl.dead_after_min, Duration::from_secs(191), "{a:?}");
+            assert!(tl
+                .render("h", &t, tl.dead_after_min)
+                .contains("never (this host does not fence itself)"));
+        }
+        let mut t = timings(FenceAction::ShutdownPoolVms);
+        t.escalate_after = Some(Duration::from_secs(30));
+        let text = Timeline::of(&t).render("h", &t, Duration::from_secs(191));
+        assert!(text.contains("T+171s     virsh shutdown"), "{text}");
+        assert!(text.contains("T+201s     virsh destroy"), "{text}");
+        assert!(
+            text.contains("T+231s     any of them still running: reboot(2)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn fence_after_covers_a_failover_with_a_full_grace() {
+        let s = ServerTimes::DEFAULT;
+        assert_eq!(failover_outage(&s), Duration::from_secs(150));
+        let ten = Duration::from_secs(10);
+        assert_eq!(min_fence_after(&s, ten, ten), Duration::from_secs(170));
+        // The grace period lasts at least a lease.
+        let s = ServerTimes {
+            lease: Duration::from_secs(120),
+            grace: Duration::from_secs(90),
+            failover: Duration::from_secs(30),
+        };
+        assert_eq!(failover_outage(&s), Duration::from_secs(150));
     }
 }

@@ -9,21 +9,23 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::clock::boottime;
 use super::record::MAX_LEN;
+use crate::sys::child::Spec;
+use crate::sys::RunError;
 
 /// `nfsha heartbeat io`: the child side (hidden subcommand).
 #[derive(clap::Args, Debug)]
 pub struct IoArgs {
-    /// Where to write the report (local, e.g. under /run/nfsha).
+    /// Serve lease-area rounds for the daemon on stdin/stdout (long-lived).
+    #[arg(long, value_name = "AREA")]
+    pub serve: Option<PathBuf>,
+    /// Write the report here instead of standard output.
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Create these directories (and parents) first.
     #[arg(long)]
     pub mkdir: Vec<PathBuf>,
@@ -161,6 +163,9 @@ fn read_small(path: &Path) -> Result<Vec<u8>, ReadError> {
 
 /// The child: do the operations in order and write the report.
 pub fn run_child(args: &IoArgs) -> i32 {
+    if let Some(area) = &args.serve {
+        return super::helper::serve(area);
+    }
     let mut lines = Vec::new();
     let mut failed = false;
     for d in &args.mkdir {
@@ -246,12 +251,17 @@ pub fn run_child(args: &IoArgs) -> i32 {
     }
     let mut text = lines.join("\n");
     text.push('\n');
-    // The report goes to local storage; a failure here is reported by exit code.
-    let tmp = args.out.with_extension("tmp");
-    if std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &args.out))
-        .is_err()
-    {
+    let written = match &args.out {
+        Some(out) => {
+            let tmp = out.with_extension("tmp");
+            std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, out))
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes()).and_then(|_| o.flush())
+        }
+    };
+    if written.is_err() {
         return 2;
     }
     i32::from(failed)
@@ -283,123 +293,6 @@ fn parse_report(text: &str) -> IoReport {
     r
 }
 
-/// How an I/O job ended, seen from the parent.
-#[derive(Debug)]
-pub enum JobEnd {
-    /// The child finished (its report may still contain errors).
-    Done(IoReport),
-    /// The child could not report (crashed, or could not write the report).
-    Failed(String),
-}
-
-/// A running child.
-pub struct Job {
-    child: Child,
-    pidfd: Option<OwnedFd>,
-    out: PathBuf,
-    /// CLOCK_BOOTTIME when it was started.
-    pub started: Duration,
-    /// CLOCK_BOOTTIME by which it must be done.
-    pub deadline: Duration,
-    pub killed: bool,
-}
-
-fn pidfd_open(pid: u32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open(2) returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    if fd < 0 {
-        None
-    } else {
-        // SAFETY: fd is a fresh descriptor we own.
-        Some(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
-    }
-}
-
-/// The program to run as the helper: this very executable.
-fn helper_program() -> PathBuf {
-    PathBuf::from("/proc/self/exe")
-}
-
-impl Job {
-    /// Start a child for `req`; `out` must be on local storage.
-    pub fn spawn(req: &IoRequest, out: PathBuf, timeout: Duration) -> io::Result<Job> {
-        use std::os::unix::process::CommandExt;
-        let _ = std::fs::remove_file(&out);
-        let mut c = Command::new(helper_program());
-        c.arg0("nfsha-heartbeat-io")
-            .args(["heartbeat", "io", "--out"])
-            .arg(&out);
-        for d in &req.mkdirs {
-            c.arg("--mkdir").arg(d);
-        }
-        for (p, data) in &req.writes {
-            c.arg("--write").arg(p).arg(hex(data));
-        }
-        for p in &req.reads {
-            c.arg("--read").arg(p);
-        }
-        for d in &req.read_dirs {
-            c.arg("--read-dir").arg(d);
-        }
-        if let Some(name) = &req.skip {
-            c.arg("--skip").arg(name);
-        }
-        c.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .current_dir("/")
-            .process_group(0);
-        let started = boottime();
-        let child = c.spawn()?;
-        let pidfd = pidfd_open(child.id());
-        Ok(Job {
-            child,
-            pidfd,
-            out,
-            started,
-            deadline: started + timeout,
-            killed: false,
-        })
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The fd that becomes readable when the child exits (for poll).
-    pub fn pollable(&self) -> Option<RawFd> {
-        self.pidfd.as_ref().map(|f| f.as_raw_fd())
-    }
-
-    /// Non-blocking: `Some` once the child has exited (and is reaped).
-    pub fn try_finish(&mut self) -> Option<JobEnd> {
-        match self.child.try_wait() {
-            Ok(None) => None,
-            Err(e) => Some(JobEnd::Failed(format!("waiting for the I/O helper: {e}"))),
-            Ok(Some(status)) => {
-                let text = std::fs::read_to_string(&self.out);
-                let _ = std::fs::remove_file(&self.out);
-                Some(match (text, status.code()) {
-                    (Ok(t), Some(0 | 1)) => JobEnd::Done(parse_report(&t)),
-                    (_, code) => JobEnd::Failed(match code {
-                        Some(c) => format!("I/O helper exited with {c} without a report"),
-                        None => "I/O helper killed by a signal".into(),
-                    }),
-                })
-            }
-        }
-    }
-
-    /// SIGKILL the child's process group. Never waits.
-    pub fn kill(&mut self) {
-        // SAFETY: killpg on the group created for this child.
-        unsafe {
-            libc::killpg(self.child.id() as libc::pid_t, libc::SIGKILL);
-        }
-        self.killed = true;
-    }
-}
-
 /// Why a blocking I/O call gave no report.
 #[derive(Debug)]
 pub enum IoFailure {
@@ -423,54 +316,46 @@ impl std::fmt::Display for IoFailure {
     }
 }
 
+/// The bounded wait for children, where the guard still expects it.
+pub use crate::sys::child::wait_readable;
+
 /// Run one I/O job to completion or `timeout`, whichever is first; the
 /// caller is never blocked longer than `timeout` (plus a few milliseconds).
+/// `_run_dir` is not used any more (the report comes through a pipe); it is
+/// kept for callers written before.
 pub fn run_bounded(
     req: &IoRequest,
-    run_dir: &Path,
+    _run_dir: &Path,
     timeout: Duration,
 ) -> Result<IoReport, IoFailure> {
-    let _ = std::fs::create_dir_all(run_dir);
-    let out = run_dir.join(format!(
-        "io-{}-{}.report",
-        std::process::id(),
-        super::clock::random_u64() & 0xffff_ffff
-    ));
-    let mut job = Job::spawn(req, out, timeout).map_err(|e| IoFailure::Spawn(e.to_string()))?;
-    loop {
-        if let Some(end) = job.try_finish() {
-            return match end {
-                JobEnd::Done(r) => Ok(r),
-                JobEnd::Failed(e) => Err(IoFailure::Failed(e)),
-            };
-        }
-        let now = boottime();
-        if now >= job.deadline {
-            job.kill();
-            return Err(IoFailure::Timeout(now - job.started));
-        }
-        wait_readable(
-            &[job.pollable()],
-            (job.deadline - now).min(Duration::from_millis(50)),
-        );
+    let mut spec = Spec::new("/proc/self/exe").args(["heartbeat", "io"]);
+    spec.arg0 = Some("nfsha-heartbeat-io".into());
+    spec.cwd = Some("/".into());
+    for d in &req.mkdirs {
+        spec = spec.arg("--mkdir").arg(d);
     }
-}
-
-/// poll(2) the given fds (None entries are skipped) for at most `timeout`.
-pub fn wait_readable(fds: &[Option<RawFd>], timeout: Duration) {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .flatten()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: poll over a vector of pollfds we own (empty is allowed: a sleep).
-    unsafe {
-        libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms);
+    for (p, data) in &req.writes {
+        spec = spec.arg("--write").arg(p).arg(hex(data));
+    }
+    for p in &req.reads {
+        spec = spec.arg("--read").arg(p);
+    }
+    for d in &req.read_dirs {
+        spec = spec.arg("--read-dir").arg(d);
+    }
+    if let Some(name) = &req.skip {
+        spec = spec.arg("--skip").arg(name);
+    }
+    match crate::sys::child::run(&spec, Instant::now() + timeout) {
+        Ok(out) => match out.code {
+            Some(0 | 1) => Ok(parse_report(&out.stdout)),
+            Some(c) => Err(IoFailure::Failed(format!(
+                "I/O helper exited with {c} without a report"
+            ))),
+            None => Err(IoFailure::Failed("I/O helper killed by a signal".into())),
+        },
+        Err(RunError::Timeout { after, .. }) => Err(IoFailure::Timeout(after)),
+        Err(e) => Err(IoFailure::Spawn(e.to_string())),
     }
 }
 
@@ -490,7 +375,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hb = dir.path().join("m/.nfsha/hb");
         let args = IoArgs {
-            out: dir.path().join("report"),
+            serve: None,
+            out: Some(dir.path().join("report")),
             mkdir: vec![hb.clone()],
             write: vec![hb.join("kvm1").display().to_string(), hex(b"hello")],
             read: vec![hb.join("nobody")],

@@ -374,10 +374,11 @@ const COMMANDS: &[(&str, Extra)] = &[
         "heartbeat",
         Extra {
             description: "The KVM-host storage heartbeat. The daemon (nfsha heartbeat run, \
-                started by nfsha-heartbeat.service) renews this host's record on every \
-                configured storage from a helper process with a deadline, so a hung mount \
-                never blocks it, publishes its state in /run/nfsha, and fences the host in \
-                stages when renewals keep failing. The other commands read that state or \
+                started by nfsha-heartbeat.service) renews this host's slot in the lease area \
+                of every configured storage, in place, through a helper process it never \
+                waits for, so a hung mount never blocks it and the NFS server's failover and \
+                grace period do not stop renewals; it publishes its state in /run/nfsha, and \
+                fences the host in stages when renewals keep failing. The other commands read that state or \
                 the configuration and never wait on the storage. The unit is installed but \
                 not enabled: configure /etc/nfsha/heartbeat.toml, check it with nfsha \
                 heartbeat validate and timeline, then systemctl enable --now \
@@ -387,7 +388,7 @@ const COMMANDS: &[(&str, Extra)] = &[
                 ("/etc/nfsha/heartbeat.toml", "The configuration."),
                 ("/lib/systemd/system/nfsha-heartbeat.service", "The unit (/usr/lib/systemd/system/ on RPM systems)."),
                 ("/run/nfsha/heartbeat-status.json", "The daemon's status (run_dir in the configuration)."),
-                ("<mount>/.nfsha/hb/<host_id>", "This host's record on each storage."),
+                ("<mount>/.nfsha/leases", "The lease area on each storage: one slot per host."),
             ],
             environment: &[],
             examples: &[
@@ -402,22 +403,25 @@ const COMMANDS: &[(&str, Extra)] = &[
     (
         "heartbeat run",
         Extra {
-            description: "The daemon. It renews this host's record on every [[storage]] mount \
-                each interval (write to a temporary file, then rename) from a helper with \
-                io_timeout as its deadline, abandons helpers stuck in the kernel, watches the \
-                peers' records, rewrites the status file at least every second and, when \
-                renewals on a storage with fence = true fail for fence_after, carries out \
-                fence_action (log-only, restart-agent, graceful-reboot escalating to the \
-                reboot system call, or reboot at once). A storage that never renewed does not fence.",
+            description: "The daemon. Each interval it rewrites this host's slot in the lease \
+                area of every [[storage]] mount, in place, and reads the peers' slots, through \
+                one long-lived helper per storage that keeps the area open (no new NFSv4 state \
+                per renewal); a renewal without an answer after io_timeout counts as failed and \
+                its helper is left to finish. It rewrites the status file at least every second \
+                and, when renewals on a storage with fence = true fail for fence_after, carries \
+                out fence_action (log-only, restart-agent, graceful-reboot escalating to the \
+                reboot system call by time, reboot at once, or stopping the VMs on that \
+                storage), logged with its cause first. A storage that never renewed since boot \
+                does not fence. With a configuration it cannot use it does not exit: it runs \
+                fail-safe on built-in defaults and says so.",
             exit_status: &[
                 ("0", "Stopped by SIGTERM or SIGINT."),
-                ("1", "Could not start: no [[storage]] is configured, or the watchdog could not be opened."),
-                ("2", "The configuration is unreadable or invalid (the message names the key)."),
+                ("1", "Could not run at all."),
             ],
             files: &[
                 ("/etc/nfsha/heartbeat.toml", "The configuration (--config)."),
                 ("/run/nfsha/heartbeat-status.json", "The status it publishes."),
-                ("<mount>/.nfsha/hb/<host_id>", "The records it renews and reads."),
+                ("<mount>/.nfsha/leases", "The lease areas it renews and reads."),
                 ("/dev/watchdog", "Opened when the configuration has a [watchdog] section."),
             ],
             environment: &[(
@@ -440,9 +444,9 @@ const COMMANDS: &[(&str, Extra)] = &[
                 the fence state and the watchdog. It never touches the storage, so it answers \
                 at once while every mount hangs.",
             exit_status: &[
-                ("0", "Every storage renews and no fence decision stands."),
-                ("1", "A storage is failing, or a fence decision stands."),
-                ("2", "The configuration is unreadable, or a usage error."),
+                ("0", "Every storage renews, no fence decision stands, the configuration is valid."),
+                ("1", "A storage is failing, a fence decision stands, or the daemon runs fail-safe."),
+                ("2", "A usage error."),
                 (
                     "3",
                     "No status file, or not updated for over 2 intervals + 2 s: the daemon is stopped or hung.",
@@ -478,7 +482,7 @@ const COMMANDS: &[(&str, Extra)] = &[
             files: &[
                 ("/etc/nfsha/heartbeat.toml", "The storages and the peers' settings."),
                 ("/run/nfsha/", "The daemon's observations."),
-                ("<mount>/.nfsha/hb/<host>", "The peer's record."),
+                ("<mount>/.nfsha/leases", "The lease area holding the peer's record."),
             ],
             environment: &[],
             examples: &[(
@@ -507,11 +511,15 @@ const COMMANDS: &[(&str, Extra)] = &[
     (
         "heartbeat validate",
         Extra {
-            description: "Checks a configuration file and prints every value with the \
-                defaults filled in. nfsha-heartbeat.service runs it before the daemon starts.",
+            description: "Checks a configuration file for everything nfsha heartbeat run would \
+                meet (a missing [[storage]] included) and prints every error with its file, \
+                line and key; for a valid file, every effective value ([nfs_server], \
+                [watchdog] and [cloudstack] included) marked set, default or derived, the \
+                warnings, and whether an NFS server failover with a full grace period can \
+                fence this host.",
             exit_status: &[
                 ("0", "Valid."),
-                ("2", "Unreadable or invalid; the message names the key and the value."),
+                ("2", "Unreadable or invalid; each error names its line, key and value."),
             ],
             files: &[("/etc/nfsha/heartbeat.toml", "The configuration (--config).")],
             environment: &[],
@@ -520,6 +528,30 @@ const COMMANDS: &[(&str, Extra)] = &[
                 "Check the shipped example.",
             )],
             see_also: &[],
+        },
+    ),
+    (
+        "heartbeat fence",
+        Extra {
+            description: "Fences this host now, as CloudStack's kvmheartbeat.sh -c does. The \
+                running heartbeat daemon takes any fence; without one, a one-step action \
+                (reboot, restart-agent, log-only) is carried out here and a staged one \
+                (graceful-reboot, the pool actions) is handed to a detached process (a \
+                transient systemd unit, nfsha-fence.service, under systemd), so that it \
+                completes and escalates even when the caller is killed. --run carries the \
+                fence out in this process (what the detached process runs).",
+            exit_status: &[
+                ("0", "Handed over, or done."),
+                ("1", "Nobody could take it (the message says why)."),
+                ("2", "A usage error."),
+            ],
+            files: &[("/etc/nfsha/heartbeat.toml", "The action and its commands (--config); fail-safe values if it is broken.")],
+            environment: &[],
+            examples: &[(
+                "nfsha heartbeat fence --cause 'storage lost'",
+                "Fence with the configured fence_action.",
+            )],
+            see_also: &["systemctl(1)"],
         },
     ),
     (

@@ -5,9 +5,9 @@
 //! Only read-only dumps live here; changes go through `ip` as argv.
 
 use std::io;
-use std::mem::size_of;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::nlsock::{align4, u16_at, u32_at, NlSocket};
 
 /// An address configured on an interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,27 +45,10 @@ pub struct Route {
     pub unicast: bool,
 }
 
-const NLMSG_HDRLEN: usize = 16;
-const NLMSG_DONE: u16 = 3;
-const NLMSG_ERROR: u16 = 2;
 const RTM_GETLINK: u16 = 18;
 const RTM_GETADDR: u16 = 22;
 const RTM_GETROUTE: u16 = 26;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_DUMP: u16 = 0x300;
 const RT_TABLE_MAIN: u32 = 254;
-
-fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_ne_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
 
 /// Iterate `(type, payload)` over the rtattrs in `b`.
 fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
@@ -101,105 +84,9 @@ fn cstr(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-fn socket() -> io::Result<OwnedFd> {
-    // SAFETY: plain socket(2) call; the fd is owned immediately.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_ROUTE,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a freshly created, valid descriptor.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // The kernel answers dumps at once; a bound keeps a broken kernel from hanging us.
-    let tv = libc::timeval {
-        tv_sec: 5,
-        tv_usec: 0,
-    };
-    // SAFETY: setsockopt with a correctly sized timeval.
-    unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            &tv as *const _ as *const libc::c_void,
-            size_of::<libc::timeval>() as u32,
-        );
-    }
-    Ok(fd)
-}
-
-/// Send a dump request with `body` and call `each` with every answer's
-/// (type, payload) until the kernel says it is done.
-fn dump(kind: u16, body: &[u8], mut each: impl FnMut(&[u8])) -> io::Result<()> {
-    let fd = socket()?;
-    let len = NLMSG_HDRLEN + body.len();
-    let mut req = Vec::with_capacity(len);
-    req.extend_from_slice(&(len as u32).to_ne_bytes());
-    req.extend_from_slice(&kind.to_ne_bytes());
-    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    req.extend_from_slice(&1u32.to_ne_bytes());
-    req.extend_from_slice(&0u32.to_ne_bytes());
-    req.extend_from_slice(body);
-    // SAFETY: a zeroed sockaddr_nl addresses the kernel.
-    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    sa.nl_family = libc::AF_NETLINK as u16;
-    // SAFETY: req and sa are valid for the given lengths.
-    let sent = unsafe {
-        libc::sendto(
-            fd.as_raw_fd(),
-            req.as_ptr() as *const libc::c_void,
-            req.len(),
-            0,
-            &sa as *const _ as *const libc::sockaddr,
-            size_of::<libc::sockaddr_nl>() as u32,
-        )
-    };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        // SAFETY: buf is valid for its length.
-        let n = unsafe {
-            libc::recv(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-                0,
-            )
-        };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut msg = &buf[..n as usize];
-        while msg.len() >= NLMSG_HDRLEN {
-            let mlen = u32_at(msg, 0) as usize;
-            let mtype = u16_at(msg, 4);
-            if mlen < NLMSG_HDRLEN || mlen > msg.len() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "truncated netlink message",
-                ));
-            }
-            match mtype {
-                NLMSG_DONE => return Ok(()),
-                NLMSG_ERROR => {
-                    let errno = msg.get(16..20).map(|b| u32_at(b, 0) as i32).unwrap_or(0);
-                    if errno != 0 {
-                        return Err(io::Error::from_raw_os_error(-errno));
-                    }
-                    return Ok(());
-                }
-                _ => each(&msg[NLMSG_HDRLEN..mlen]),
-            }
-            msg = &msg[align4(mlen).min(msg.len())..];
-        }
-    }
+/// One rtnetlink dump.
+fn dump(kind: u16, body: &[u8], each: impl FnMut(&[u8])) -> io::Result<()> {
+    NlSocket::open(libc::NETLINK_ROUTE)?.dump(kind, body, each)
 }
 
 /// All addresses of all interfaces in this network namespace.

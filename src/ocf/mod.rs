@@ -17,6 +17,7 @@ pub use params::{ParamSpec, Params, Refused};
 pub use rc::{OcfError, OcfResult, Rc};
 
 use crate::log;
+use crate::sys::timed::Timed;
 use crate::sys::{Deadline, System};
 
 /// An action Pacemaker (or an admin) asks for.
@@ -199,6 +200,12 @@ fn run_inner(
         &env,
     ));
 
+    // Start and stop are what a failover waits for: where their time went
+    // (each program, the waits) is logged when they end.
+    let timed = Timed::new(sys);
+    let profiled = matches!(action, Action::Start | Action::Stop);
+    let sys: &dyn System = if profiled { &timed } else { sys };
+
     let meta: BTreeMap<String, String> = env
         .iter()
         .filter_map(|(k, v)| {
@@ -269,6 +276,9 @@ fn run_inner(
             let _ = writeln!(err, "ocf-exit-reason:{r}");
         }
         (None, _) => tracing::debug!("{} succeeded", action.name()),
+    }
+    if profiled {
+        tracing::info!("{} took {}", action.name(), timed.profile());
     }
     rc.code()
 }

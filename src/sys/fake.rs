@@ -11,12 +11,15 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Cmd, Deadline, Output, Paths, RunError, System};
 use crate::net::netlink::{IfAddr, Link, Route};
+use crate::net::nftables::{table_name, NftHole};
+use crate::net::sock_diag::{Mapped, TcpSocket};
 
 type Responder = Box<dyn Fn(&Cmd) -> Option<Result<Output, RunError>> + Send + Sync>;
 
@@ -37,6 +40,14 @@ struct State {
     later: Vec<(Duration, PathBuf, String)>,
     /// How often each directory was listed.
     listed: BTreeMap<PathBuf, u32>,
+    // net branch (issue 12): the TCP sockets served, those destroyed, and
+    // the errno destroying fails with (None: it works).
+    tcp: Vec<TcpSocket>,
+    destroyed: Vec<TcpSocket>,
+    destroy_errno: Option<i32>,
+    nft_tables: Vec<String>,
+    nft_available: bool,
+    nft_errno: Option<i32>,
 }
 
 /// The double. Commands without a matching responder "succeed" with no output.
@@ -156,6 +167,34 @@ impl Fake {
     /// How many times [`System::sleep`] was called.
     pub fn sleeps(&self) -> u32 {
         self.state.lock().unwrap().sleeps
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    /// The TCP sockets the kernel would list (any local address).
+    pub fn set_tcp_sockets(&self, sockets: Vec<TcpSocket>) {
+        self.state.lock().unwrap().tcp = sockets;
+    }
+    /// Sockets aborted through `destroy_tcp_socket`, in order.
+    pub fn destroyed(&self) -> Vec<TcpSocket> {
+        self.state.lock().unwrap().destroyed.clone()
+    }
+    /// Make `destroy_tcp_socket` fail with `errno` (e.g. EOPNOTSUPP).
+    pub fn fail_destroy(&self, errno: i32) {
+        self.state.lock().unwrap().destroy_errno = Some(errno);
+    }
+    /// The nftables `inet` tables that exist (nf_tables is then available).
+    pub fn set_nft_tables(&self, names: &[&str]) {
+        let mut s = self.state.lock().unwrap();
+        s.nft_available = true;
+        s.nft_tables = names.iter().map(|n| n.to_string()).collect();
+    }
+    pub fn nft_tables(&self) -> Vec<String> {
+        self.state.lock().unwrap().nft_tables.clone()
+    }
+    /// Make nftables writes fail with `errno` (e.g. EPERM).
+    pub fn fail_nft(&self, errno: i32) {
+        self.state.lock().unwrap().nft_errno = Some(errno);
     }
 }
 
@@ -352,5 +391,83 @@ impl System for Fake {
             ));
         }
         Ok(names)
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    fn tcp_sockets(
+        &self,
+        local: IpAddr,
+        states: u32,
+        _mapped: Mapped,
+    ) -> io::Result<Vec<TcpSocket>> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .tcp
+            .iter()
+            .filter(|s| s.local.ip() == local && states & (1 << s.state) != 0)
+            .cloned()
+            .collect())
+    }
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(errno) = s.destroy_errno {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        s.tcp.retain(|t| t != socket);
+        s.destroyed.push(socket.clone());
+        Ok(())
+    }
+    /// Logged among the commands as `netlink nft add|delete table inet …`.
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>> {
+        let table = table_name(ip);
+        self.nft_write("add", &table)?;
+        Ok(Box::new(FakeHole { fake: self, table }))
+    }
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        let existed = self.nft_tables().iter().any(|t| t == name);
+        self.nft_write("delete", name)?;
+        Ok(existed)
+    }
+    fn nft_available(&self) -> bool {
+        self.state.lock().unwrap().nft_available
+    }
+}
+
+// ---- Added by the `net` branch (issue 12) ----
+
+impl Fake {
+    fn nft_write(&self, verb: &str, table: &str) -> io::Result<()> {
+        let mut s = self.state.lock().unwrap();
+        s.log
+            .push(Cmd::new("netlink").args(["nft", verb, "table", "inet", table]));
+        if let Some(errno) = s.nft_errno {
+            return Err(io::Error::from_raw_os_error(errno));
+        }
+        if !s.nft_available {
+            return Err(io::Error::from_raw_os_error(libc::EPROTONOSUPPORT));
+        }
+        s.nft_tables.retain(|t| t != table);
+        if verb == "add" {
+            s.nft_tables.push(table.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The double's rules: a table in the fake's list until lifted.
+struct FakeHole<'a> {
+    fake: &'a Fake,
+    table: String,
+}
+
+impl NftHole for FakeHole<'_> {
+    fn owned(&self) -> bool {
+        true
+    }
+    fn lift(self: Box<Self>) -> io::Result<()> {
+        self.fake.nft_write("delete", &self.table)
     }
 }

@@ -4,25 +4,28 @@
 //! Agents talk only to [`System`]; [`Real`] is the machine, and tests can
 //! substitute a double ([`fake::Fake`]) that records commands, serves files
 //! and links, and runs a virtual clock. Built on it: the one mountinfo
-//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]) and host
-//! names ([`uts`]).
+//! reader ([`mounts`]), the one `/proc` process scanner ([`procs`]), host
+//! names ([`uts`]) and the profile of an action's time ([`timed`]).
 
+pub mod child;
 pub mod fake;
 pub mod mounts;
 pub mod paths;
 pub mod procs;
+pub mod timed;
 pub mod uts;
 
 pub use paths::Paths;
 
 use std::ffi::OsString;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::net::netlink::{self, IfAddr, Link, Route};
+use crate::net::nftables::{self, NftHole};
+use crate::net::sock_diag::{self, Mapped, TcpSocket};
 
 /// A point in time an action must finish by, on the monotonic clock of a
 /// [`System`]: the real clock for [`Real`], the virtual one for the test
@@ -178,6 +181,28 @@ pub trait System: Sync {
     /// Where a symbolic link points, without following it (the target is
     /// never touched: safe for `/proc/<pid>/cwd` of a process on hung storage).
     fn read_link(&self, path: &Path) -> io::Result<PathBuf>;
+
+    // ---- Added by the `net` branch (issue 12: vip connection capture) ----
+    // The TCP connections of an address, read and aborted through netlink
+    // sock_diag (src/net/sock_diag.rs), and the stop's nftables table, spoken
+    // to over netlink (src/net/nftables.rs); the test double keeps lists.
+
+    /// The TCP sockets in `states` (a mask of `1 << state`) whose local
+    /// address is `local` (for IPv4, v4-mapped IPv6 sockets too with
+    /// `Mapped::Include`).
+    fn tcp_sockets(&self, local: IpAddr, states: u32, mapped: Mapped)
+        -> io::Result<Vec<TcpSocket>>;
+    /// Abort one socket locally (SOCK_DESTROY). The kernel sends the peer a
+    /// RST on the way out: drop the address's traffic first.
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()>;
+    /// Drop all traffic to and from `ip` with an nftables table held by this
+    /// process (src/net/nftables.rs): `lift` removes it, and the kernel does
+    /// when the process ends (Linux ≥ 5.12).
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>>;
+    /// Delete the nftables table `inet <name>` if it exists; whether it did.
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool>;
+    /// Whether this kernel's nf_tables answers.
+    fn nft_available(&self) -> bool;
 }
 
 /// The real machine.
@@ -216,85 +241,18 @@ impl Default for Real {
 
 impl System for Real {
     fn run(&self, cmd: &Cmd, deadline: Deadline) -> Result<Output, RunError> {
-        use std::os::unix::process::CommandExt;
-        let started = Instant::now();
-        let mut c = Command::new(&cmd.program);
-        c.args(&cmd.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .env("LC_ALL", "C")
-            .process_group(0);
-        let child = c.spawn().map_err(|err| match err.kind() {
-            io::ErrorKind::NotFound => RunError::NotFound(cmd.program.clone()),
-            _ => RunError::Io {
-                cmd: cmd.display(),
-                err,
-            },
-        })?;
-        let pid = child.id() as i32;
-        // The waiting thread may never come back if the child hangs in the
-        // kernel (D state on a dead NFS mount); it is abandoned, never joined.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(deadline.remaining(self)) {
-            Ok(Ok(out)) => {
-                use std::os::unix::process::ExitStatusExt;
-                let code = out
-                    .status
-                    .code()
-                    .or_else(|| out.status.signal().map(|_| None)?);
-                Ok(Output {
-                    code,
-                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                })
-            }
-            Ok(Err(err)) => Err(RunError::Io {
-                cmd: cmd.display(),
-                err,
-            }),
-            Err(_) => {
-                // SAFETY: killpg on the group we created for this child.
-                unsafe {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
-                Err(RunError::Timeout {
-                    cmd: cmd.display(),
-                    after: started.elapsed(),
-                })
-            }
-        }
+        child::run(
+            &child::Spec::of(cmd),
+            Instant::now() + deadline.remaining(self),
+        )
     }
 
     fn spawn_detached(&self, argv: &[String]) -> io::Result<u32> {
-        use std::os::unix::process::CommandExt;
+        // Its own session, so Pacemaker's end of the action does not end it.
         let (prog, rest) = argv
             .split_first()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty argv"))?;
-        let mut c = Command::new(prog);
-        c.args(rest)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: setsid is async-signal-safe; it detaches the child from our
-        // session so Pacemaker's end of the action does not end it.
-        unsafe {
-            c.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-        let child = c.spawn()?;
-        let pid = child.id();
-        // Reap it in the background if we are still alive when it ends.
-        std::thread::spawn(move || {
-            let mut child = child;
-            let _ = child.wait();
-        });
-        Ok(pid)
+        child::detach(&child::Spec::new(prog).args(rest))
     }
 
     fn has_program(&self, program: &str) -> bool {
@@ -391,6 +349,33 @@ impl System for Real {
 
     fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::read_link(path)
+    }
+
+    // ---- Added by the `net` branch (issue 12) ----
+
+    fn tcp_sockets(
+        &self,
+        local: IpAddr,
+        states: u32,
+        mapped: Mapped,
+    ) -> io::Result<Vec<TcpSocket>> {
+        sock_diag::tcp_sockets(local, states, mapped)
+    }
+
+    fn destroy_tcp_socket(&self, socket: &TcpSocket) -> io::Result<()> {
+        sock_diag::destroy(socket)
+    }
+
+    fn nft_drop_address(&self, ip: IpAddr) -> io::Result<Box<dyn NftHole + '_>> {
+        Ok(Box::new(nftables::Hole::open(ip)?))
+    }
+
+    fn nft_delete_table(&self, name: &str) -> io::Result<bool> {
+        nftables::delete_table(name)
+    }
+
+    fn nft_available(&self) -> bool {
+        nftables::table_exists("nfsha-probe").is_ok()
     }
 }
 

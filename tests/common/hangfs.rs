@@ -31,7 +31,15 @@ pub enum Mode {
     BlockWrites,
     /// Data writes take this much longer.
     DelayWrites(Duration),
+    /// Like an NFSv4 server in its grace period: operations that need new
+    /// state or change names (open, create, mkdir, rename, unlink, setattr)
+    /// wait; reads and writes through files already open, lookups and
+    /// listings answer.
+    Grace,
 }
+
+/// The operations an NFSv4 server in its grace period holds back here.
+const NEW_STATE: &[&str] = &["open", "create", "mkdir", "rename", "unlink", "setattr"];
 
 struct Gate {
     mode: Mutex<Mode>,
@@ -42,11 +50,13 @@ struct Gate {
 
 impl Gate {
     /// Wait as the mode says; `mutating` ops are held back by BlockWrites.
-    fn pass(&self, mutating: bool, data_write: bool) {
+    fn pass(&self, op: &str, mutating: bool, data_write: bool) {
         let mut m = self.mode.lock().unwrap();
         loop {
             match *m {
                 Mode::Normal => return,
+                Mode::Grace if NEW_STATE.contains(&op) => m = self.cv.wait(m).unwrap(),
+                Mode::Grace => return,
                 Mode::Block => m = self.cv.wait(m).unwrap(),
                 Mode::BlockWrites if mutating => m = self.cv.wait(m).unwrap(),
                 Mode::BlockWrites => return,
@@ -149,7 +159,7 @@ impl HangFs {
         *self.gate.ops.lock().unwrap().entry(op).or_default() += 1;
         let (inner, gate) = (self.inner.clone(), self.gate.clone());
         std::thread::spawn(move || {
-            gate.pass(mutating, data_write);
+            gate.pass(op, mutating, data_write);
             f(&mut inner.lock().unwrap());
         });
     }
@@ -418,7 +428,7 @@ impl Mounted {
         .expect("mount the test FUSE filesystem (needs /dev/fuse and fusermount3)");
         // Wait until the mount shows up.
         for _ in 0..100 {
-            if nfsha::heartbeat::mounts::is_mounted(path) {
+            if nfsha::heartbeat::daemon::is_mounted(path) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));

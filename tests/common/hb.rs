@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use nfsha::heartbeat::lease_area::{self, Slot};
+use nfsha::heartbeat::record::Record;
 use nfsha::heartbeat::status::Status;
 
 /// The binary under test (the same as `common::nfsha()`).
@@ -29,6 +31,39 @@ pub fn check(config: &Path, host: &str, wait: &str) -> Output {
         "--config",
         config.to_str().unwrap(),
     ])
+}
+
+/// The record `host` last wrote in the lease area on `mount` (None when the
+/// area is missing or does not name it exactly once).
+#[allow(dead_code)]
+pub fn lease_record(mount: &Path, host: &str) -> Option<Record> {
+    let bytes = std::fs::read(lease_area::path(mount)).ok()?;
+    let slots = lease_area::parse(&bytes);
+    match lease_area::slots_of(&slots, host).as_slice() {
+        [k] => match &slots[*k] {
+            Slot::Record(r) => Some(r.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Write `data` (one slot) as slot `index` of the lease area on `mount`,
+/// in place, as a peer's daemon would.
+#[allow(dead_code)]
+pub fn put_slot(mount: &Path, index: usize, data: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let p = lease_area::path(mount);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p)
+        .unwrap();
+    let mut slot = data.to_vec();
+    slot.resize(nfsha::heartbeat::record::SLOT_SIZE, 0);
+    f.write_all_at(&slot, lease_area::offset(index)).unwrap();
 }
 
 pub fn write_config(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -84,6 +119,57 @@ impl Daemon {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The first `n` lines of `file` once it has that many (the fence
+    /// recorder's file); panics with the log after `PATIENCE`-like limits.
+    pub fn wait_for_lines(&self, file: &Path, n: usize) -> Vec<String> {
+        let t = Instant::now();
+        loop {
+            let lines: Vec<String> = std::fs::read_to_string(file)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            if t.elapsed() > Duration::from_secs(60) {
+                panic!(
+                    "{} has {} lines, waited for {n}; log:\n{}",
+                    file.display(),
+                    lines.len(),
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the daemon has exited by itself.
+    pub fn wait_exit(&mut self, limit: Duration) {
+        let t = Instant::now();
+        while self.running() {
+            assert!(
+                t.elapsed() < limit,
+                "still running; log:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, without waiting.
+    pub fn terminate(&self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+    }
+
+    /// SIGTERM, then wait until it has exited.
+    pub fn stop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.wait_exit(Duration::from_secs(60));
     }
 
     pub fn running(&mut self) -> bool {

@@ -203,6 +203,73 @@ impl Config {
     }
 }
 
+/// Linux 5.19 made nfsd a courteous server: a client whose lease expired
+/// keeps its state until another client's request conflicts with it.
+pub const COURTEOUS_SERVER: (u32, u32) = (5, 19);
+
+/// The first two numbers of a kernel release (`6.1.0-13-amd64` → (6, 1)).
+pub fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// What a lease below [`WARN_LEASE`] means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseNote {
+    /// A warning (else information: the short-lease profile on a kernel
+    /// that makes it safe).
+    pub warning: bool,
+    pub text: String,
+}
+
+/// The short-lease profile (30–59 s): NFSv4 clients cap their reconnect
+/// back-off at half the lease, so a short lease shortens a failover's worst
+/// stall; it is safe against network blips only on a courteous server.
+/// `release`: this node's kernel (`None`: not known here, as for `nfsha
+/// dropin`).
+pub fn short_lease_note(lease: u32, release: Option<&str>) -> Option<LeaseNote> {
+    if !(MIN_LEASE..WARN_LEASE).contains(&lease) {
+        return None;
+    }
+    let gain = format!(
+        "after a failover NFSv4 clients wait at most {} s (lease/2) instead of 45 s before they \
+         retry, if a tickle does not reach them first",
+        lease / 2
+    );
+    let (major, minor) = COURTEOUS_SERVER;
+    let kernel = release.map(|r| (r.trim(), kernel_version(r)));
+    Some(match kernel {
+        Some((r, Some(v))) if v >= COURTEOUS_SERVER => LeaseNote {
+            warning: false,
+            text: format!(
+                "lease_time={lease}: {gain}. Safe against network blips because this kernel \
+                 ({r}) keeps the state of a client that misses its lease until another \
+                 client's request conflicts with it (courteous server, Linux ≥ {major}.{minor})"
+            ),
+        },
+        Some((r, Some(_))) => LeaseNote {
+            warning: true,
+            text: format!(
+                "lease_time={lease} on Linux {r}: a client that misses its renewals for \
+                 {lease} s (network blip, paused VM) loses its opens and locks; this kernel has \
+                 no courteous server (Linux ≥ {major}.{minor}). Use {WARN_LEASE} or more here, \
+                 or upgrade"
+            ),
+        },
+        _ => LeaseNote {
+            warning: true,
+            text: format!(
+                "lease_time={lease} is below {WARN_LEASE} s: {gain}, but a client that misses \
+                 its renewals for {lease} s loses its opens and locks unless the server keeps \
+                 them (courteous server): safe only where every NFS server node runs \
+                 Linux ≥ {major}.{minor}"
+            ),
+        },
+    })
+}
+
 /// Lease and grace rules; `Ok` carries warnings for the log. Also used by
 /// `nfsha dropin`, which names its own options in the errors.
 pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> {
@@ -221,12 +288,8 @@ pub fn check_lease_grace(lease: u32, grace: u32) -> Result<Vec<String>, String> 
             return Err(format!("parameter {name}=\"{v}\" is invalid: {e}"));
         }
     }
-    if lease < WARN_LEASE {
-        warnings.push(format!(
-            "lease_time={lease} is below {WARN_LEASE} s: clients renew after 2/3 of it, leaving \
-             {} s for a renewal to complete; 90 is the default",
-            lease / 3
-        ));
+    if let Some(note) = short_lease_note(lease, None) {
+        warnings.push(note.text);
     }
     if grace < lease {
         return Err(format!(
@@ -306,8 +369,19 @@ pub fn config(ctx: &Ctx) -> OcfResult<Config> {
     let hostname: Option<String> = p.get(&SERVER_HOSTNAME);
     check_hostname_needed(hostname.as_deref(), &versions).map_err(OcfError::configured)?;
     if ctx.action != Action::Stop {
-        for w in &warnings {
+        let release = ctx
+            .sys
+            .read_to_string(&ctx.sys.paths().proc.join("sys/kernel/osrelease"))
+            .ok();
+        // The short-lease note again, now that this node's kernel is known.
+        let general = short_lease_note(lease, None).map(|n| n.text);
+        for w in warnings.iter().filter(|w| Some(*w) != general.as_ref()) {
             tracing::warn!("{w}");
+        }
+        match short_lease_note(lease, release.as_deref()) {
+            Some(n) if n.warning => tracing::warn!("{}", n.text),
+            Some(n) => tracing::info!("{}", n.text),
+            None => {}
         }
         for w in version_warnings(&versions) {
             tracing::warn!("{w}");
@@ -342,6 +416,7 @@ mod tests {
             1,
             "warning below 60"
         );
+        assert!(check_lease_grace(59, 59).unwrap()[0].contains("Linux ≥ 5.19"));
         assert!(check_lease_grace(60, 60).unwrap().is_empty());
         // grace = lease is fine, one second less is not.
         assert!(check_lease_grace(120, 120).is_ok());
@@ -352,6 +427,35 @@ mod tests {
         assert!(check_lease_grace(90, 3601)
             .unwrap_err()
             .contains("grace_time=\"3601\""));
+    }
+
+    #[test]
+    fn the_short_lease_profile_depends_on_the_kernel() {
+        assert_eq!(kernel_version("6.1.0-13-amd64\n"), Some((6, 1)));
+        assert_eq!(kernel_version("5.19"), Some((5, 19)));
+        assert_eq!(kernel_version("4.18.0-553.el8_10.x86_64"), Some((4, 18)));
+        assert_eq!(kernel_version("banana"), None);
+        // 30 and 59 are in the profile, 29 (refused) and 60 are not.
+        for lease in [29, 60, 90] {
+            assert_eq!(short_lease_note(lease, Some("6.1.0")), None, "{lease}");
+        }
+        let n = short_lease_note(30, Some("5.19.0")).unwrap();
+        assert!(!n.warning, "{n:?}");
+        assert!(n.text.contains("at most 15 s (lease/2)"), "{n:?}");
+        assert!(n.text.contains("this kernel (5.19.0)"), "{n:?}");
+        let n = short_lease_note(45, Some("5.18.19")).unwrap();
+        assert!(n.warning, "{n:?}");
+        assert!(
+            n.text.contains("lease_time=45 on Linux 5.18.19")
+                && n.text.contains("no courteous server"),
+            "{n:?}"
+        );
+        let n = short_lease_note(59, Some("4.18.0")).unwrap();
+        assert!(n.warning, "an older major version: {n:?}");
+        for unknown in [None, Some("banana")] {
+            let n = short_lease_note(59, unknown).unwrap();
+            assert!(n.warning && n.text.contains("safe only where"), "{n:?}");
+        }
     }
 
     #[test]

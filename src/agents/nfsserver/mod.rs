@@ -95,10 +95,35 @@ fn preflight(ctx: &Ctx, cfg: &Config) -> OcfResult<NfsConf> {
             ),
         ));
     }
+    check_scope(ctx, cfg, &conf)?;
     if systemd::running(ctx.sys) {
         systemd::preflight(ctx, cfg, &conf)?;
     }
     Ok(conf)
+}
+
+/// nfs-utils 2.6.3 and later read `[nfsd] scope` from nfs.conf: rpc.nfsd
+/// (and `nfsdctl autostart`) then unshares the UTS namespace once more and
+/// sets that name, so it, not `server_hostname`, becomes the server scope
+/// the clients compare after a failover. Two names for one server are a
+/// configuration of this node to fix (exit 2), whichever start mode.
+fn check_scope(ctx: &Ctx, cfg: &Config, conf: &NfsConf) -> OcfResult {
+    let (Some(scope), Some(hostname)) = (conf.get("nfsd", "scope"), cfg.hostname.as_deref()) else {
+        return Ok(());
+    };
+    if scope == hostname {
+        return Ok(());
+    }
+    Err(OcfError::new(
+        Rc::ErrArgs,
+        format!(
+            "{} sets [nfsd] scope={scope}, which rpc.nfsd (nfs-utils 2.6.3 and later) makes the \
+             server scope instead of server_hostname={hostname}: clients would see another \
+             server after a failover to a node without it; remove the line or set \
+             scope={hostname}",
+            ctx.sys.paths().nfs_conf.display()
+        ),
+    ))
 }
 
 fn not_started_by_the_cluster(what: &str) -> OcfError {
@@ -536,7 +561,7 @@ mod tests {
         let units = |f: &Fake| {
             f.commands()
                 .into_iter()
-                .filter(|c| c.starts_with("systemctl stop nfs-mountd"))
+                .filter(|c| c.starts_with("systemctl stop nfs-server"))
                 .collect::<Vec<_>>()
         };
         // The marker says NFSv3: statd's units are stopped whatever the
@@ -960,10 +985,7 @@ mod tests {
             .collect();
         assert_eq!(
             stops,
-            [
-                "systemctl stop nfs-server.service",
-                "systemctl stop nfs-mountd.service nfsdcld.service"
-            ]
+            ["systemctl stop nfs-server.service nfs-mountd.service nfsdcld.service"]
         );
         assert!(!f.commands().iter().any(|c| c.starts_with("umount")));
     }
@@ -998,8 +1020,7 @@ mod tests {
         assert_eq!(
             stops,
             [
-                "systemctl stop nfs-server.service",
-                "systemctl stop nfs-mountd.service nfsdcld.service \
+                "systemctl stop nfs-server.service nfs-mountd.service nfsdcld.service \
                  rpc-statd-notify.service rpc-statd.service"
             ]
         );
@@ -1064,7 +1085,75 @@ mod tests {
         assert_eq!(go(&f, "stop", BASE).0, 0);
         assert!(f
             .commands()
-            .contains(&"systemctl stop nfs-server.service".to_string()));
+            .iter()
+            .any(|c| c.starts_with("systemctl stop nfs-server.service")));
+    }
+
+    /// Start and stop log where their time went (the lab reads it from
+    /// pacemaker.log); monitor does not.
+    #[test]
+    fn start_and_stop_log_their_profile() {
+        use crate::agents::harness::run_agent_logged;
+        let f = systemd_ready("");
+        let g = f.clone();
+        f.respond(move |c| {
+            if c.program == "systemctl" {
+                crate::sys::System::sleep(&*g, std::time::Duration::from_millis(1500));
+            }
+            None
+        });
+        let profile = |lines: &[String]| {
+            lines
+                .iter()
+                .filter(|l| l.contains(" took "))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (rc, _, lines) = run_agent_logged(&NfsServer, &*f, "start", BASE);
+        assert_eq!(rc, 0);
+        assert_eq!(
+            profile(&lines),
+            ["INFO start took 1.50 s: drbdsetup status 0.00 s, systemctl start 1.50 s; other 0.00 s"]
+        );
+        let (_, _, lines) = run_agent_logged(&NfsServer, &*f, "monitor", BASE);
+        assert!(profile(&lines).is_empty(), "{lines:?}");
+        let (rc, _, lines) = run_agent_logged(&NfsServer, &*f, "stop", BASE);
+        assert_eq!(rc, 0);
+        let p = profile(&lines);
+        assert!(
+            p.len() == 1 && p[0].starts_with("INFO stop took 1.50 s: systemctl stop 1.50 s"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn an_nfs_conf_scope_other_than_server_hostname_is_refused() {
+        for (mode, f) in [("direct", node()), ("systemd", systemd_ready(""))] {
+            f.file("/etc/nfs.conf.d/scope.conf", "[nfsd]\nscope = srv1\n");
+            let (rc, err) = go(&f, "start", BASE);
+            assert_eq!(rc, 2, "{mode}");
+            assert!(
+                err.contains("sets [nfsd] scope=srv1")
+                    && err.contains("instead of server_hostname=nfs-ha"),
+                "{mode}: {err}"
+            );
+            assert_eq!(nfsd::threads(&*f), Some(0), "{mode}: nothing started");
+            let mut deep = BASE.to_vec();
+            deep.push(("OCF_CHECK_LEVEL", "10"));
+            let (rc, err) = go(&f, "validate-all", &deep);
+            assert_eq!(rc, 2, "{mode}: {err}");
+            // The same name twice is one server scope.
+            f.file("/etc/nfs.conf.d/scope.conf", "[nfsd]\nscope=nfs-ha\n");
+            assert_eq!(go(&f, "start", BASE), (0, String::new()), "{mode}");
+        }
+        // Without server_hostname (NFSv4.0 and v3 only) a fixed scope is harmless.
+        let f = node();
+        f.file("/etc/nfs.conf.d/scope.conf", "[nfsd]\nscope=srv1\n");
+        let p = [
+            ("state_directory", "/srv/nfs-state"),
+            ("nfs_versions", "4.0"),
+        ];
+        assert_eq!(go(&f, "start", &p).0, 0);
     }
 
     #[test]
@@ -1096,22 +1185,31 @@ mod tests {
         let f = systemd_node();
         f.file("/proc/fs/nfsd/threads", "8\n");
         f.respond(|c| {
-            (c.display().starts_with("systemctl stop nfs-mountd.service"))
-                .then(|| {
-                    fail(
-                        5,
-                        "Failed to stop nfsdcld.service: Unit nfsdcld.service not loaded.",
-                    )
-                })
-                .flatten()
+            (c.display()
+                .starts_with("systemctl stop nfs-server.service "))
+            .then(|| {
+                fail(
+                    5,
+                    "Failed to stop nfsdcld.service: Unit nfsdcld.service not loaded.",
+                )
+            })
+            .flatten()
         });
         assert_eq!(go(&f, "stop", BASE).0, 0);
-        assert!(f.commands().iter().any(|c| c.contains("nfsdcld.service")));
+        assert_eq!(
+            f.commands()
+                .iter()
+                .filter(|c| c.starts_with("systemctl stop"))
+                .count(),
+            2,
+            "then nfs-server alone: {:?}",
+            f.commands()
+        );
         // But nfs-server itself failing to stop is an error.
         let f = systemd_node();
         f.file("/proc/fs/nfsd/threads", "8\n");
         f.respond(|c| {
-            (c.display() == "systemctl stop nfs-server.service")
+            (c.display().starts_with("systemctl stop nfs-server.service"))
                 .then(|| fail(1, "Job for nfs-server.service failed."))
                 .flatten()
         });
@@ -1195,6 +1293,31 @@ mod tests {
         assert!(!warned(&[("lease_time", "60")], "below 60 s"));
         assert!(warned(&[("nfs_versions", "4.0,4.1")], "offers 4.0"));
         assert!(!warned(&[], "offers 4.0"));
+        // The short-lease profile: on a courteous server (Linux ≥ 5.19) the
+        // trade-off is explained without a warning, on an older kernel warned.
+        let logged = |release: &str| {
+            f.file("/proc/sys/kernel/osrelease", release);
+            let p = with(&[("lease_time", "45")]);
+            let (rc, err, lines) = run_agent_logged(&NfsServer, &*f, "validate-all", &p);
+            assert_eq!(rc, 0, "{err}");
+            lines
+        };
+        let lines = logged("6.1.0-13-amd64\n");
+        assert!(
+            lines.iter().any(|l| l.starts_with("INFO")
+                && l.contains("at most 22 s (lease/2)")
+                && l.contains("this kernel (6.1.0-13-amd64)")),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.starts_with("WARN")), "{lines:?}");
+        let lines = logged("5.10.0-28-amd64\n");
+        assert!(
+            lines.iter().any(|l| l.starts_with("WARN")
+                && l.contains("lease_time=45 on Linux 5.10.0-28-amd64")
+                && l.contains("no courteous server")),
+            "{lines:?}"
+        );
+        assert_eq!(lines.iter().filter(|l| l.starts_with("WARN")).count(), 1);
         // A stop never nags about parameters.
         let (_, _, lines) =
             run_agent_logged(&NfsServer, &*f, "stop", &with(&[("lease_time", "45")]));

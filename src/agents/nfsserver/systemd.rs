@@ -151,25 +151,30 @@ pub fn start(ctx: &Ctx) -> OcfResult<Vec<Daemon>> {
         .collect())
 }
 
-/// Stop nfs-server (its failure fails the stop), then the helpers it pulled
-/// in that hold files on the state directory: nfs-mountd, nfsdcld, and
-/// statd's units when statd keeps its state there. The helpers go in one
-/// `systemctl stop` (systemctl asks for every unit it is given and waits
-/// for them together); a unit this distribution lacks, or that is gone
-/// already, is only a warning.
+/// Stop nfs-server and the helpers it pulled in that hold files on the
+/// state directory (nfs-mountd, nfsdcld, and statd's units when statd keeps
+/// its state there) in one `systemctl stop`: systemctl queues a job for
+/// every unit it is given, in dependency order, and waits for them
+/// together, where one call per unit would pay a program start and a wait
+/// each. A unit this distribution lacks makes that call fail without
+/// keeping the others from stopping; only then is nfs-server asked again
+/// alone, and its answer decides the stop.
 pub fn stop(ctx: &Ctx, statd_on_state: bool) -> OcfResult {
     let _ = ctx.sys.remove_file(&ctx.sys.paths().nfs_server_allow());
-    systemctl(ctx, &["stop", "nfs-server.service"])?;
-    let mut units = vec!["nfs-mountd.service", "nfsdcld.service"];
+    let mut units = vec![
+        "nfs-server.service",
+        "nfs-mountd.service",
+        "nfsdcld.service",
+    ];
     if statd_on_state {
         // rpc-statd-notify's sm-notify works in the same directory.
         units.extend(["rpc-statd-notify.service", "rpc-statd.service"]);
     }
     let cmd = Cmd::new("systemctl").arg("stop").args(units);
-    match exec::run(ctx, &cmd, ctx.deadline, "systemd") {
-        Ok(out) if out.success() => {}
-        Ok(out) => tracing::warn!("`{}`: {}", cmd.display(), out.failure_text()),
-        Err(e) => tracing::warn!("`{}`: {}", cmd.display(), e.reason),
+    let out = exec::run(ctx, &cmd, ctx.deadline, "systemd")?;
+    if out.success() {
+        return Ok(());
     }
-    Ok(())
+    tracing::warn!("`{}`: {}", cmd.display(), out.failure_text());
+    systemctl(ctx, &["stop", "nfs-server.service"])
 }

@@ -17,6 +17,14 @@ lease (the agent refuses all three), and a warning below 60 s. Values are
 read as the programs read them: nfs.conf numbers as nfs-utils'
 `conf_get_num` (`60s` is 60, `1m` is 1), `-L`/`-G` as rpc.nfsd's `strtol`.
 
+30–59 s is the short-lease profile: an NFSv4 client caps its reconnect
+back-off at half the lease, so a failover's worst stall shrinks with it.
+It is safe against network blips only on Linux ≥ 5.19, whose nfsd keeps
+the state of a client that missed its lease until another client's
+request conflicts with it (courteous server); the warning says so, and
+`ocf:nfsha:nfsserver validate-all` reads the node's kernel and turns it
+into information there.
+
 ## Why is this bad?
 Linux clients renew after 2/3 of the lease and must finish within the last
 third: at 15 s that is 5 s, and ordinary delays expire leases, losing state

@@ -1,17 +1,28 @@
 //! `ocf:nfsha:vip` — the virtual IP clients mount from; the last member of the
 //! NFS group to start and the first to stop.
 //!
-//! Start adds the address with `ip` (argv) and announces it from a detached
-//! helper so start does not wait for the whole announcement; monitor reads the
-//! kernel's address and link tables over netlink (no process is spawned).
+//! Start adds the address with `ip` (argv), then hands the announcement and
+//! the tickles of the connections the previous owner recorded to a detached,
+//! bounded helper ([`takeover`]), so start does not wait for them. Monitor
+//! reads the kernel's address, link and TCP socket tables over netlink (no
+//! process is spawned) and keeps the connection record current ([`record`]).
+//! Stop makes the node silent before anything goes away ([`silence`]): the
+//! address's traffic is dropped, its sockets aborted locally, the address
+//! removed, and only then the rules lifted.
+
+mod record;
+mod silence;
+mod takeover;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::agents::group_checks as ordering;
+use crate::net::connections::Durability;
+use crate::net::filter::Backend;
 use crate::net::netlink::{contains, IfAddr, Link};
-use crate::ocf::params::interface_name;
+use crate::ocf::params::{absolute_path, interface_name};
 use crate::ocf::{Agent, AgentSpec, Ctx, OcfError, OcfResult, ParamSpec, Rc, Timeouts};
 use crate::sys::{self, Cmd};
 
@@ -37,6 +48,54 @@ fn check_label(raw: &str) -> Result<(), String> {
         return Err("expected a short label of letters, digits, '-', '_' or '.'".into());
     }
     Ok(())
+}
+
+/// `tcp_ports`: a comma-separated list of TCP ports, 1–65535.
+fn parse_ports(raw: &str) -> Result<Vec<u16>, String> {
+    let mut ports = Vec::new();
+    for tok in raw.split(',').map(str::trim) {
+        match tok.parse::<u16>() {
+            Ok(p) if p > 0 => {
+                if !ports.contains(&p) {
+                    ports.push(p)
+                }
+            }
+            _ => {
+                return Err(
+                    "expected TCP ports (1-65535) separated by commas, e.g. 2049,20048".into(),
+                )
+            }
+        }
+    }
+    Ok(ports)
+}
+
+fn check_ports(raw: &str) -> Result<(), String> {
+    parse_ports(raw).map(|_| ())
+}
+
+/// `firewall`: which tool writes the stop's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Firewall {
+    /// nft when installed, else iptables, else none (with a warning).
+    Auto,
+    Use(Backend),
+    /// No rules: the old node may answer clients while the address moves.
+    Off,
+}
+
+fn parse_firewall(raw: &str) -> Option<Firewall> {
+    match raw.trim() {
+        "auto" => Some(Firewall::Auto),
+        "none" => Some(Firewall::Off),
+        other => Backend::parse(other).map(Firewall::Use),
+    }
+}
+
+fn check_firewall(raw: &str) -> Result<(), String> {
+    parse_firewall(raw)
+        .map(|_| ())
+        .ok_or_else(|| "expected auto, nft, iptables or none".into())
 }
 
 static PARAMS: &[ParamSpec] = &[
@@ -99,6 +158,61 @@ static PARAMS: &[ParamSpec] = &[
     )
     .boolean()
     .default("true"),
+    ParamSpec::new(
+        "tickle_dir",
+        "Where the connection record is kept (replicated)",
+        "The directory, on storage that moves with the group, where the address's TCP \
+         connections are recorded at every monitor and at stop, so that the node taking the \
+         address over can tickle them (file nfsha-vip-ADDRESS.conns). When unset, the state \
+         directory of the nfsstate resource active on this node is used (if exactly one is); \
+         without either nothing is recorded and clients reconnect only after their own \
+         back-off. A directory on local disk is useless: the other node never sees it.",
+    )
+    .check(absolute_path),
+    ParamSpec::new(
+        "tcp_ports",
+        "TCP ports whose connections are tickled",
+        "Comma-separated server ports whose established connections are recorded and \
+         tickled after a move. When unset they come from nfs.conf: [nfsd] port (2049 when \
+         unset), plus the [mountd], [statd] and [lockd] port where one is fixed (NFSv3; a \
+         port left to rpcbind changes at every start and cannot be recorded).",
+    )
+    .check(check_ports),
+    ParamSpec::new(
+        "tickle_rounds",
+        "Tickle ACK rounds after a start",
+        "How many times, after the address is up and announced, every recorded connection \
+         is sent a tickle ACK (a bare ACK with sequence number 0, as CTDB sends): the client \
+         answers with its real sequence numbers, this node's kernel resets the connection, \
+         and the client reconnects at once instead of after its back-off (up to 45 s, or \
+         the lease/2). Several rounds cover a lost packet. 0 turns recording and tickles off.",
+    )
+    .integer(0, 10)
+    .default("3"),
+    ParamSpec::new(
+        "tickle_interval_ms",
+        "Milliseconds between tickle rounds",
+        "The pause between two tickle rounds. Linux answers at most one out-of-window \
+         segment per connection every 500 ms (net.ipv4.tcp_invalid_ratelimit), so rounds \
+         closer than that are ignored; the default follows CTDB.",
+    )
+    .integer(500, 10_000)
+    .default("1000"),
+    ParamSpec::new(
+        "firewall",
+        "Rules that keep a stopping node silent",
+        "auto, nft, iptables or none. Stop drops every packet to and from the address \
+         (DROP, never REJECT) before it aborts the address's sockets and removes it, so no \
+         client hears a FIN, RST or ICMP error from the old node and enters its reconnect \
+         back-off; the rules are lifted once the address is gone. auto uses nftables when \
+         the kernel has nf_tables (the rules are written over netlink, no nft process), else \
+         iptables. An nftables table belongs to the agent's process, so the kernel removes \
+         it if a stop is killed (Linux 5.12 and later); other rules an interrupted stop left \
+         behind are removed by the next start or monitor (nftables table or iptables chain \
+         nfsha-vip-*). none is not recommended.",
+    )
+    .check(check_firewall)
+    .default("auto"),
 ];
 
 static SPEC: AgentSpec = AgentSpec {
@@ -108,8 +222,12 @@ static SPEC: AgentSpec = AgentSpec {
         the end of the NFS group: nfsstate, nfsserver, exportfs, then vip. Adding the \
         address last means a client's reconnect always finds a server that already exports \
         its filesystems and is in its grace period; removing it first on stop means clients \
-        stop sending requests before the exports go away. Monitor reads the kernel's \
-        address and link tables directly and costs well under a millisecond.",
+        stop sending requests before the exports go away. Stop first drops all traffic of \
+        the address (so no client hears a reset from this node), aborts its connections \
+        locally, removes it and lifts the rules; start announces the address and sends \
+        tickle ACKs to the connections the previous node recorded, so clients reconnect at \
+        once instead of after their back-off. Monitor reads the kernel's address, link and \
+        socket tables directly and costs about a millisecond.",
     params: PARAMS,
     refused: &[],
     timeouts: Timeouts {
@@ -128,8 +246,14 @@ struct Config {
     prefix: Option<u8>,
     nic: Option<String>,
     label: Option<String>,
-    arp_count: i64,
-    arp_interval_ms: i64,
+    arp_count: u32,
+    arp_interval_ms: u64,
+    tickle_dir: Option<PathBuf>,
+    /// `None`: from nfs.conf.
+    tcp_ports: Option<Vec<u16>>,
+    tickle_rounds: u32,
+    tickle_interval_ms: u64,
+    firewall: Firewall,
 }
 
 fn config(ctx: &Ctx) -> OcfResult<Config> {
@@ -165,13 +289,24 @@ fn config(ctx: &Ctx) -> OcfResult<Config> {
             }
         }
     }
+    // The table checked these values and supplies the defaults; the
+    // conversions below cannot fail.
+    let int = |name: &str| p.int(name).unwrap_or_default().max(0) as u64;
     Ok(Config {
         ip,
         prefix,
         nic,
         label,
-        arp_count: p.int("arp_count").unwrap_or(5),
-        arp_interval_ms: p.int("arp_interval_ms").unwrap_or(200),
+        arp_count: int("arp_count") as u32,
+        arp_interval_ms: int("arp_interval_ms"),
+        tickle_dir: p.str("tickle_dir").map(PathBuf::from),
+        tcp_ports: p.str("tcp_ports").and_then(|raw| parse_ports(raw).ok()),
+        tickle_rounds: int("tickle_rounds") as u32,
+        tickle_interval_ms: int("tickle_interval_ms"),
+        firewall: p
+            .str("firewall")
+            .and_then(parse_firewall)
+            .ok_or_else(|| OcfError::configured("parameter firewall is not set"))?,
     })
 }
 
@@ -248,6 +383,7 @@ fn resolve(ctx: &Ctx, cfg: &Config) -> OcfResult<(Link, u8)> {
             })?,
     };
     if let Some(l) = &cfg.label {
+        // Only with the interface this node chose (nic unset) can this fail here.
         if link.name.len() + 1 + l.len() > 15 {
             return Err(OcfError::new(
                 Rc::ErrArgs,
@@ -270,67 +406,6 @@ fn family_flag(ip: IpAddr) -> &'static str {
         "-4"
     } else {
         "-6"
-    }
-}
-
-fn announcer_pidfile(ctx: &Ctx, ip: IpAddr) -> PathBuf {
-    ctx.sys.state_dir().join(format!(
-        "nfsha-vip-{}.announce.pid",
-        ip.to_string().replace(':', "_")
-    ))
-}
-
-/// End a still-running announcer for this address: announcing an address
-/// after it moved would pull clients back to the old node.
-fn stop_announcer(ctx: &Ctx, ip: IpAddr) {
-    let pidfile = announcer_pidfile(ctx, ip);
-    let Ok(text) = ctx.sys.read_to_string(&pidfile) else {
-        return;
-    };
-    if let Ok(pid) = text.trim().parse::<u32>() {
-        let cmdline = ctx
-            .sys
-            .read_to_string(&PathBuf::from(format!("/proc/{pid}/cmdline")))
-            .unwrap_or_default();
-        if cmdline.contains("announce") && cmdline.contains(&ip.to_string()) {
-            let _ = ctx.sys.kill(pid, libc::SIGTERM);
-        }
-    }
-    let _ = ctx.sys.remove_file(&pidfile);
-}
-
-fn start_announcer(ctx: &Ctx, cfg: &Config, link: &Link) {
-    if cfg.arp_count == 0 {
-        return;
-    }
-    let argv = vec![
-        sys::self_exe().to_string_lossy().into_owned(),
-        "announce".to_string(),
-        "--nic".to_string(),
-        link.name.clone(),
-        "--ip".to_string(),
-        cfg.ip.to_string(),
-        "--count".to_string(),
-        cfg.arp_count.to_string(),
-        "--interval-ms".to_string(),
-        cfg.arp_interval_ms.to_string(),
-    ];
-    match ctx.sys.spawn_detached(&argv) {
-        Ok(pid) => {
-            let _ = ctx.sys.write(
-                &announcer_pidfile(ctx, cfg.ip),
-                format!("{pid}\n").as_bytes(),
-            );
-            tracing::info!(
-                "announcing {} on {} ({} times, every {} ms)",
-                cfg.ip,
-                link.name,
-                cfg.arp_count,
-                cfg.arp_interval_ms
-            );
-        }
-        // The address works without announcements; clients just learn it later.
-        Err(e) => tracing::warn!("could not start announcing {}: {e}", cfg.ip),
     }
 }
 
@@ -366,6 +441,41 @@ fn wait_for_dad(ctx: &Ctx, cfg: &Config) -> OcfResult {
     }
 }
 
+/// The state files this resource keeps in the resource state directory
+/// (`HA_RSCTMP`, cleared at boot): `nfsha-vip-<ip>.<what>`.
+fn run_file(ctx: &Ctx, ip: IpAddr, what: &str) -> PathBuf {
+    ctx.sys.state_dir().join(format!(
+        "nfsha-vip-{}.{what}",
+        ip.to_string().replace(':', "_")
+    ))
+}
+
+/// Remove `ip` from `link`; an error when it is still there afterwards.
+fn remove_address(ctx: &Ctx, cfg: &Config, a: &IfAddr, link: &Link) -> OcfResult {
+    let cmd = Cmd::new("ip").args([
+        family_flag(cfg.ip),
+        "addr",
+        "del",
+        &format!("{}/{}", cfg.ip, a.prefix_len),
+        "dev",
+        &link.name,
+    ]);
+    let result = ctx.sys.run(&cmd, ctx.deadline);
+    let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
+    if find(&addrs, cfg.ip).is_some() {
+        let why = match result {
+            Ok(out) => out.failure_text(),
+            Err(e) => e.to_string(),
+        };
+        return Err(OcfError::generic(format!(
+            "could not remove {} from {}: {why}",
+            cfg.ip, link.name
+        )));
+    }
+    tracing::info!("removed {} from {}", cfg.ip, link.name);
+    Ok(())
+}
+
 impl Agent for Vip {
     fn spec(&self) -> &'static AgentSpec {
         &SPEC
@@ -375,6 +485,7 @@ impl Agent for Vip {
         let cfg = config(ctx)?;
         if ctx.action != crate::ocf::Action::ValidateAll || ctx.check_level >= 10 {
             resolve(ctx, &cfg)?;
+            silence::check_installed(ctx, &cfg)?;
         }
         Ok(())
     }
@@ -382,6 +493,9 @@ impl Agent for Vip {
     fn start(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
         let (link, prefix) = resolve(ctx, &cfg)?;
+        // Before anything else: rules left by an interrupted stop (or saved
+        // into a boot-time ruleset) would make the address a black hole.
+        silence::clean_before_start(ctx, &cfg)?;
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
         if let Some(a) = find(&addrs, cfg.ip) {
             if a.ifindex != link.ifindex {
@@ -443,7 +557,9 @@ impl Agent for Vip {
             )));
         }
         tracing::info!("added {}/{prefix} to {}", cfg.ip, link.name);
-        start_announcer(ctx, &cfg, &link);
+        // The record on the state directory is the previous owner's now.
+        record::forget_saved(ctx, &cfg);
+        takeover::start(ctx, &cfg, &link);
         if ctx.params.bool("require_exports") {
             crate::agents::sm_notify::after_address_up(ctx, cfg.ip)?;
         }
@@ -455,10 +571,12 @@ impl Agent for Vip {
         if ctx.params.bool("require_exports") {
             ordering::before_vip_stop(ctx);
         }
-        stop_announcer(ctx, cfg.ip);
+        // Announcing an address after it moved would pull clients back here.
+        takeover::stop(ctx, cfg.ip);
         let links = ctx.sys.links().map_err(|e| sys_err("interfaces", e))?;
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
         let Some(a) = find(&addrs, cfg.ip) else {
+            silence::clean_stale(ctx, &cfg);
             tracing::info!("{} is not configured; nothing to stop", cfg.ip);
             return Ok(());
         };
@@ -478,32 +596,28 @@ impl Agent for Vip {
                 return Ok(());
             }
         }
-        let cmd = Cmd::new("ip").args([
-            family_flag(cfg.ip),
-            "addr",
-            "del",
-            &format!("{}/{}", cfg.ip, a.prefix_len),
-            "dev",
-            &link.name,
-        ]);
-        let result = ctx.sys.run(&cmd, ctx.deadline);
-        let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
-        if find(&addrs, cfg.ip).is_some() {
-            let why = match result {
-                Ok(out) => out.failure_text(),
-                Err(e) => e.to_string(),
-            };
-            return Err(OcfError::generic(format!(
-                "could not remove {} from {}: {why}",
-                cfg.ip, link.name
-            )));
+        // Silent first, then the connections, then the address; the rules
+        // come off only once the address is gone.
+        let quiet = silence::open(ctx, &cfg);
+        let sockets = silence::connected_sockets(ctx, &cfg);
+        let recorded = record::established(ctx, &cfg, &sockets);
+        if quiet.is_some() {
+            silence::abort_sockets(ctx, &cfg, &sockets);
         }
-        tracing::info!("removed {} from {}", cfg.ip, link.name);
-        Ok(())
+        let removed = remove_address(ctx, &cfg, a, link);
+        if let Some(quiet) = quiet {
+            silence::close(ctx, &cfg, quiet);
+        }
+        if let Some(record) = recorded {
+            // No fsync: the group unmounts the filesystem next.
+            record::save(ctx, &cfg, &record, Durability::AtUnmount);
+        }
+        removed
     }
 
     fn monitor(&self, ctx: &Ctx) -> OcfResult {
         let cfg = config(ctx)?;
+        silence::clean_stale(ctx, &cfg);
         let addrs = ctx.sys.addresses().map_err(|e| sys_err("addresses", e))?;
         let Some(a) = find(&addrs, cfg.ip) else {
             return Err(OcfError::not_running(format!(
@@ -539,288 +653,13 @@ impl Agent for Vip {
                 "{} failed duplicate address detection: another host uses it",
                 cfg.ip
             ))),
-            Some(_) => Ok(()),
-        }
-    }
-}
-
-/// The detached announcer: `nfsha announce` runs this.
-pub fn announce(nic: &str, ip: IpAddr, count: u32, interval: Duration) -> Result<(), String> {
-    use crate::net::announce::Announcer;
-    let links = crate::net::netlink::links().map_err(|e| format!("reading links: {e}"))?;
-    let link = links
-        .iter()
-        .find(|l| l.name == nic)
-        .ok_or_else(|| format!("no interface {nic}"))?;
-    let mac = link
-        .mac
-        .ok_or_else(|| format!("{nic} has no Ethernet address to announce"))?;
-    // An IPv6 address cannot be bound while tentative; give DAD a moment.
-    let mut announcer = None;
-    for _ in 0..50 {
-        match Announcer::new(link.ifindex, mac, ip) {
-            Ok(a) => {
-                announcer = Some(a);
-                break;
+            Some(_) => {
+                record::refresh(ctx, &cfg);
+                Ok(())
             }
-            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
-                std::thread::sleep(Duration::from_millis(100))
-            }
-            Err(e) => return Err(format!("opening a socket on {nic}: {e}")),
         }
     }
-    let announcer = announcer.ok_or_else(|| format!("{ip} never became usable on {nic}"))?;
-    for i in 0..count {
-        if i > 0 {
-            std::thread::sleep(interval);
-        }
-        announcer
-            .send()
-            .map_err(|e| format!("sending announcement {} of {count}: {e}", i + 1))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::net::netlink::Route;
-    use crate::ocf;
-    use crate::sys::fake::{fail, Fake};
-    use crate::sys::System;
-    use std::collections::BTreeMap;
-
-    /// A node of a started NFS group (nfsd running, one export active), so
-    /// the ordering check before adding the address passes.
-    fn fake_net() -> Fake {
-        let f = Fake::new();
-        f.file("/proc/fs/nfsd/threads", "8\n");
-        f.file(
-            "/var/lib/nfs/etab",
-            "/srv/nfs/share\t192.0.2.0/24(rw,sync,fsid=1)\n",
-        );
-        f.set_links(vec![
-            Link {
-                ifindex: 1,
-                name: "lo".into(),
-                up: true,
-                lower_up: true,
-                mac: None,
-            },
-            Link {
-                ifindex: 2,
-                name: "eth0".into(),
-                up: true,
-                lower_up: true,
-                mac: Some([2, 0, 0, 0, 0, 2]),
-            },
-        ]);
-        f.set_routes(vec![
-            Route {
-                dst: "192.0.2.0".parse().unwrap(),
-                prefix_len: 24,
-                oif: Some(2),
-                gateway: None,
-                unicast: true,
-            },
-            Route {
-                dst: "0.0.0.0".parse().unwrap(),
-                prefix_len: 0,
-                oif: Some(2),
-                gateway: Some("192.0.2.1".parse().unwrap()),
-                unicast: true,
-            },
-        ]);
-        f
-    }
-
-    fn addr(ip: &str, prefix: u8, ifindex: u32) -> IfAddr {
-        IfAddr {
-            ifindex,
-            addr: ip.parse().unwrap(),
-            prefix_len: prefix,
-            label: None,
-            tentative: false,
-            dad_failed: false,
-        }
-    }
-
-    fn go(sys: &Fake, action: &str, params: &[(&str, &str)]) -> (i32, String) {
-        let mut env: BTreeMap<String, String> = params
-            .iter()
-            .map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.to_string()))
-            .collect();
-        env.insert("OCF_RESKEY_CRM_meta_interval".into(), "10000".into());
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let rc = ocf::run(&Vip, Some(action), env, sys, &mut o, &mut e);
-        (rc, String::from_utf8(e).unwrap())
-    }
-
-    #[test]
-    fn start_finds_nic_and_prefix_from_the_connected_route() {
-        let f = fake_net();
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        // The fake does not apply `ip addr add`, so the verification fails,
-        // but the command it ran is what matters here.
-        assert_eq!(rc, 1, "{err}");
-        assert_eq!(f.commands(), vec!["ip -4 addr add 192.0.2.50/24 dev eth0"]);
-    }
-
-    #[test]
-    fn start_refuses_before_the_exports_are_active() {
-        let f = fake_net();
-        f.file("/proc/fs/nfsd/threads", "0\n");
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(
-            err.contains("ordering: nfsd is not running on this node"),
-            "{err}"
-        );
-        let f = fake_net();
-        f.file("/var/lib/nfs/etab", "");
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("ordering: nothing is exported"), "{err}");
-        // An export an nfsha exportfs resource started here has gone.
-        let f = fake_net();
-        f.file(
-            "/run/resource-agents/nfsha-exportfs-192.0.2.0_24@_srv_nfs_other",
-            "directory=/srv/nfs/other\nclient=192.0.2.0/24\n",
-        );
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(
-            err.contains("ordering: the export of /srv/nfs/other to 192.0.2.0/24 is not active"),
-            "{err}"
-        );
-        assert!(f.commands().is_empty(), "no address added");
-        // At stop the same finding is only a warning.
-        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
-        let (_, err) = go(&f, "stop", &[("ip", "192.0.2.50")]);
-        assert!(!err.contains("ordering"), "{err}");
-        assert_eq!(f.commands(), vec!["ip -4 addr del 192.0.2.50/24 dev eth0"]);
-    }
-
-    #[test]
-    fn start_is_idempotent_and_announces_nothing_twice() {
-        let f = fake_net();
-        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
-        let (rc, _) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 0);
-        assert!(f.commands().is_empty());
-        assert!(f.spawned().is_empty());
-    }
-
-    #[test]
-    fn start_refuses_a_conflicting_prefix_or_interface() {
-        let f = fake_net();
-        f.set_addresses(vec![addr("192.0.2.50", 25, 2)]);
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50"), ("cidr_netmask", "24")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("already on eth0 with prefix /25"), "{err}");
-        f.set_addresses(vec![addr("192.0.2.50", 24, 1)]);
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("another interface"), "{err}");
-    }
-
-    #[test]
-    fn no_route_and_no_nic_here_are_node_local_errors() {
-        // OCF_ERR_ARGS (2), not 6: the other node may have the interface or
-        // the route, and Pacemaker tries it there only after a 2.
-        let f = fake_net();
-        let (rc, err) = go(&f, "start", &[("ip", "198.51.100.7")]);
-        assert_eq!(rc, 2);
-        assert!(
-            err.contains("no directly connected route on this node covers 198.51.100.7; set nic="),
-            "{err}"
-        );
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50"), ("nic", "eth9")]);
-        assert_eq!(rc, 2);
-        assert!(err.contains("nic=\"eth9\": no such interface"), "{err}");
-    }
-
-    #[test]
-    fn validate_all_level_0_checks_only_the_parameters() {
-        let f = fake_net();
-        assert_eq!(
-            go(&f, "validate-all", &[("ip", "192.0.2.50"), ("nic", "eth9")]).0,
-            0
-        );
-        let mut env = vec![("ip", "192.0.2.50"), ("nic", "eth9")];
-        env.push(("cidr_netmask", "40"));
-        let (rc, err) = go(&f, "validate-all", &env);
-        assert_eq!(rc, 6);
-        assert!(err.contains("cidr_netmask=\"40\" is invalid: an IPv4 prefix is at most 32"));
-        let (rc, err) = go(&f, "validate-all", &[("ip", "fd00::5"), ("label", "nfs")]);
-        assert_eq!(rc, 6);
-        assert!(err.contains("IPv6 addresses have no labels"));
-        let (rc, err) = go(&f, "validate-all", &[("ip", "10.0.0.5;touch /tmp/x")]);
-        assert_eq!(rc, 6);
-        assert!(err.contains("ip=\"10.0.0.5;touch /tmp/x\""), "{err}");
-        assert!(f.commands().is_empty());
-    }
-
-    #[test]
-    fn label_and_ipv6_commands() {
-        let f = fake_net();
-        go(&f, "start", &[("ip", "192.0.2.50"), ("label", "nfs")]);
-        assert_eq!(
-            f.commands(),
-            vec!["ip -4 addr add 192.0.2.50/24 dev eth0 label eth0:nfs"]
-        );
-        let f = fake_net();
-        go(
-            &f,
-            "start",
-            &[("ip", "fd00::5"), ("nic", "eth0"), ("cidr_netmask", "64")],
-        );
-        assert_eq!(f.commands(), vec!["ip -6 addr add fd00::5/64 dev eth0"]);
-    }
-
-    #[test]
-    fn failing_ip_command_is_reported() {
-        let f = fake_net();
-        f.respond(|c| {
-            (c.program == "ip")
-                .then(|| fail(2, "RTNETLINK answers: Permission denied"))
-                .flatten()
-        });
-        let (rc, err) = go(&f, "start", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(
-            err.contains("RTNETLINK answers: Permission denied"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn monitor_states() {
-        let f = fake_net();
-        assert_eq!(go(&f, "monitor", &[("ip", "192.0.2.50")]).0, 7);
-        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
-        assert_eq!(go(&f, "monitor", &[("ip", "192.0.2.50")]).0, 0);
-        let (rc, err) = go(&f, "monitor", &[("ip", "192.0.2.50"), ("nic", "lo")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("not on the configured lo"));
-        let mut links = f.links().unwrap();
-        links[1].lower_up = false;
-        f.set_links(links);
-        let (rc, err) = go(&f, "monitor", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("no carrier"), "{err}");
-    }
-
-    #[test]
-    fn stop_when_stopped_succeeds_and_stop_removes() {
-        let f = fake_net();
-        assert_eq!(go(&f, "stop", &[("ip", "192.0.2.50")]).0, 0);
-        assert!(f.commands().is_empty());
-        f.set_addresses(vec![addr("192.0.2.50", 24, 2)]);
-        // The fake keeps the address, so stop must report it could not remove it.
-        let (rc, err) = go(&f, "stop", &[("ip", "192.0.2.50")]);
-        assert_eq!(rc, 1);
-        assert!(err.contains("could not remove 192.0.2.50 from eth0"));
-        assert_eq!(f.commands(), vec!["ip -4 addr del 192.0.2.50/24 dev eth0"]);
-    }
-}
+mod tests;
