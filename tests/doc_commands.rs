@@ -50,14 +50,34 @@ fn words(line: &str) -> Vec<String> {
 fn commands(text: &str) -> Vec<(usize, Vec<String>)> {
     let mut out = Vec::new();
     let mut in_block = false;
+    // A command continued with a trailing `\` is one command, named by its
+    // first line.
+    let mut joined: Vec<(usize, String)> = Vec::new();
+    let mut open: Option<(usize, String)> = None;
     for (n, line) in text.lines().enumerate() {
         if line.trim_start().starts_with("```") {
             in_block = !in_block;
+            joined.extend(open.take());
             continue;
         }
         if !in_block {
             continue;
         }
+        let (start, mut acc) = open.take().unwrap_or((n, String::new()));
+        match line.trim_end().strip_suffix('\\') {
+            Some(head) => {
+                acc.push_str(head);
+                acc.push(' ');
+                open = Some((start, acc));
+            }
+            None => {
+                acc.push_str(line);
+                joined.push((start, acc));
+            }
+        }
+    }
+    joined.extend(open.take());
+    for (n, line) in joined {
         let line = line.split(" #").next().unwrap_or("");
         for part in line.split("&&").flat_map(|p| p.split(';')) {
             for cmd in part.split(" | ") {
