@@ -86,10 +86,32 @@ fn whereabouts(text: &str, reason: &str) -> Option<(String, u32)> {
 }
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let (Some(file), Some(Err(reason))) = (ctx.m.host.heartbeat.as_ref(), ctx.heartbeat.as_ref())
-    else {
+    let Some(file) = ctx.m.host.heartbeat.as_ref() else {
         return;
     };
+    let reason = match ctx.heartbeat.as_ref() {
+        Some(Err(reason)) => reason.clone(),
+        // What parses can still be refused by `heartbeat run` and
+        // `heartbeat validate` as a whole (no [[storage]]): their own check.
+        Some(Ok(_)) => match crate::heartbeat::config::parse(&file.text, &file.file) {
+            Err(errors) => errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            Ok(_) => return,
+        },
+        None => return,
+    };
+    // The daemon names the line as FILE:N, the parser's error as "line N: ":
+    // what both say is the rest.
+    let reason = reason
+        .strip_prefix("line ")
+        .and_then(|r| r.split_once(": "))
+        .filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit()))
+        .map_or(reason.as_str(), |(_, rest)| rest)
+        .to_string();
+    let reason = &reason;
     let found = whereabouts(&file.text, reason);
     let line = found.as_ref().map_or(1, |f| f.1);
     out.push(
