@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::heartbeat::check::{empty_observation, fold_read, judge, observe_as, Limits, Verdict};
 use crate::heartbeat::clock::{boottime, boottime_ms, wall_ms};
+use crate::heartbeat::lease_area;
 use crate::heartbeat::record::Record;
 use crate::heartbeat::status::{PeerStatus, Status};
 use crate::heartbeat::worker::{run_bounded, IoRequest, ReadError, ReadResult};
@@ -106,6 +107,10 @@ fn fold(
                 ),
                 _ => fold_read(&mut o, file, read, at_ms),
             },
+            // The daemons' lease area: the peer's own slot, renewed in place.
+            (Kind::Daemon, Ok((_, data))) => {
+                o.observe_area(&lease_area::parse(data), at_ms, wall_ms());
+            }
             _ => fold_read(&mut o, file, read, at_ms),
         }
         o
@@ -164,7 +169,7 @@ pub fn check(s: &Settings, local: &Local, mount: &Path, host: &str, max_s: u64) 
         let storage = st.storage(&mount.to_string_lossy())?;
         let p = storage.peers.iter().find(|p| p.host == host)?;
         Some(Seen {
-            file: files::daemon_record(mount, host),
+            file: lease_area::path(mount),
             obs: p.clone(),
             limits: status_limits(st),
         })
@@ -188,7 +193,8 @@ pub fn check(s: &Settings, local: &Local, mount: &Path, host: &str, max_s: u64) 
     }
     let legacy_file = files::legacy_file(mount, host);
     let dropin_file = files::dropin_file(mount, host);
-    let daemon_file = files::daemon_record(mount, host);
+    // The peer's daemon renews its slot of the storage's lease area.
+    let daemon_file = lease_area::path(mount);
     loop {
         let left = budget_end.saturating_sub(boottime());
         if left.is_zero() {
