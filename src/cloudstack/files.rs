@@ -10,8 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::heartbeat::config::Storage;
-
 pub fn hb_dir(mount: &Path) -> PathBuf {
     mount.join("KVMHA")
 }
@@ -24,18 +22,6 @@ pub fn legacy_file(mount: &Path, host: &str) -> PathBuf {
 /// nfsha's record of the agent's writes.
 pub fn dropin_file(mount: &Path, host: &str) -> PathBuf {
     hb_dir(mount).join(format!("nfsha-hb-{host}"))
-}
-
-/// The heartbeat daemon's record of `host` on this pool.
-pub fn daemon_record(mount: &Path, host: &str) -> PathBuf {
-    Storage {
-        name: String::new(),
-        mount: mount.to_path_buf(),
-        fence: true,
-        claim: true,
-    }
-    .hb_dir()
-    .join(host)
 }
 
 /// What the stock script writes: `$(date +%s)` and a newline.
@@ -72,10 +58,6 @@ mod tests {
         assert_eq!(
             dropin_file(m, "10.0.0.5"),
             Path::new("/mnt/6b3a/KVMHA/nfsha-hb-10.0.0.5")
-        );
-        assert_eq!(
-            daemon_record(m, "10.0.0.5"),
-            Path::new("/mnt/6b3a/.nfsha/hb/10.0.0.5")
         );
         assert_eq!(legacy_text(1_795_305_661), "1795305661\n");
         assert_eq!(parse_legacy(b"1795305661\n").unwrap(), 1_795_305_661);

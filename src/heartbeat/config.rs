@@ -78,11 +78,6 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// `<mount>/.nfsha/hb`: the directory of the per-host records of nfsha
-    /// before the lease area (and of CloudStack's drop-in).
-    pub fn hb_dir(&self) -> PathBuf {
-        self.mount.join(".nfsha/hb")
-    }
     /// The lease area on this storage.
     pub fn lease_area(&self) -> PathBuf {
         super::lease_area::path(&self.mount)
