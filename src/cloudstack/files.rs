@@ -5,8 +5,8 @@
 //!   stock `kvmvmactivity.sh`. nfsha writes it byte for byte as they do.
 //! - `<mount>/KVMHA/nfsha-hb-<host>`: nfsha's record of the agent's writes
 //!   (a name `kvmsmpheartbeat.sh`'s clean-up of `hb-<host>.*` leaves alone).
-//! - `<mount>/.nfsha/hb/<host>`: the heartbeat daemon's record, when the
-//!   host runs `nfsha heartbeat run` with `host_id` set to its agent IP.
+//! - `<mount>/.nfsha/leases`: the heartbeat daemons' lease area (one slot
+//!   per host, `host_id` set to its agent IP), read by `peer_check`.
 
 use std::path::{Path, PathBuf};
 

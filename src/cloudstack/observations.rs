@@ -23,7 +23,7 @@ use crate::heartbeat::status::PeerStatus;
 pub enum Kind {
     /// `KVMHA/nfsha-hb-<host>` (the agent's writes through nfsha).
     Dropin,
-    /// `.nfsha/hb/<host>` (the heartbeat daemon's record).
+    /// The host's slot of `.nfsha/leases` (the heartbeat daemons' lease area).
     Daemon,
 }
 
