@@ -14,6 +14,7 @@ use crate::model::Model;
 /// ```toml
 /// ignore = ["NFS302"]            # rules switched off everywhere
 /// nfs-utils = "2.6.2"            # the servers' nfs-utils (as --nfs-utils)
+/// crmsh = "5.0.0"                # the crmsh that runs crm commands (as --crmsh)
 /// [[ignore-object]]              # one rule for one object
 /// rule = "NFS201"
 /// object = "cl-nfsserver"
@@ -36,6 +37,12 @@ pub struct Config {
     /// `nfs_utils`, read.
     #[serde(skip)]
     pub nfs_utils_version: Option<super::nfs_utils::NfsUtils>,
+    /// The crmsh version that runs crm commands (`--crmsh` overrides it).
+    #[serde(default)]
+    pub crmsh: Option<String>,
+    /// `crmsh`, read.
+    #[serde(skip)]
+    pub crmsh_version: Option<crate::model::crm::Crmsh>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,13 +66,19 @@ impl Config {
             .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         let c: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            format!("{}:{line}: expected a suppression config (ignore, [[ignore-object]], [severity], nfs-utils): {}", path.display(), e.message())
+            format!("{}:{line}: expected a suppression config (ignore, [[ignore-object]], [severity], nfs-utils, crmsh): {}", path.display(), e.message())
         })?;
         let mut c = c;
         if let Some(raw) = &c.nfs_utils {
             c.nfs_utils_version = Some(
                 super::nfs_utils::NfsUtils::parse(raw)
                     .map_err(|e| format!("{}: nfs-utils: {e}", path.display()))?,
+            );
+        }
+        if let Some(raw) = &c.crmsh {
+            c.crmsh_version = Some(
+                crate::model::crm::Crmsh::parse(raw)
+                    .map_err(|e| format!("{}: crmsh: {e}", path.display()))?,
             );
         }
         for code in c

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::{self, input, Dialect, HostConfig, Model};
+use crate::model::input::{self, Tools};
+use crate::model::{self, Dialect, HostConfig, Model};
 
 /// How long `cibadmin -Q` may take before we give up on the live CIB.
 const CIBADMIN_DEADLINE: Duration = Duration::from_secs(20);
@@ -42,6 +43,14 @@ pub fn read_inputs(
 /// file, or a guide split into steps). Such commands given with a CIB or
 /// `pcs config` are refused: which CIB they were applied to is not said.
 pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>) -> Inputs {
+    read_all_with(files, Tools::default())
+}
+
+/// [`read_all`], the commands applied by `tools` (`--crmsh`).
+pub fn read_all_with<'a>(
+    files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect>)>,
+    tools: Tools,
+) -> Inputs {
     let mut inputs = Inputs {
         clusters: Vec::new(),
         host: HostConfig::default(),
@@ -51,7 +60,7 @@ pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect
     let mut streams: Vec<Stream> = Vec::new();
     let mut wholes: Vec<String> = Vec::new();
     for (f, forced) in files {
-        match input::read_file(f, forced) {
+        match input::read_file_with(f, forced, tools) {
             Ok(i) => {
                 let name = f.display().to_string();
                 inputs.files.push((name.clone(), i.dialect));
@@ -104,7 +113,7 @@ pub fn read_all<'a>(files: impl IntoIterator<Item = (&'a PathBuf, Option<Dialect
             .iter()
             .map(|(name, text)| (text.as_str(), std::sync::Arc::from(name.as_str())))
             .collect();
-        match input::read_stream(dialect, &parts) {
+        match input::read_stream(dialect, &parts, tools) {
             Ok(ms) => inputs.clusters.extend(ms),
             Err(e) => inputs.errors.push(e),
         }

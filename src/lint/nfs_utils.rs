@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::formats::version;
+
 /// An nfs-utils upstream version, e.g. 2.6.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NfsUtils(pub u32, pub u32, pub u32);
@@ -19,27 +21,13 @@ impl NfsUtils {
     /// `1:2.6.2-4+deb12u1` or Red Hat's `2.5.4-20.el9` (epoch and release
     /// dropped).
     pub fn parse(raw: &str) -> Result<NfsUtils, String> {
-        let t = raw.trim();
-        let t = t.split_once(':').map_or(t, |(_, v)| v);
-        let t = t.split(['-', '+', '~']).next().unwrap_or("");
-        let mut parts = t.split('.');
-        let mut next = |required: bool| -> Result<u32, String> {
-            match parts.next() {
-                Some(p) => p.parse().map_err(|_| ()),
-                None if !required => Ok(0),
-                None => Err(()),
-            }
-            .map_err(|()| {
-                format!("nfs-utils version {raw:?} is invalid: expected e.g. 2.6.2 or 1:2.6.2-4+deb12u1")
-            })
-        };
-        let v = NfsUtils(next(true)?, next(true)?, next(false)?);
-        if parts.next().is_some() {
-            return Err(format!(
+        let v = version::parse(raw).ok_or_else(|| {
+            format!(
                 "nfs-utils version {raw:?} is invalid: expected e.g. 2.6.2 or 1:2.6.2-4+deb12u1"
-            ));
-        }
-        Ok(v)
+            )
+        })?;
+        let (major, minor, patch) = v.release;
+        Ok(NfsUtils(major, minor, patch))
     }
 
     /// rpc.nfsd reads `[nfsd] scope` and takes `-S`.

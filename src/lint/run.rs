@@ -7,7 +7,9 @@ use super::config::object_id;
 use super::inputs;
 use super::nfs_utils::NfsUtils;
 use super::{output, rules, Config, Ctx, Finding, Severity};
-use crate::model::{input, Dialect, HostConfig, Model};
+use crate::model::crm::Crmsh;
+use crate::model::input::{self, Tools};
+use crate::model::{Dialect, HostConfig, Model};
 
 /// An agent refusal (NFS004) that another rule reports with the same words,
 /// having called the same check, is said once, by the rule that explains it.
@@ -76,6 +78,14 @@ pub struct LintArgs {
     /// as a fixed server scope only from 2.6.3 on. Unknown by default.
     #[arg(long, value_name = "VERSION", value_parser = NfsUtils::parse)]
     pub nfs_utils: Option<NfsUtils>,
+    /// The crmsh version that runs the crm commands (e.g. 5.0.0, Debian's
+    /// 4.4.1-1+deb12u1, SUSE's 4.6.0+20241016.a9feecb0): crmsh 4.4.2 to
+    /// 4.6.0 add the agent's advised operations to a primitive typed
+    /// without them, and from 4.4.2 on a typed clone gets promotable and
+    /// interleave. Default 4.4.1 (Debian 12's), which adds nothing: a file
+    /// is read as written.
+    #[arg(long, value_name = "VERSION", value_parser = Crmsh::parse)]
+    pub crmsh: Option<Crmsh>,
     /// With --fix and CIB XML input: also write the corrected CIB here.
     #[arg(long, value_name = "NEW.xml", requires = "fix")]
     pub fix_output: Option<PathBuf>,
@@ -157,12 +167,15 @@ fn run_configs(args: &LintArgs) -> i32 {
     if args.nfs_utils.is_some() {
         config.nfs_utils_version = args.nfs_utils;
     }
+    let tools = Tools {
+        crmsh: args.crmsh.or(config.crmsh_version).unwrap_or_default(),
+    };
     let named = args
         .files
         .iter()
         .map(|f| (f, args.dialect))
         .chain(args.mounts.iter().map(|m| (m, Some(Dialect::Mounts))));
-    let mut inputs = inputs::read_all(named);
+    let mut inputs = inputs::read_all_with(named, tools);
     if args.files.is_empty() && args.mounts.is_none() {
         eprintln!("nfsha lint: no file given; reading the live CIB with `cibadmin -Q`");
         let text = match inputs::live_cib() {

@@ -17,9 +17,26 @@ pub struct Input {
     pub text: Option<String>,
 }
 
+/// What the tools that apply an input's commands add to what they are
+/// told, where that depends on their version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tools {
+    /// The crmsh that runs crm commands (`nfsha lint --crmsh`).
+    pub crmsh: crm::Crmsh,
+}
+
 /// Read and parse a file. Unreadable files and unknown formats are errors
 /// naming the file.
 pub fn read_file(path: &Path, forced: Option<Dialect>) -> Result<Input, ParseError> {
+    read_file_with(path, forced, Tools::default())
+}
+
+/// [`read_file`], the commands applied by `tools`.
+pub fn read_file_with(
+    path: &Path,
+    forced: Option<Dialect>,
+    tools: Tools,
+) -> Result<Input, ParseError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ParseError {
         file: name.clone(),
@@ -29,7 +46,7 @@ pub fn read_file(path: &Path, forced: Option<Dialect>) -> Result<Input, ParseErr
     // Configuration files are text; invalid UTF-8 is replaced rather than
     // rejected so that one stray byte does not hide every finding.
     let text = String::from_utf8_lossy(&bytes);
-    read_text(&name, &text, forced, Some(path))
+    read_text_with(&name, &text, forced, Some(path), tools)
 }
 
 /// Parse text that came from `name` (a path, or e.g. "cibadmin -Q"); `path`
@@ -41,6 +58,17 @@ pub fn read_text(
     text: &str,
     forced: Option<Dialect>,
     path: Option<&Path>,
+) -> Result<Input, ParseError> {
+    read_text_with(name, text, forced, path, Tools::default())
+}
+
+/// [`read_text`], the commands applied by `tools`.
+pub fn read_text_with(
+    name: &str,
+    text: &str,
+    forced: Option<Dialect>,
+    path: Option<&Path>,
+    tools: Tools,
 ) -> Result<Input, ParseError> {
     let file: Arc<str> = Arc::from(name);
     let dialect = forced
@@ -56,7 +84,7 @@ pub fn read_text(
     let mut host = HostConfig::default();
     let clusters = match dialect {
         Dialect::Cib => vec![cib::parse(text, &file)?],
-        Dialect::Crm => vec![crm::parse(text, &file)?],
+        Dialect::Crm => vec![crm::parse_files_with(&[(text, file.clone())], tools.crmsh)?],
         Dialect::PcsCommands | Dialect::Pcs => pcs::parse_commands(text, &file)?,
         Dialect::PcsConfig => vec![pcs::parse_config(text, &file)?],
         Dialect::NfsConf => {
@@ -105,9 +133,13 @@ pub fn read_text(
 /// applied to what the files before built, and every statement keeps its own
 /// file and line. Each file has been read alone by [`read_text`] first (so
 /// that one with nothing understood is named).
-pub fn read_stream(dialect: Dialect, files: &[(&str, Arc<str>)]) -> Result<Vec<Model>, ParseError> {
+pub fn read_stream(
+    dialect: Dialect,
+    files: &[(&str, Arc<str>)],
+    tools: Tools,
+) -> Result<Vec<Model>, ParseError> {
     let clusters = match dialect {
-        Dialect::Crm => vec![crm::parse_files(files)?],
+        Dialect::Crm => vec![crm::parse_files_with(files, tools.crmsh)?],
         _ => pcs::parse_command_files(files)?,
     };
     Ok(clusters

@@ -291,16 +291,29 @@ pub(super) fn collect(script: Script) -> Vec<Op> {
     let mut out = Vec::new();
     let mut level = Level::Configure;
     let mut shown = false;
+    let mut editing = false;
     for mut c in script.commands {
         let typed = c.shell_evidence || c.crm_level.is_some() || c.first() == Some("crm");
         let shows = typed && c.words.iter().any(|w| w.0 == "show");
         let at = out.len();
-        command(&mut c, transcript, &script.files, &mut level, &mut out);
+        // Bare statements in a transcript are typed at crm's prompt, unless
+        // they follow `crm configure edit` (an editor's text, read whole).
+        let bare_typed = transcript && !editing;
+        command(
+            &mut c,
+            transcript,
+            bare_typed,
+            &script.files,
+            &mut level,
+            &mut out,
+        );
         if typed {
             shown = shows;
+            editing = c.words.iter().any(|w| w.0 == "edit");
         } else if shown {
             for op in &mut out[at..] {
                 if let Op::Configure(s) = op {
+                    s.typed = false;
                     *op = Op::Shown(std::mem::take(s));
                 }
             }
@@ -327,6 +340,7 @@ fn stmt(c: &mut Command, at: usize) -> Stmt {
         line: words.first().map_or(c.line, |w| w.1),
         words,
         comments: std::mem::take(&mut c.comments),
+        typed: false,
     }
 }
 
@@ -337,6 +351,7 @@ fn word(c: &Command, i: usize) -> &str {
 fn command(
     c: &mut Command,
     transcript: bool,
+    bare_typed: bool,
     files: &HashMap<String, Heredoc>,
     level: &mut Level,
     out: &mut Vec<Op>,
@@ -353,7 +368,7 @@ fn command(
             _ => Level::Other,
         };
         if !c.words.is_empty() {
-            in_level(c, 0, files, level, out);
+            in_level(c, 0, files, level, out, true);
         }
         return;
     }
@@ -368,7 +383,7 @@ fn command(
     {
         // Bare statements: `configure show` text, a pasted editor block, or
         // lines typed after `crm configure`.
-        in_level(c, 0, files, level, out);
+        in_level(c, 0, files, level, out, bare_typed);
     } else if first == "pcs" {
         out.push(Op::Unparsed(
             stmt(c, 0),
@@ -380,13 +395,15 @@ fn command(
     }
 }
 
-/// Words typed at an interactive level (or bare in a file), from `at`.
+/// Words typed at an interactive level (or bare in a file), from `at`;
+/// `typed`: parsed by crmsh word by word (see [`super::completion`]).
 fn in_level(
     c: &mut Command,
     at: usize,
     files: &HashMap<String, Heredoc>,
     level: &mut Level,
     out: &mut Vec<Op>,
+    typed: bool,
 ) {
     let first = word(c, at).to_string();
     let more = c.words.len() > at + 1;
@@ -394,7 +411,7 @@ fn in_level(
         (_, "configure") => {
             *level = Level::Configure;
             if more {
-                configure(c, at + 1, files, out);
+                configure(c, at + 1, files, out, typed);
             }
         }
         (_, "resource") if *level != Level::Configure => {
@@ -404,14 +421,14 @@ fn in_level(
             }
         }
         (_, "end" | "up" | "cd" | "back") => *level = Level::Top,
-        (Level::Configure, _) => configure(c, at, files, out),
+        (Level::Configure, _) => configure(c, at, files, out, typed),
         (Level::Resource, _) => out.push(Op::Resource(stmt(c, at))),
         (
             Level::Top,
             "node" | "cluster" | "status" | "ra" | "cib" | "corosync" | "history" | "help"
             | "options" | "site" | "maintenance" | "report" | "quit" | "exit" | "bye",
         ) => {}
-        (Level::Top, f) if CONFIGURE.contains(&f) => configure(c, at, files, out),
+        (Level::Top, f) if CONFIGURE.contains(&f) => configure(c, at, files, out, typed),
         (Level::Top, f) => {
             let why = format!("`{f}` is not a crm command");
             out.push(Op::Unparsed(stmt(c, at), why));
@@ -457,7 +474,7 @@ fn crm(
             files.get(&f)
         };
         match doc {
-            Some(d) => interactive(d, files, Level::Top, out),
+            Some(d) => interactive(d, files, Level::Top, out, true),
             None => {
                 let why = format!("runs the crm script `{f}`, which is not part of this input");
                 out.push(Op::Unparsed(stmt(c, 0), why));
@@ -469,7 +486,7 @@ fn crm(
         // Interactive crm; what follows is typed at its prompt.
         *level = Level::Top;
         if let Some(d) = &c.stdin {
-            interactive(d, files, Level::Top, out);
+            interactive(d, files, Level::Top, out, true);
         }
         return;
     }
@@ -478,9 +495,9 @@ fn crm(
         "configure" => {
             *level = Level::Configure;
             if more {
-                configure(c, i + 1, files, out);
+                configure(c, i + 1, files, out, true);
             } else if let Some(d) = &c.stdin {
-                interactive(d, files, Level::Configure, out);
+                interactive(d, files, Level::Configure, out, true);
             }
         }
         "resource" | "rsc" => {
@@ -505,8 +522,15 @@ fn crm(
     }
 }
 
-/// One configure-level statement (words from `at`), with `load` handled here.
-fn configure(c: &mut Command, at: usize, files: &HashMap<String, Heredoc>, out: &mut Vec<Op>) {
+/// One configure-level statement (words from `at`), with `load` handled
+/// here: what `load` reads is not typed.
+fn configure(
+    c: &mut Command,
+    at: usize,
+    files: &HashMap<String, Heredoc>,
+    out: &mut Vec<Op>,
+    typed: bool,
+) {
     let first = word(c, at);
     if first == "load" {
         let args: Vec<&str> = c.words[at + 1..].iter().map(|x| x.0.as_str()).collect();
@@ -532,7 +556,7 @@ fn configure(c: &mut Command, at: usize, files: &HashMap<String, Heredoc>, out: 
                 if method == "replace" {
                     out.push(Op::Erase);
                 }
-                interactive(d, files, Level::Configure, out);
+                interactive(d, files, Level::Configure, out, false);
             }
             (true, Some(_)) => out.push(Op::Unparsed(
                 stmt(c, at),
@@ -556,11 +580,20 @@ fn configure(c: &mut Command, at: usize, files: &HashMap<String, Heredoc>, out: 
             return;
         }
     }
-    out.push(Op::Configure(stmt(c, at)));
+    let mut s = stmt(c, at);
+    s.typed = typed;
+    out.push(Op::Configure(s));
 }
 
-/// A here-document or script read by crm: each line a command at `level`.
-fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out: &mut Vec<Op>) {
+/// A here-document or script read by crm: each line a command at `level`,
+/// `typed` unless `load` reads it.
+fn interactive(
+    d: &Heredoc,
+    files: &HashMap<String, Heredoc>,
+    level: Level,
+    out: &mut Vec<Op>,
+    typed: bool,
+) {
     let mut level = level;
     for l in body_lines(&d.lines, d.expand) {
         let Logical {
@@ -585,7 +618,7 @@ fn interactive(d: &Heredoc, files: &HashMap<String, Heredoc>, level: Level, out:
         } else if sub.first() == Some("crm") {
             crm(&mut sub, 1, files, &mut level, out);
         } else {
-            in_level(&mut sub, 0, files, &mut level, out);
+            in_level(&mut sub, 0, files, &mut level, out, typed);
         }
     }
 }

@@ -17,11 +17,15 @@
 //! A statement that cannot be read is recorded as [`Unparsed`] (rule NFS003)
 //! and the rest of the input is read on.
 //!
+//! What crmsh itself adds to a primitive or clone typed as a command
+//! depends on its version: see [`completion`] (`nfsha lint --crmsh`).
+//!
 //! The colocation direction differs between forms: `colocation c inf: A B` is
 //! "A with B", but three or more resources form one sequential set in which
 //! each is placed with the one before it, the opposite reading.
 
 mod cli;
+mod completion;
 mod constraints;
 mod edits;
 mod objects;
@@ -31,6 +35,8 @@ use std::sync::Arc;
 use super::shell;
 use super::*;
 
+pub use completion::{AdvisedOps, Crmsh};
+
 /// One crm statement: its words (each with the line it is on) and the
 /// comments directly above it.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +44,9 @@ pub(super) struct Stmt {
     pub line: u32,
     pub words: Vec<(String, u32)>,
     pub comments: Vec<String>,
+    /// Typed at crm (parsed word by word), not loaded from a file: crmsh
+    /// completes what is typed ([`completion`]).
+    pub typed: bool,
 }
 
 impl Stmt {
@@ -72,6 +81,11 @@ pub fn parse(text: &str, file: &Arc<str>) -> Result<Model, ParseError> {
 /// keeps its own file and line (a group in file 2 may name a primitive of
 /// file 1; a member never defined anywhere is NFS001 at its own line).
 pub fn parse_files(files: &[(&str, Arc<str>)]) -> Result<Model, ParseError> {
+    parse_files_with(files, Crmsh::default())
+}
+
+/// [`parse_files`] as applied by a given crmsh.
+pub fn parse_files_with(files: &[(&str, Arc<str>)], crmsh: Crmsh) -> Result<Model, ParseError> {
     let mut all = Vec::new();
     let mut enabled = Vec::new();
     let mut starts = Vec::new();
@@ -90,7 +104,7 @@ pub fn parse_files(files: &[(&str, Arc<str>)]) -> Result<Model, ParseError> {
         let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX / 2);
         offset = offset.saturating_add(lines).saturating_add(1);
     }
-    let mut c = Crm::new(starts);
+    let mut c = Crm::new(starts, crmsh);
     c.read_templates(&all);
     for op in all {
         match op {
@@ -113,6 +127,8 @@ pub fn parse_files(files: &[(&str, Arc<str>)]) -> Result<Model, ParseError> {
 struct Crm {
     /// The files of the stream, each with the stream line its lines follow.
     files: Vec<(u32, Arc<str>)>,
+    /// The crmsh that applies what is typed.
+    crmsh: Crmsh,
     m: Model,
     /// `rsc_template` definitions, merged into the primitives that use them.
     templates: HashMap<String, Resource>,
@@ -121,9 +137,10 @@ struct Crm {
 }
 
 impl Crm {
-    fn new(files: Vec<(u32, Arc<str>)>) -> Crm {
+    fn new(files: Vec<(u32, Arc<str>)>, crmsh: Crmsh) -> Crm {
         Crm {
             files,
+            crmsh,
             m: Model {
                 has_cluster: true,
                 ..Model::default()
@@ -175,6 +192,9 @@ impl Crm {
                         return;
                     }
                     r.ignores = s.ignores();
+                    if s.typed {
+                        completion::primitive(&mut r, self.crmsh, &self.loc(s.line));
+                    }
                     self.m.add(r);
                 }
             }

@@ -202,6 +202,13 @@ impl Crm {
             ..Resource::new(&id, kind, self.loc(s.line))
         };
         r.rename_legacy_meta();
+        if s.typed && kw == "clone" {
+            let member = members
+                .first()
+                .and_then(|(name, _)| self.m.get(name))
+                .and_then(Resource::agent);
+            completion::clone(&mut r, member, self.crmsh, &self.loc(s.line));
+        }
         r.promotable_from_meta();
         let idx = self.m.add(r);
         self.members.push((idx, members));
