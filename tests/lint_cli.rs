@@ -808,3 +808,35 @@ fn commands_with_a_cib_are_refused() {
     assert!(err.contains(&*cib.display().to_string()), "{err}");
     assert!(err.contains("crm configure load update"), "{err}");
 }
+
+/// The fact behind `--nfs-utils`, checked on the installed nfs-utils: its
+/// rpc.nfsd knows the word `scope` (the `--scope` option and the nfs.conf
+/// key) exactly when its version is 2.6.3 or later, and Debian 12's 2.6.2
+/// refuses `-S` before doing anything.
+#[test]
+fn installed_rpc_nfsd_knows_scope_exactly_from_2_6_3() {
+    let rpc_nfsd = std::path::Path::new("/usr/sbin/rpc.nfsd");
+    assert!(
+        rpc_nfsd.exists(),
+        "this test needs rpc.nfsd: apt-get install nfs-kernel-server"
+    );
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Version}", "nfs-kernel-server"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v = nfsha::lint::nfs_utils::NfsUtils::parse(&version).unwrap();
+    let binary = std::fs::read(rpc_nfsd).unwrap();
+    let knows_scope = binary.windows(5).any(|w| w == b"scope");
+    assert_eq!(knows_scope, v.sets_scope(), "nfs-utils {version}");
+    if !v.sets_scope() {
+        // Safe to run: getopt refuses -S before rpc.nfsd touches nfsd.
+        let out = Command::new(rpc_nfsd).args(["-S", "x"]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("invalid option -- 'S'"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
