@@ -578,6 +578,23 @@ mod tests {
         assert!(!so.starts_before(m.by_id["d"], m.by_id["a"]));
     }
 
+    /// An order of a resource after itself, and an order given twice, add
+    /// no edge of their own: neither is a loop, and nothing is held back.
+    #[test]
+    fn self_and_repeated_orders_are_not_loops() {
+        let m = cib(&format!(
+            r#"<resources>{}{}</resources>
+            <constraints><rsc_order id="self" first="a" then="a"/>
+            <rsc_order id="o1" first="a" then="b"/><rsc_order id="o2" first="a" then="b"/></constraints>"#,
+            prim("a"),
+            prim("b")
+        ));
+        let so = StartOrder::compute(&m);
+        assert!(so.cycle.is_empty() && so.loops.is_empty(), "{:?}", so.loops);
+        assert_eq!(names(&m, &so), vec![vec!["a"], vec!["b"]]);
+        assert_eq!(so.edges.len(), 1);
+    }
+
     #[test]
     fn sets_and_loops() {
         let m = cib(&format!(

@@ -14,7 +14,7 @@ use quick_xml::Reader;
 
 use super::{ColocSpec, Fix, OrderSpec, Place};
 use crate::formats::duration;
-use crate::model::{OrderKind, Role, INFINITY};
+use crate::model::{OrderKind, Role};
 
 #[derive(Clone, Debug)]
 enum Node {
@@ -185,16 +185,6 @@ fn role_attr(r: Role) -> &'static str {
     r.as_str()
 }
 
-fn score(s: i64) -> String {
-    if s >= INFINITY {
-        "INFINITY".into()
-    } else if s <= -INFINITY {
-        "-INFINITY".into()
-    } else {
-        s.to_string()
-    }
-}
-
 fn kind(k: OrderKind) -> &'static str {
     match k {
         OrderKind::Mandatory => "Mandatory",
@@ -319,7 +309,7 @@ impl Cib {
         for k in ["score", "rsc", "with-rsc", "rsc-role", "with-rsc-role"] {
             e.unset(k);
         }
-        e.set("score", &score(c.score));
+        e.set("score", &super::score_text(c.score, "INFINITY"));
         e.set("rsc", &c.rsc);
         if let Some(r) = c.rsc_role {
             e.set("rsc-role", role_attr(r));

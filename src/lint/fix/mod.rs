@@ -160,6 +160,17 @@ impl Fix {
 
 /// An id not used by any resource or constraint of the model: `base`, or
 /// `base-2`, `base-3`, …
+/// A score as the CIB, pcs (`INFINITY`) or crm (`inf`) writes it.
+pub fn score_text(s: i64, infinity: &str) -> String {
+    if s >= crate::model::INFINITY {
+        infinity.to_string()
+    } else if s <= -crate::model::INFINITY {
+        format!("-{infinity}")
+    } else {
+        s.to_string()
+    }
+}
+
 pub fn fresh_id(m: &crate::model::Model, base: &str) -> String {
     let used = |id: &str| {
         m.by_id.contains_key(id)

@@ -7,7 +7,7 @@
 //! `-f "$CIB_file"`, so neither ever reaches a live cluster from a script.
 
 use crate::formats::duration;
-use crate::model::{OrderKind, Role, INFINITY};
+use crate::model::{OrderKind, Role};
 
 use super::{ColocSpec, Fix, OpNow, OrderSpec, Place};
 
@@ -34,23 +34,7 @@ fn kind(k: OrderKind) -> &'static str {
 }
 
 fn crm_score(s: i64) -> String {
-    if s >= INFINITY {
-        "inf".into()
-    } else if s <= -INFINITY {
-        "-inf".into()
-    } else {
-        s.to_string()
-    }
-}
-
-fn pcs_score(s: i64) -> String {
-    if s >= INFINITY {
-        "INFINITY".into()
-    } else if s <= -INFINITY {
-        "-INFINITY".into()
-    } else {
-        s.to_string()
-    }
+    super::score_text(s, "inf")
 }
 
 fn crm_rsc(id: &str, role: Option<Role>) -> String {
@@ -241,7 +225,7 @@ fn pcs_colocation(c: &ColocSpec) -> String {
         sh(&c.rsc),
         pcs_role(c.with_role),
         sh(&c.with),
-        pcs_score(c.score),
+        super::score_text(c.score, "INFINITY"),
         sh(&c.id)
     )
 }

@@ -109,3 +109,28 @@ impl<'a> NfsMount<'a> {
 pub fn nfs_mounts(mounts: &[ClientMount]) -> impl Iterator<Item = NfsMount<'_>> {
     mounts.iter().filter_map(NfsMount::read)
 }
+
+/// One finding per NFS mount of `usage` whose `soft` option is `soft`: the
+/// matcher NFS801 (hard backups) and NFS802 (soft VM disks) share. `message`
+/// is given the mount point and the mount.
+pub fn mounts_of_use(
+    ctx: &crate::lint::Ctx,
+    out: &mut Vec<crate::lint::Finding>,
+    rule: &'static crate::lint::Rule,
+    (usage, soft): (Use, bool),
+    message: impl Fn(&str, &NfsMount) -> String,
+    help: &str,
+) {
+    for n in nfs_mounts(&ctx.m.host.mounts) {
+        if n.usage != usage || n.soft != soft {
+            continue;
+        }
+        let mp = n.mount.mount_point.as_str();
+        out.push(
+            crate::lint::Finding::new(rule, message(mp, &n))
+                .objects([mp])
+                .at(&n.mount.loc)
+                .help(help),
+        );
+    }
+}

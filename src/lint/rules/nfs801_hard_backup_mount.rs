@@ -1,6 +1,6 @@
 //! NFS801 hard-backup-mount.
 
-use super::client_mount::{nfs_mounts, Use};
+use super::client_mount::{mounts_of_use, Use};
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
 macro_rules! rule_doc {
@@ -48,22 +48,15 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for n in nfs_mounts(&ctx.m.host.mounts) {
-        if n.usage != Use::Backup || n.soft {
-            continue;
-        }
-        let mp = &n.mount.mount_point;
-        out.push(
-            Finding::new(
-                &RULE,
-                format!(
-                    "backup mount {mp} is hard: when the NAS stops answering, every job on it blocks forever (D state) and with it the agent that waits for the job; {}, retried without end",
-                    n.bound_text()
-                ),
-            )
-            .objects([mp.as_str()])
-            .at(&n.mount.loc)
-            .help("mount: soft,timeo=50,retrans=3 (20 s per RPC), and run jobs under `nfsha guard --timeout`"),
-        );
-    }
+    mounts_of_use(
+        ctx,
+        out,
+        &RULE,
+        (Use::Backup, false),
+        |mp, n| format!(
+            "backup mount {mp} is hard: when the NAS stops answering, every job on it blocks forever (D state) and with it the agent that waits for the job; {}, retried without end",
+            n.bound_text()
+        ),
+        "mount: soft,timeo=50,retrans=3 (20 s per RPC), and run jobs under `nfsha guard --timeout`",
+    );
 }

@@ -1,6 +1,6 @@
 //! NFS802 soft-vm-disk-mount.
 
-use super::client_mount::{nfs_mounts, Use};
+use super::client_mount::{mounts_of_use, Use};
 use crate::lint::{Ctx, Finding, Rule, Severity};
 
 macro_rules! rule_doc {
@@ -47,22 +47,15 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for n in nfs_mounts(&ctx.m.host.mounts) {
-        if n.usage != Use::VmDisks || !n.soft {
-            continue;
-        }
-        let mp = &n.mount.mount_point;
-        out.push(
-            Finding::new(
-                &RULE,
-                format!(
-                    "VM disk mount {mp} is soft: a timed-out write is dropped and reported late or never (nfs(5): silent data corruption); VM disks need hard. {}",
-                    n.bound_text()
-                ),
-            )
-            .objects([mp.as_str()])
-            .at(&n.mount.loc)
-            .help("mount: hard,proto=tcp (and the storage heartbeat, nfsha heartbeat, to fence when the pool is gone)"),
-        );
-    }
+    mounts_of_use(
+        ctx,
+        out,
+        &RULE,
+        (Use::VmDisks, true),
+        |mp, n| format!(
+            "VM disk mount {mp} is soft: a timed-out write is dropped and reported late or never (nfs(5): silent data corruption); VM disks need hard. {}",
+            n.bound_text()
+        ),
+        "mount: hard,proto=tcp (and the storage heartbeat, nfsha heartbeat, to fence when the pool is gone)",
+    );
 }
