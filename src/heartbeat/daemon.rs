@@ -269,6 +269,7 @@ impl Shell {
                             action: req.action,
                             mount: req.mount,
                             cause: req.cause,
+                            escalate_after: req.escalate_after_ms.map(Duration::from_millis),
                         });
                     }
                     Err(e) => tracing::warn!("{e}"),

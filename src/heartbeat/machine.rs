@@ -175,6 +175,9 @@ pub enum Event {
         action: FenceAction,
         mount: Option<PathBuf>,
         cause: String,
+        /// The request's escalation (the caller's configuration); `None`:
+        /// this daemon's.
+        escalate_after: Option<Duration>,
     },
     /// SIGTERM/SIGINT; `system_shutdown` when the whole system is going down.
     Stop { system_shutdown: bool },
@@ -401,7 +404,8 @@ impl Machine {
                 action,
                 mount,
                 cause,
-            } => self.requested(action, mount, cause, now, &mut out),
+                escalate_after,
+            } => self.requested(action, mount, cause, escalate_after, now, &mut out),
             Event::Stop { system_shutdown } => {
                 if self.stop_requested.is_none() {
                     self.stop_requested = Some(system_shutdown);
@@ -920,20 +924,38 @@ impl Machine {
         now: Duration,
         out: &mut Vec<Action>,
     ) {
+        let spec = self.s.plan.clone();
+        self.decided_with(key, action, mount, cause, &spec, now, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decided_with(
+        &mut self,
+        key: PlanKey,
+        action: FenceAction,
+        mount: Option<PathBuf>,
+        cause: String,
+        spec: &PlanSpec,
+        now: Duration,
+        out: &mut Vec<Action>,
+    ) {
         // The decision is logged before anything is done about it.
         out.push(Action::Log {
             level: Level::Error,
             msg: format!("FENCE DECISION: {cause}: fence_action = {}", action.name()),
         });
         self.plans
-            .insert(key, Plan::new(action, mount, cause, now, &self.s.plan));
+            .insert(key, Plan::new(action, mount, cause, now, spec));
     }
 
+    /// A fence handed over: carried out as requested (its action and its
+    /// escalation), with this host's commands.
     fn requested(
         &mut self,
         action: FenceAction,
         mount: Option<PathBuf>,
         cause: String,
+        escalate_after: Option<Duration>,
         now: Duration,
         out: &mut Vec<Action>,
     ) {
@@ -958,7 +980,11 @@ impl Machine {
                 return;
             }
         }
-        self.decided(key, action, mount, cause, now, out);
+        let spec = self
+            .s
+            .plan
+            .for_request(action, escalate_after, self.s.watchdog_pet.is_some());
+        self.decided_with(key, action, mount, cause, &spec, now, out);
     }
 
     fn run_plans(&mut self, now: Duration, out: &mut Vec<Action>) {
