@@ -50,6 +50,7 @@ mountpoint -q /mnt/nfspeer || mount -t nfs -o vers=4.2 %(vip)s:%(exp)s /mnt/nfsp
 cp %(conf)s /etc/nfsha/peer.toml
 nfsha heartbeat validate --config /etc/nfsha/peer.toml > /dev/null
 rm -f /run/peercheck.log
+: > /run/peercheck.log
 cat > /run/peercheck.py <<'EOF'
 import subprocess, time
 out = open("/run/peercheck.log", "a", buffering=1)
@@ -75,6 +76,8 @@ def console_text(lab):
 
 
 def peer_log(lab, peer):
+    # The checker (python under TCG) takes seconds to start: its log exists
+    # from PEER_START on, and may still be empty.
     out = lab.must(peer, "cat /run/peercheck.log", timeout=60, label="peer check log")
     rows = []
     for line in out.splitlines():
