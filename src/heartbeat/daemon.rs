@@ -92,7 +92,10 @@ fn discovered(cfg: &Config, prev: Option<&Status>) -> Vec<Storage> {
     found
 }
 
-/// Whether the whole system is shutting down (systemd says "stopping").
+/// Whether a stop is part of a system shutdown: only when systemd says so.
+/// Anything else (no systemctl, no answer within 2 s, running, degraded) is
+/// a service stop on a host that keeps running: its record must say
+/// "stopped", or peers would declare it dead while its VMs run.
 fn system_shutdown() -> bool {
     child::run(
         &Spec::new("systemctl").arg("is-system-running"),

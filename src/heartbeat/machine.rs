@@ -1081,7 +1081,8 @@ impl Machine {
             // A service stop on a host that keeps running: say so in the
             // record, so peers answer "not fenced" rather than "dead" once
             // it is stale. A system shutdown stops the VMs first (the unit
-            // is ordered before libvirt-guests): no such record.
+            // is ordered before libvirt-guests and machine.slice): no such
+            // record.
             let unconfirmed = if system_shutdown {
                 BTreeSet::new()
             } else {
