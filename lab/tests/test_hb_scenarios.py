@@ -60,6 +60,8 @@ class Lab:
                 f.write(json.dumps({"t": now, "uptime": now - BOOT0, "fence": "healthy", "decided_ms": None,
                                     "storage": "ok", "last_success_ms": int((now - BOOT0) * 1000), "failing_ms": 0}) + "\n")
             return "valid\nfence timeline ...\nfenced by:     T+53s\ndead_after:    73s (minimum 73s)\n"
+        if label == "peer validate":
+            return 'fence_after = "1s"   # set\ndead_after = "66s"   # derived\n'
         if label == "uptime":
             return "%.2f 100.0\n" % (now - BOOT0)
         if label == "time":
