@@ -349,12 +349,9 @@ impl Shell {
             if let Some(d) = exit {
                 break d;
             }
-            let now = boottime();
-            let wake = self
-                .machine
-                .next_wake(now)
-                .unwrap_or(now + Duration::from_secs(1))
-                .min(now + Duration::from_secs(1));
+            // From the time the machine was stepped at, not a later reading:
+            // a deadline that passed while acting must wake it at once.
+            let wait = self.machine.wait_after_step(now, boottime());
             fds = self
                 .helpers
                 .iter()
@@ -365,8 +362,8 @@ impl Shell {
                 use std::os::fd::AsRawFd;
                 l.as_raw_fd()
             }));
-            if wake > now {
-                wait_readable(&fds, wake - now);
+            if !wait.is_zero() {
+                wait_readable(&fds, wait);
             }
         };
         tracing::info!("stopping");

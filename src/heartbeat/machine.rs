@@ -1190,6 +1190,18 @@ impl Machine {
         wake.into_iter().filter(|t| *t > now).min()
     }
 
+    /// How long the shell may wait after stepping the machine at
+    /// `stepped_at`, `now` being the time it is ready to wait: until the
+    /// next deadline after `stepped_at` (at most 1 s). A deadline that fell
+    /// between the two (while the shell acted and wrote its status) is
+    /// due: no wait. Asking [`Self::next_wake`] with `now` instead would
+    /// skip it, and the decision would wait for the next round's tick.
+    pub fn wait_after_step(&self, stepped_at: Duration, now: Duration) -> Duration {
+        let cap = stepped_at + Duration::from_secs(1);
+        let wake = self.next_wake(stepped_at).unwrap_or(cap).min(cap);
+        wake.saturating_sub(now)
+    }
+
     pub fn exited(&self) -> bool {
         self.exited
     }

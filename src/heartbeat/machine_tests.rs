@@ -1045,3 +1045,38 @@ fn short_intervals_decide_exactly_at_fence_after_too() {
         );
     }
 }
+
+/// The benchmark's late decision (2 of 3 runs 1 s late at interval 1 s,
+/// fence_after 8 s): the shell stepped the machine just before the fence
+/// deadline, and by the time it asked for the next wake-up the deadline
+/// had passed; asked with that later time, the machine skipped it and the
+/// decision waited for the next round's tick. The wait is computed from
+/// the time of the step.
+#[test]
+fn a_deadline_passed_while_acting_is_not_skipped() {
+    let mut sim = Sim::new("interval = \"1s\"\nio_timeout = \"1s\"\nfence_after = \"8s\"");
+    sim.run_to(3500 * MS);
+    sim.set(0, Mode::Hang);
+    let last_ok = sim.m.status(sim.now).storages[0].last_success_ms.unwrap();
+    let deadline = Duration::from_millis(last_ok) + 8 * S;
+    // The shell steps the machine 1 ms before the deadline...
+    sim.now = deadline - MS;
+    sim.ev(Event::Tick);
+    assert!(sim.decisions().is_empty());
+    // ...and is ready to wait 2 ms later: due at once.
+    assert_eq!(
+        sim.m.wait_after_step(deadline - MS, deadline + MS),
+        Duration::ZERO
+    );
+    // Without that, a wait up to the next tick (the old shell's mistake).
+    let skipped = sim.m.next_wake(deadline + MS).unwrap();
+    assert!(skipped > deadline + MS, "{skipped:?}");
+    // Otherwise the wait is to the deadline, from the step's time.
+    assert_eq!(
+        sim.m.wait_after_step(deadline - 2 * MS, deadline - 2 * MS),
+        2 * MS
+    );
+    sim.now = deadline;
+    sim.ev(Event::Tick);
+    assert_eq!(sim.decisions()[0].0, deadline);
+}
