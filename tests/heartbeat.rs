@@ -696,6 +696,116 @@ fn a_clean_stop_says_stopped_so_peers_never_say_dead() {
     assert!(!rec.self_fences());
 }
 
+/// A stop is a service stop on a host that keeps running (its VMs too)
+/// unless systemd says the whole system is going down
+/// (`systemctl is-system-running` prints `stopping`; a fake `systemctl` on
+/// the daemon's PATH here). Mistaking a stop for a shutdown is the unsafe
+/// side — no "stopped" record, so peers declare the host dead while its VMs
+/// run — so anything but `stopping` (running, degraded, a systemctl that
+/// hangs past its 2 s bound, no systemctl at all) writes "stopped".
+#[test]
+fn a_stop_says_stopped_unless_systemd_says_the_system_is_stopping() {
+    need_fuse!();
+    for (systemctl, stopped) in [
+        (Some("echo running"), true),
+        (Some("echo degraded; exit 1"), true),
+        (Some("exec sleep 30"), true),
+        (None, true),
+        (Some("echo stopping; exit 1"), false),
+    ] {
+        let rig = Rig::new();
+        let bin = rig.tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        if let Some(body) = systemctl {
+            let fake = bin.join("systemctl");
+            std::fs::write(
+                &fake,
+                format!(
+                    "#!/bin/sh
+[ \"$1\" = is-system-running ] || exit 2
+{body}
+"
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
+        }
+        // Only the fake (and sh and sleep for it): no real systemctl.
+        std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
+        std::os::unix::fs::symlink("/bin/sleep", bin.join("sleep")).unwrap();
+        let cfg = rig.write(&rig.config(""));
+        let mut d = Daemon::start_with_path(&cfg, &rig.run, Some(bin.to_str().unwrap()));
+        d.wait_for(PATIENCE, "2 renewals", |s| s.storages[0].totals.ok >= 2);
+        d.stop();
+        let rec = lease_record(&rig.fs.path, "kvm1").unwrap();
+        assert_eq!(
+            rec.state.name(),
+            if stopped { "stopped" } else { "ok" },
+            "systemctl {systemctl:?}; log:\n{}",
+            d.log_text()
+        );
+        assert_eq!(rec.self_fences(), !stopped);
+        assert!(
+            d.log_text().contains("(system shutdown)") != stopped,
+            "{}",
+            d.log_text()
+        );
+    }
+}
+
+/// What a peer concludes once the record has not changed for dead_after:
+/// after a service stop, not-fenced (exit 4; CloudStack's agent reads it as
+/// alive: the VMs stay where they run); after a system shutdown, dead
+/// (exit 1: the VMs stopped before the daemon did, they may be restarted).
+#[test]
+fn peers_say_not_fenced_after_a_stop_and_dead_after_a_shutdown() {
+    need_fuse!();
+    for (shutdown, verdict) in [(false, (4, "kvm1: not-fenced")), (true, (1, "kvm1: dead"))] {
+        let rig = Rig::new();
+        let bin = rig.tmp.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("systemctl");
+        let state = if shutdown { "stopping" } else { "running" };
+        std::fs::write(&fake, format!("#!/bin/sh\necho {state}\n")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        std::os::unix::fs::symlink("/bin/sh", bin.join("sh")).unwrap();
+        let cfg = rig.write(&rig.config(""));
+        let peer_cfg = write_config(
+            rig.tmp.path(),
+            "peer.toml",
+            &config(&rig.fs.path, &rig.tmp.path().join("peer-run"), "")
+                .replace("host_id = \"kvm1\"", "host_id = \"kvm2\""),
+        );
+        let mut d = Daemon::start_with_path(&cfg, &rig.run, Some(bin.to_str().unwrap()));
+        d.wait_for(PATIENCE, "2 renewals", |s| s.storages[0].totals.ok >= 2);
+        // The peer sees kvm1 renew first.
+        let out = common::hb::check(&peer_cfg, "kvm1", "30s");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        d.stop();
+        // Then watches its record until it can decide (dead_after and more).
+        // The last record is a change: alive for one alive window (a check
+        // answers alive at once), then not any more.
+        let mut looks = 0;
+        let (out, text) = loop {
+            let out = common::hb::check(&peer_cfg, "kvm1", "60s");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.code() != Some(0) {
+                break (out, text);
+            }
+            looks += 1;
+            assert!(looks < 1000, "alive for ever after the stop: {text}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(out.status.code(), Some(verdict.0), "{text}");
+        assert!(text.starts_with(verdict.1), "{text}");
+        if !shutdown {
+            assert!(text.contains("stopped cleanly"), "{text}");
+        }
+    }
+}
+
 #[test]
 fn a_stop_on_hung_storage_is_held_until_the_stopped_record_lands() {
     need_fuse!();

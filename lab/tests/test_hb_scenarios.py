@@ -60,11 +60,19 @@ class Lab:
                 f.write(json.dumps({"t": now, "uptime": now - BOOT0, "fence": "healthy", "decided_ms": None,
                                     "storage": "ok", "last_success_ms": int((now - BOOT0) * 1000), "failing_ms": 0}) + "\n")
             return "valid\nfence timeline ...\nfenced by:     T+53s\ndead_after:    73s (minimum 73s)\n"
+        if label == "peer validate":
+            return 'fence_after = "1s"   # set\ndead_after = "66s"   # derived\n'
         if label == "uptime":
             return "%.2f 100.0\n" % (now - BOOT0)
         if label == "time":
             return "%.3f\n" % now
         if label == "peer check log":
+            # The first read comes before the checker (python under TCG) has
+            # written anything: the log exists (PEER_START creates it), empty.
+            if not getattr(self, "peer_log_read", False):
+                assert ": > /run/peercheck.log" in hb_reboot.PEER_START
+                self.peer_log_read = True
+                return ""
             rows = []
             t = now - 30
             while t < now:

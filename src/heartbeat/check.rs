@@ -119,7 +119,8 @@ pub fn merge_cache(run_dir: &Path, entries: Cache) {
 }
 
 /// Watch storage `key`'s lease area at `area` for `host` until the verdict
-/// is decided or `wait` has passed.
+/// is decided or `wait` has passed (at most `wait` + `io_timeout`: the last
+/// read started within `wait` is not cut short).
 pub fn sample(
     host: &str,
     key: &str,
@@ -135,10 +136,10 @@ pub fn sample(
     let until = boottime() + wait;
     let step = (limits.interval / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
     let result = loop {
-        let left = until
-            .saturating_sub(boottime())
-            .max(Duration::from_millis(100));
-        match read_area_once(area, limits.io_timeout.min(left)) {
+        // Each read gets its whole io_timeout, however little of `wait` is
+        // left: a read cut short by --wait would report healthy storage as
+        // not answering. `wait` only bounds how long reads are repeated.
+        match read_area_once(area, limits.io_timeout) {
             Ok(bytes) => o.observe_area(&lease_area::parse(&bytes), boottime_ms(), wall_ms()),
             Err(e) => o.error = Some(e),
         }

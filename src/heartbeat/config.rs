@@ -23,8 +23,7 @@ pub const DEFAULT_PATH: &str = "/etc/nfsha/heartbeat.toml";
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_ACTION: FenceAction = FenceAction::Reboot;
-/// `escalate_after` for the pool-scoped actions when it is not set.
-pub const DEFAULT_POOL_ESCALATE: Duration = Duration::from_secs(60);
+pub use super::plan::DEFAULT_POOL_ESCALATE;
 pub const DEFAULT_RUN_DIR: &str = "/run/nfsha";
 
 /// One thing wrong with a configuration.

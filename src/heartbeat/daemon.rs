@@ -92,7 +92,10 @@ fn discovered(cfg: &Config, prev: Option<&Status>) -> Vec<Storage> {
     found
 }
 
-/// Whether the whole system is shutting down (systemd says "stopping").
+/// Whether a stop is part of a system shutdown: only when systemd says so.
+/// Anything else (no systemctl, no answer within 2 s, running, degraded) is
+/// a service stop on a host that keeps running: its record must say
+/// "stopped", or peers would declare it dead while its VMs run.
 fn system_shutdown() -> bool {
     child::run(
         &Spec::new("systemctl").arg("is-system-running"),
@@ -269,6 +272,7 @@ impl Shell {
                             action: req.action,
                             mount: req.mount,
                             cause: req.cause,
+                            escalate_after: req.escalate_after_ms.map(Duration::from_millis),
                         });
                     }
                     Err(e) => tracing::warn!("{e}"),
@@ -345,12 +349,9 @@ impl Shell {
             if let Some(d) = exit {
                 break d;
             }
-            let now = boottime();
-            let wake = self
-                .machine
-                .next_wake(now)
-                .unwrap_or(now + Duration::from_secs(1))
-                .min(now + Duration::from_secs(1));
+            // From the time the machine was stepped at, not a later reading:
+            // a deadline that passed while acting must wake it at once.
+            let wait = self.machine.wait_after_step(now, boottime());
             fds = self
                 .helpers
                 .iter()
@@ -361,8 +362,8 @@ impl Shell {
                 use std::os::fd::AsRawFd;
                 l.as_raw_fd()
             }));
-            if wake > now {
-                wait_readable(&fds, wake - now);
+            if !wait.is_zero() {
+                wait_readable(&fds, wait);
             }
         };
         tracing::info!("stopping");

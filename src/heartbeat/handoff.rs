@@ -40,8 +40,9 @@ pub struct FenceRequest {
     /// The escalation of a staged action when the caller's settings name
     /// one (CloudStack's `-c`: heartbeat.toml's, or `[cloudstack]
     /// escalate_after` for an action taken from agent.properties); `None`:
-    /// the configuration's. A detached executor takes it; the daemon uses
-    /// its own configuration's.
+    /// the configuration's. Whoever carries the fence out (the daemon or a
+    /// detached executor) keeps it, even when its own configuration says
+    /// otherwise ([`super::plan::PlanSpec::for_request`]).
     #[serde(default)]
     pub escalate_after_ms: Option<u64>,
 }

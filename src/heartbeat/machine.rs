@@ -175,6 +175,9 @@ pub enum Event {
         action: FenceAction,
         mount: Option<PathBuf>,
         cause: String,
+        /// The request's escalation (the caller's configuration); `None`:
+        /// this daemon's.
+        escalate_after: Option<Duration>,
     },
     /// SIGTERM/SIGINT; `system_shutdown` when the whole system is going down.
     Stop { system_shutdown: bool },
@@ -401,7 +404,8 @@ impl Machine {
                 action,
                 mount,
                 cause,
-            } => self.requested(action, mount, cause, now, &mut out),
+                escalate_after,
+            } => self.requested(action, mount, cause, escalate_after, now, &mut out),
             Event::Stop { system_shutdown } => {
                 if self.stop_requested.is_none() {
                     self.stop_requested = Some(system_shutdown);
@@ -920,20 +924,38 @@ impl Machine {
         now: Duration,
         out: &mut Vec<Action>,
     ) {
+        let spec = self.s.plan.clone();
+        self.decided_with(key, action, mount, cause, &spec, now, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decided_with(
+        &mut self,
+        key: PlanKey,
+        action: FenceAction,
+        mount: Option<PathBuf>,
+        cause: String,
+        spec: &PlanSpec,
+        now: Duration,
+        out: &mut Vec<Action>,
+    ) {
         // The decision is logged before anything is done about it.
         out.push(Action::Log {
             level: Level::Error,
             msg: format!("FENCE DECISION: {cause}: fence_action = {}", action.name()),
         });
         self.plans
-            .insert(key, Plan::new(action, mount, cause, now, &self.s.plan));
+            .insert(key, Plan::new(action, mount, cause, now, spec));
     }
 
+    /// A fence handed over: carried out as requested (its action and its
+    /// escalation), with this host's commands.
     fn requested(
         &mut self,
         action: FenceAction,
         mount: Option<PathBuf>,
         cause: String,
+        escalate_after: Option<Duration>,
         now: Duration,
         out: &mut Vec<Action>,
     ) {
@@ -958,7 +980,11 @@ impl Machine {
                 return;
             }
         }
-        self.decided(key, action, mount, cause, now, out);
+        let spec = self
+            .s
+            .plan
+            .for_request(action, escalate_after, self.s.watchdog_pet.is_some());
+        self.decided_with(key, action, mount, cause, &spec, now, out);
     }
 
     fn run_plans(&mut self, now: Duration, out: &mut Vec<Action>) {
@@ -1055,7 +1081,8 @@ impl Machine {
             // A service stop on a host that keeps running: say so in the
             // record, so peers answer "not fenced" rather than "dead" once
             // it is stale. A system shutdown stops the VMs first (the unit
-            // is ordered before libvirt-guests): no such record.
+            // is ordered before libvirt-guests and machine.slice): no such
+            // record.
             let unconfirmed = if system_shutdown {
                 BTreeSet::new()
             } else {
@@ -1161,6 +1188,18 @@ impl Machine {
             wake.push(s.since + self.s.io_timeout);
         }
         wake.into_iter().filter(|t| *t > now).min()
+    }
+
+    /// How long the shell may wait after stepping the machine at
+    /// `stepped_at`, `now` being the time it is ready to wait: until the
+    /// next deadline after `stepped_at` (at most 1 s). A deadline that fell
+    /// between the two (while the shell acted and wrote its status) is
+    /// due: no wait. Asking [`Self::next_wake`] with `now` instead would
+    /// skip it, and the decision would wait for the next round's tick.
+    pub fn wait_after_step(&self, stepped_at: Duration, now: Duration) -> Duration {
+        let cap = stepped_at + Duration::from_secs(1);
+        let wake = self.next_wake(stepped_at).unwrap_or(cap).min(cap);
+        wake.saturating_sub(now)
     }
 
     pub fn exited(&self) -> bool {

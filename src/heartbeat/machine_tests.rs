@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::heartbeat::config::parse;
+use crate::heartbeat::plan::DEFAULT_POOL_ESCALATE;
 use crate::heartbeat::record::SLOT_SIZE;
 
 const S: Duration = Duration::from_secs(1);
@@ -684,6 +685,7 @@ fn a_fence_handed_over_by_cloudstack_runs_once() {
         action: FenceAction::GracefulReboot,
         mount: Some("/mnt/s0".into()),
         cause: "kvmheartbeat.sh -c".into(),
+        escalate_after: None,
     };
     sim.ev(req.clone());
     assert_eq!(sim.decisions().len(), 1);
@@ -695,6 +697,73 @@ fn a_fence_handed_over_by_cloudstack_runs_once() {
     assert_eq!(sim.logged("while a fence is under way").len(), 1);
     sim.run_to(35 * S);
     assert_eq!(sim.steps().len(), 2, "escalated at 35 s");
+}
+
+/// A request's own `escalate_after` wins over the daemon's: `-c` built it
+/// from the caller's configuration (heartbeat.toml's, or `[cloudstack]
+/// escalate_after` for agent.properties' graceful-reboot).
+#[test]
+fn a_handed_over_fence_escalates_at_the_requests_escalate_after() {
+    let graceful = |escalate: Option<Duration>| Event::FenceRequest {
+        action: FenceAction::GracefulReboot,
+        mount: Some("/mnt/s0".into()),
+        cause: "kvmheartbeat.sh -c".into(),
+        escalate_after: escalate,
+    };
+    let reboot_at = |sim: &Sim| -> Vec<Duration> {
+        sim.steps()
+            .into_iter()
+            .filter(|(_, s)| matches!(s, Step::Reboot { why } if why.contains("escalate_after")))
+            .map(|(t, _)| t)
+            .collect()
+    };
+    // Longer than the daemon's 30 s, and shorter than it.
+    for (asked, at) in [(90, 95), (7, 12)] {
+        let mut sim = Sim::new("fence_action = \"graceful-reboot\"\nescalate_after = \"30s\"");
+        sim.step_result = None;
+        sim.run_to(5 * S);
+        sim.ev(graceful(Some(asked * S)));
+        sim.run_to(200 * S);
+        assert_eq!(reboot_at(&sim), vec![at * S], "asked {asked}s");
+    }
+    // No escalation in the request: the daemon's own.
+    let mut sim = Sim::new("fence_action = \"graceful-reboot\"\nescalate_after = \"30s\"");
+    sim.step_result = None;
+    sim.run_to(5 * S);
+    sim.ev(graceful(None));
+    sim.run_to(200 * S);
+    assert_eq!(reboot_at(&sim), vec![35 * S]);
+    // A daemon whose own action has no escalation (log-only) still bounds a
+    // staged action handed to it: the request's, else the default.
+    for (asked, at) in [
+        (Some(20 * S), 25 * S),
+        (None, 5 * S + DEFAULT_POOL_ESCALATE),
+    ] {
+        let mut sim = Sim::new("fence_action = \"log-only\"");
+        sim.step_result = None;
+        sim.run_to(5 * S);
+        sim.ev(graceful(asked));
+        sim.run_to(200 * S);
+        assert_eq!(reboot_at(&sim), vec![at], "asked {asked:?}");
+    }
+    // A pool action's verification comes at the request's escalate_after.
+    let mut sim = Sim::new("fence_action = \"log-only\"");
+    sim.step_result = None;
+    sim.run_to(5 * S);
+    sim.ev(Event::FenceRequest {
+        action: FenceAction::DestroyPoolVms,
+        mount: Some("/mnt/s0".into()),
+        cause: "kvmheartbeat.sh -c".into(),
+        escalate_after: Some(45 * S),
+    });
+    sim.run_to(200 * S);
+    let verify: Vec<_> = sim
+        .steps()
+        .into_iter()
+        .filter(|(_, s)| matches!(s, Step::VerifyPoolVms { .. }))
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(verify, vec![50 * S]);
 }
 
 #[test]
@@ -975,4 +1044,39 @@ fn short_intervals_decide_exactly_at_fence_after_too() {
             "hang at {hang_at} ms"
         );
     }
+}
+
+/// The benchmark's late decision (2 of 3 runs 1 s late at interval 1 s,
+/// fence_after 8 s): the shell stepped the machine just before the fence
+/// deadline, and by the time it asked for the next wake-up the deadline
+/// had passed; asked with that later time, the machine skipped it and the
+/// decision waited for the next round's tick. The wait is computed from
+/// the time of the step.
+#[test]
+fn a_deadline_passed_while_acting_is_not_skipped() {
+    let mut sim = Sim::new("interval = \"1s\"\nio_timeout = \"1s\"\nfence_after = \"8s\"");
+    sim.run_to(3500 * MS);
+    sim.set(0, Mode::Hang);
+    let last_ok = sim.m.status(sim.now).storages[0].last_success_ms.unwrap();
+    let deadline = Duration::from_millis(last_ok) + 8 * S;
+    // The shell steps the machine 1 ms before the deadline...
+    sim.now = deadline - MS;
+    sim.ev(Event::Tick);
+    assert!(sim.decisions().is_empty());
+    // ...and is ready to wait 2 ms later: due at once.
+    assert_eq!(
+        sim.m.wait_after_step(deadline - MS, deadline + MS),
+        Duration::ZERO
+    );
+    // Without that, a wait up to the next tick (the old shell's mistake).
+    let skipped = sim.m.next_wake(deadline + MS).unwrap();
+    assert!(skipped > deadline + MS, "{skipped:?}");
+    // Otherwise the wait is to the deadline, from the step's time.
+    assert_eq!(
+        sim.m.wait_after_step(deadline - 2 * MS, deadline - 2 * MS),
+        2 * MS
+    );
+    sim.now = deadline;
+    sim.ev(Event::Tick);
+    assert_eq!(sim.decisions()[0].0, deadline);
 }

@@ -251,11 +251,13 @@ fn fence_command(
             config::render_errors(&path.display().to_string(), &errors)
         );
     }
+    // The request carries this configuration's escalation: whoever takes
+    // it (a daemon started with other settings too) keeps it.
     let req = handoff::FenceRequest {
         action: action.unwrap_or(cfg.fence_action),
         mount,
         cause,
-        escalate_after_ms,
+        escalate_after_ms: escalate_after_ms.or(cfg.escalate_after.map(|d| d.as_millis() as u64)),
     };
     let sys: &'static crate::sys::Real = Box::leak(Box::new(crate::sys::Real::new()));
     let fencer: std::sync::Arc<dyn fence::Fencer> = match &cfg.fence_record_file {
@@ -277,14 +279,12 @@ fn fence_command(
             }
         };
     }
-    let mut spec = cfg.plan_spec();
-    if let Some(ms) = req.escalate_after_ms.filter(|&ms| ms > 0) {
-        spec.escalate_after = Some(std::time::Duration::from_millis(ms));
-    }
-    if req.action.scope() == fence::Scope::Pool || req.action == FenceAction::GracefulReboot {
-        // A staged action handed over needs its bound, configured or not.
-        spec.escalate_after = spec.escalate_after.or(Some(config::DEFAULT_POOL_ESCALATE));
-    }
+    // No watchdog backs a detached executor: a staged action gets its bound.
+    let spec = cfg.plan_spec().for_request(
+        req.action,
+        req.escalate_after_ms.map(std::time::Duration::from_millis),
+        false,
+    );
     let plan = plan::Plan::new(req.action, req.mount, req.cause, clock::boottime(), &spec);
     executor::execute(plan, fencer, cfg.command_timeout)
 }

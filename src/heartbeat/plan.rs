@@ -45,12 +45,48 @@ pub enum StepResult {
     Failed(String),
 }
 
+/// `escalate_after` for the pool-scoped actions when it is not set, and for
+/// any staged action handed over without a bound.
+pub const DEFAULT_POOL_ESCALATE: Duration = Duration::from_secs(60);
+
 /// The commands and times a plan is built from (from the configuration).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanSpec {
     pub escalate_after: Option<Duration>,
     pub graceful_reboot_command: Vec<String>,
     pub restart_agent_command: Vec<String>,
+}
+
+impl PlanSpec {
+    /// The spec a fence handed over (CloudStack's `-c`, `nfsha heartbeat
+    /// fence`) is carried out with, by the daemon or by a detached executor:
+    /// the commands are this host's, the escalation is the request's when it
+    /// names one (the caller built it from its own configuration: a daemon
+    /// started with other settings must not change it), else this spec's.
+    /// A staged action that would still have no bound gets
+    /// [`DEFAULT_POOL_ESCALATE`], except a graceful reboot that `watchdog`
+    /// backs (the daemon stops petting it once a host fence is decided);
+    /// a pool action always needs its verification step.
+    pub fn for_request(
+        &self,
+        action: FenceAction,
+        requested: Option<Duration>,
+        watchdog: bool,
+    ) -> PlanSpec {
+        let mut spec = self.clone();
+        if let Some(e) = requested.filter(|e| !e.is_zero()) {
+            spec.escalate_after = Some(e);
+        }
+        let needs_bound = match action {
+            FenceAction::GracefulReboot => !watchdog,
+            FenceAction::DestroyPoolVms | FenceAction::ShutdownPoolVms => true,
+            FenceAction::Reboot | FenceAction::RestartAgent | FenceAction::LogOnly => false,
+        };
+        if needs_bound {
+            spec.escalate_after = spec.escalate_after.or(Some(DEFAULT_POOL_ESCALATE));
+        }
+        spec
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

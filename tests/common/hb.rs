@@ -81,8 +81,17 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, run_dir: &Path) -> Daemon {
+        Daemon::start_with_path(config, run_dir, None)
+    }
+
+    /// [`Daemon::start`] with its own `PATH` (fake commands first).
+    pub fn start_with_path(config: &Path, run_dir: &Path, path: Option<&str>) -> Daemon {
         let log = run_dir.with_extension("log");
-        let child = Command::new(bin())
+        let mut cmd = Command::new(bin());
+        if let Some(p) = path {
+            cmd.env("PATH", p);
+        }
+        let child = cmd
             .args(["heartbeat", "run", "--log-stderr", "--config"])
             .arg(config)
             .stdin(Stdio::null())

@@ -30,9 +30,13 @@ NEEDS_BOTH_SERVERS = True
 HB = {"interval": 5, "io_timeout": 10, "fence_after": 45, "action": "reboot"}
 RESTART_LINE = "reboot: Restarting system"
 
+# The peer runs with cli1's timings (as every host of a cluster would): a reader judges
+# with the larger of its own dead_after and the writer's, and the defaults' dead_after
+# (186 s) is far above cli1's 73 s.
 PEER_CONF = """host_id = "%(peer)s"
-interval = "5s"
-io_timeout = "10s"
+interval = "%(interval)ds"
+io_timeout = "%(io_timeout)ds"
+fence_after = "%(fence_after)ds"
 fence_action = "log-only"
 run_dir = "/run/nfsha-peer"
 watch_peers = false
@@ -50,6 +54,7 @@ mountpoint -q /mnt/nfspeer || mount -t nfs -o vers=4.2 %(vip)s:%(exp)s /mnt/nfsp
 cp %(conf)s /etc/nfsha/peer.toml
 nfsha heartbeat validate --config /etc/nfsha/peer.toml > /dev/null
 rm -f /run/peercheck.log
+: > /run/peercheck.log
 cat > /run/peercheck.py <<'EOF'
 import subprocess, time
 out = open("/run/peercheck.log", "a", buffering=1)
@@ -75,6 +80,8 @@ def console_text(lab):
 
 
 def peer_log(lab, peer):
+    # The checker (python under TCG) takes seconds to start: its log exists
+    # from PEER_START on, and may still be empty.
     out = lab.must(peer, "cat /run/peercheck.log", timeout=60, label="peer check log")
     rows = []
     for line in out.splitlines():
@@ -100,9 +107,16 @@ def run(ctx):
     if not m or not d:
         raise LabError("heartbeat reboot", "no 'fenced by' or 'dead_after' in the timeline:\n%s" % validate[-2000:])
     fenced_by, dead_after = int(m.group(1)), int(d.group(1))
-    conf = lab.put_file("peer.toml", PEER_CONF % {"peer": peer})
+    conf = lab.put_file("peer.toml", PEER_CONF % dict(HB, peer=peer))
     lab.must(peer, PEER_START % {"vip": VIP, "exp": ctx.layout.export, "conf": conf}, timeout=180,
              label="peer check start")
+    # The peer says dead only after the larger of its own dead_after and cli1's.
+    pv = lab.must(peer, "nfsha heartbeat validate --config /etc/nfsha/peer.toml", timeout=120,
+                  label="peer validate")
+    pd = re.search(r'^dead_after = "(\d+)s"', pv, re.M)
+    if not pd:
+        raise LabError("heartbeat reboot", "no dead_after in the peer's validate:\n%s" % pv[-2000:])
+    dead_after = max(dead_after, int(pd.group(1)))
     log("scenario 10: heartbeat on cli1 (%s, fenced by T+%d s, dead_after %d s); %s checks cli1"
         % (HB, fenced_by, dead_after, peer))
     t = time.time()
